@@ -1,0 +1,251 @@
+"""The Client: credentials, base URL and transport, and the default client.
+
+``twiliorm.Client(account_sid, auth_token, base_url=...)`` holds everything
+needed to talk to one Twilio account; managers and querysets use the client
+given to ``using()`` or else the default one, set by ``twiliorm.connect()``
+or built from the environment on first use:
+
+- ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN``, or
+- ``TWILIO_API_KEY`` and ``TWILIO_API_SECRET`` with ``TWILIO_ACCOUNT_SID``;
+- ``TWILIO_API_BASE_URL`` (default ``https://api.twilio.com``).
+
+Per-request work that can be done once is done here, once: the
+authorization and user-agent headers, the base URL.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import threading
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import urllib3
+from urllib3.util.retry import Retry
+
+from ._version import __version__
+from .exceptions import ConfigurationError
+from .transport import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    Request,
+    Response,
+    Transport,
+    Urllib3Transport,
+    raise_for_status,
+)
+
+__all__ = ["Client", "connect", "default_client", "set_default_client"]
+
+DEFAULT_BASE_URL = "https://api.twilio.com"
+USER_AGENT = f"twiliorm/{__version__} (urllib3/{getattr(urllib3, '__version__', '?')})"
+_ENV_HELP = (
+    "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET "
+    "with TWILIO_ACCOUNT_SID), or pass account_sid and auth_token to twiliorm.Client()"
+)
+
+
+class Client:
+    """One Twilio account, reached through one connection pool.
+
+    Thread-safe: share one client between threads. Secrets are kept out of
+    ``repr()`` and errors.
+    """
+
+    def __init__(
+        self,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        *,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        base_url: str | None = None,
+        timeout: float | urllib3.Timeout | None = None,
+        retry: Retry | int | bool | None = None,
+        transport: Transport | None = None,
+        strict: bool = False,
+        allow_insecure_http: bool = False,
+        pool_size: int = 10,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.account_sid = account_sid or env.get("TWILIO_ACCOUNT_SID") or ""
+        username, secret = _credentials(self.account_sid, auth_token, api_key, api_secret, env)
+        self.base_url = _base_url(base_url or env.get("TWILIO_API_BASE_URL"), allow_insecure_http)
+        self.strict = strict
+        self._username = username
+        self._secret = secret
+        self.transport = transport or Urllib3Transport(
+            headers=self._headers(),
+            timeout=_timeout(timeout),
+            retry=_retry(retry),
+            pool_size=pool_size,
+        )
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _headers(self) -> dict[str, str]:
+        headers = urllib3.make_headers(
+            basic_auth=f"{self._username}:{self._secret}",
+            user_agent=USER_AGENT,
+            keep_alive=True,
+        )
+        headers["Accept"] = "application/json"
+        return headers
+
+    def __repr__(self) -> str:
+        via = f", api_key={self._username!r}" if self._username != self.account_sid else ""
+        return f"<twiliorm.Client account_sid={self.account_sid!r}{via} base_url={self.base_url!r}>"
+
+    # --- requests -------------------------------------------------------------
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL for an API path (next_page_uri values are paths)."""
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return self.base_url + path_or_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        form: Sequence[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send one request; raise the mapped exception for an error answer."""
+        url = self.url(path)
+        if params:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+        request = Request(method, url, tuple(form), headers)
+        response = self.transport.send(request)
+        raise_for_status(request, response)
+        return response
+
+    def get_json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
+        return self.request("GET", path, params=params).json()
+
+    def post_json(self, path: str, form: Sequence[tuple[str, str]]) -> Any:
+        return self.request("POST", path, form=form).json()
+
+    def delete(self, path: str) -> Response:
+        return self.request("DELETE", path)
+
+    def executor(self) -> ThreadPoolExecutor:
+        """A small thread pool for work done ahead of the caller (prefetching pages)."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(4, thread_name_prefix="twiliorm-prefetch")
+            return self._executor
+
+    def close(self) -> None:
+        """Close idle connections and stop helper threads."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+        self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _credentials(
+    account_sid: str,
+    auth_token: str | None,
+    api_key: str | None,
+    api_secret: str | None,
+    env: Mapping[str, str],
+) -> tuple[str, str]:
+    if not account_sid:
+        raise ConfigurationError(f"no Twilio account SID: {_ENV_HELP}")
+    token = auth_token or (None if api_key else env.get("TWILIO_AUTH_TOKEN"))
+    if token:
+        return account_sid, token
+    key = api_key or env.get("TWILIO_API_KEY")
+    secret = api_secret or env.get("TWILIO_API_SECRET")
+    if key and secret:
+        return key, secret
+    raise ConfigurationError(f"no Twilio credentials for {account_sid}: {_ENV_HELP}")
+
+
+def _base_url(value: str | None, allow_insecure_http: bool) -> str:
+    url = (value or DEFAULT_BASE_URL).rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"refusing plain http to {parts.hostname}: credentials would travel unencrypted; "
+            "use https, or pass allow_insecure_http=True if you mean it"
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _timeout(value: float | urllib3.Timeout | None) -> urllib3.Timeout:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, urllib3.Timeout):
+        return value
+    return urllib3.Timeout(connect=min(float(value), 10.0), read=float(value))
+
+
+def _retry(value: Retry | int | bool | None) -> Retry | None:
+    if value is None or value is True:
+        return DEFAULT_RETRY
+    if value is False or value == 0:
+        return None
+    if isinstance(value, Retry):
+        return value
+    return DEFAULT_RETRY.new(total=int(value))
+
+
+# --- the default client -------------------------------------------------------
+
+_default: dict[str, Client] = {}
+_default_lock = threading.Lock()
+
+
+def connect(
+    account_sid: str | None = None, auth_token: str | None = None, **options: Any
+) -> Client:
+    """Create a client and make it the default for every manager; return it."""
+    client = Client(account_sid, auth_token, **options)
+    set_default_client(client)
+    return client
+
+
+def set_default_client(client: Client | None) -> None:
+    """Make ``client`` the default (None forgets it; the next use reads the environment)."""
+    with _default_lock:
+        if client is None:
+            _default.pop("client", None)
+        else:
+            _default["client"] = client
+
+
+def default_client() -> Client:
+    """The default client: the one ``connect()`` made, or one from the environment."""
+    client = _default.get("client")
+    if client is not None:
+        return client
+    with _default_lock:
+        if "client" not in _default:
+            _default["client"] = Client()
+        return _default["client"]

@@ -1,0 +1,172 @@
+"""Converting Twilio JSON to resource instances and back.
+
+The public face is a cattrs ``Converter`` (:func:`make_converter`, configured
+by :func:`configure_converter`): ``converter.structure(payload, Message)``,
+``converter.structure(items, list[Message])`` and
+``converter.unstructure(message)`` work for every declared resource.
+
+Reading pages is the hot path of the library (one call per record, hundreds
+of thousands in a migration), so each resource class gets one generated
+function, made once from its declaration, that reads a payload into a slotted
+instance with one assignment per field and calls a kind's parser only where
+the value needs one. cattrs' own generated structuring builds a keyword dict
+and calls ``__init__``, which measured about twice the cost per record
+(tests/bench/bench_structure.py), so the mapping code is generated here and
+cattrs dispatches to it.
+
+Forward compatibility: unknown keys are kept in ``_extra``, absent keys are
+remembered in ``_absent``, and ``to_api()`` gives back exactly the payload
+that came in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+import cattrs
+
+from . import dates
+from .exceptions import DecodeError
+
+if TYPE_CHECKING:
+    from .resource import Binding, Meta, Resource
+
+__all__ = ["configure_converter", "converter", "make_converter", "structure", "unstructure"]
+
+R = TypeVar("R", bound="Resource")
+_PRIVATE = ("_ctx", "_orig", "_extra", "_absent")
+
+
+def build_structure(meta: Meta) -> Callable[[Mapping[str, Any], Binding | None], Any]:
+    """Generate ``structure(payload, binding) -> instance`` for one resource class."""
+    payload = meta.payload_fields
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_cls": meta.model,
+        "_known": frozenset(s.key for s in payload),
+        "_odd": _odd_keys,
+    }
+    lines = ["def structure(d, ctx=None):", "    g = d.get", "    o = _new(_cls)"]
+    for i, spec in enumerate(payload):
+        lines.append(f"    v{i} = g({spec.key!r})")
+        if spec.kind.parse is not None:
+            namespace[f"_p{i}"] = spec.kind.parse
+            lines.append(f"    if v{i} is not None: v{i} = _p{i}(v{i})")
+        lines.append(f"    o.{spec.name} = v{i}")
+    lines += [f"    o.{s.name} = None" for s in meta.fields.values() if s.key is None]
+    snapshot = "".join(f"v{i}, " for i in range(len(payload)))
+    lines += [
+        "    o._ctx = ctx",
+        f"    o._orig = ({snapshot})",
+        "    if d.keys() == _known:",
+        "        o._extra = None",
+        "        o._absent = None",
+        "    else:",
+        "        o._extra, o._absent = _odd(d, _known)",
+        "    return o",
+    ]
+    _check_covers_every_slot(meta)
+    code = compile("\n".join(lines), f"<twiliorm structure {meta.name}>", "exec")
+    exec(code, namespace)
+    fn: Callable[[Mapping[str, Any], Binding | None], Any] = namespace["structure"]
+    return fn
+
+
+def _check_covers_every_slot(meta: Meta) -> None:
+    # The generated code bypasses __init__, so every slot must be assigned by it.
+    assigned = {*meta.fields, *_PRIVATE}
+    missing = [a.name for a in attrs.fields(meta.model) if a.name not in assigned]
+    if missing:
+        raise TypeError(f"{meta.name}: attributes without a twiliorm field declaration: {missing}")
+
+
+def _odd_keys(payload: Mapping[str, Any], known: frozenset[str]) -> tuple[Any, Any]:
+    extra = {k: v for k, v in payload.items() if k not in known} or None
+    absent = frozenset(known.difference(payload)) or None
+    return extra, absent
+
+
+def structure(cls: type[R], payload: Any, binding: Binding | None = None) -> R:
+    """An instance of ``cls`` from a JSON payload, or a DecodeError saying what is wrong."""
+    if not isinstance(payload, Mapping):
+        raise DecodeError(
+            f"{cls.__name__} payload must be a JSON object, got {type(payload).__name__}"
+        )
+    try:
+        result: R = cls._meta.structure()(payload, binding)
+    except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError) as exc:
+        raise _diagnose(cls._meta, payload, exc) from exc
+    return result
+
+
+def _diagnose(meta: Meta, payload: Mapping[str, Any], exc: Exception) -> DecodeError:
+    for spec in meta.payload_fields:
+        value = payload.get(spec.key or "")
+        if value is None or spec.kind.parse is None:
+            continue
+        try:
+            spec.kind.parse(value)
+        except Exception:
+            shown = repr(value)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            return DecodeError(
+                f"{meta.name}.{spec.name}: cannot read {shown} as {spec.kind.name} "
+                f"(key {spec.key!r})"
+            )
+    return DecodeError(f"{meta.name}: cannot read payload: {exc}")
+
+
+def unstructure(obj: Resource) -> dict[str, Any]:
+    """The JSON payload of an instance: declared keys (as they came) plus unknown ones."""
+    absent = obj._absent or ()
+    out: dict[str, Any] = {}
+    for spec in obj._meta.payload_fields:
+        key = spec.key or ""
+        if key in absent:
+            continue
+        value = getattr(obj, spec.name)
+        out[key] = value if value is None else spec.kind.dump(value)
+    if obj._extra:
+        out.update(obj._extra)
+    return out
+
+
+def _is_resource(cls: Any) -> bool:
+    from .resource import Resource
+
+    return isinstance(cls, type) and issubclass(cls, Resource) and hasattr(cls, "_meta")
+
+
+def configure_converter(conv: cattrs.Converter) -> None:
+    """Teach a cattrs converter Twilio's payloads: resources, dates, decimals, enums."""
+    conv.register_structure_hook_func(_is_resource, lambda d, cls: structure(cls, d))
+    conv.register_unstructure_hook_func(_is_resource, unstructure)
+    conv.register_structure_hook(decimal.Decimal, lambda v, _: decimal.Decimal(str(v)))
+    conv.register_unstructure_hook(decimal.Decimal, str)
+    conv.register_structure_hook(dt.datetime, lambda v, _: _read_timestamp(v))
+    conv.register_unstructure_hook(dt.datetime, dates.format_rfc2822)
+    conv.register_structure_hook(dt.date, lambda v, _: dates.parse_date(v))
+    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_unstructure_hook(enum.Enum, lambda member: member.value)
+
+
+def _read_timestamp(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    text = str(value)
+    return dates.parse_iso_datetime(text) if "T" in text[:20] else dates.parse_rfc2822(text)
+
+
+def make_converter() -> cattrs.Converter:
+    """A new cattrs converter configured for twiliorm's resources."""
+    conv = cattrs.Converter(forbid_extra_keys=False)
+    configure_converter(conv)
+    return conv
+
+
+converter = make_converter()

@@ -1,0 +1,160 @@
+"""Every error twiliorm raises, in one tree.
+
+    TwiliormError
+    ├── ConfigurationError          no credentials, or settings that cannot work
+    ├── FieldError (ValueError)     unknown field or lookup, or a lookup a field cannot do
+    │   └── ScanError               a client-side-only query under strict=True
+    ├── ValidationError (ValueError) a value of the wrong shape (a SID, an enum, a phone number)
+    ├── NotSupportedError           an operation the resource does not have in the API
+    ├── DoesNotExist (LookupError)  get() found nothing; each resource has its own subclass
+    ├── MultipleObjectsReturned     get() found more than one
+    ├── TransportError              the request did not get an answer (connection, timeout)
+    ├── DecodeError (ValueError)    an answer that cannot be read as what it should be
+    └── TwilioRestError             the API answered with an error (status, code, message)
+        ├── AuthenticationError     401, code 20003
+        ├── NotFoundError           404, code 20404
+        ├── RateLimitError          429, code 20429 (the request was not processed)
+        └── ServerError             5xx
+
+A 404 on a fetch raises an exception that is both the resource's
+``DoesNotExist`` and a ``NotFoundError``, so either ``except`` catches it.
+``ScanWarning`` is the warning emitted when a query can only be answered by
+reading the whole list and filtering it locally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "DecodeError",
+    "DoesNotExist",
+    "FieldError",
+    "MultipleObjectsReturned",
+    "NotFoundError",
+    "NotSupportedError",
+    "RateLimitError",
+    "ScanError",
+    "ScanWarning",
+    "ServerError",
+    "TransportError",
+    "TwilioRestError",
+    "TwiliormError",
+    "ValidationError",
+]
+
+
+class TwiliormError(Exception):
+    """The root of every error twiliorm raises."""
+
+
+class ConfigurationError(TwiliormError):
+    """The client cannot be set up: missing credentials or conflicting settings."""
+
+
+class FieldError(TwiliormError, ValueError):
+    """An unknown field or lookup, or a lookup that a field cannot answer."""
+
+
+class ScanError(FieldError):
+    """Under ``strict=True``: a query whose filters can only run client-side."""
+
+
+class ValidationError(TwiliormError, ValueError):
+    """A value of the wrong shape, refused before any request is sent."""
+
+
+class NotSupportedError(TwiliormError):
+    """The API has no such operation for this resource (e.g. deleting a Notification)."""
+
+
+class DoesNotExist(TwiliormError, LookupError):
+    """The object asked for does not exist. Each resource class has a subclass."""
+
+
+class MultipleObjectsReturned(TwiliormError, LookupError):
+    """``get()`` matched more than one object."""
+
+
+class TransportError(TwiliormError):
+    """The request got no usable answer: connection refused or dropped, timeout."""
+
+
+class DecodeError(TwiliormError, ValueError):
+    """An answer that cannot be read: not JSON, or not the shape the resource has."""
+
+
+class TwilioRestError(TwiliormError):
+    """The API answered with an error.
+
+    Carries Twilio's fields (``code``, ``message``, ``more_info``), the HTTP
+    ``status``, and the ``method`` and ``uri`` of the request that failed.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None = None,
+        message: str = "",
+        more_info: str | None = None,
+        method: str = "",
+        uri: str = "",
+        *,
+        retry_after: float | None = None,
+        details: Any = None,
+        retried: bool = False,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.more_info = more_info
+        self.method = method
+        self.uri = uri
+        self.retry_after = retry_after
+        self.details = details
+        self.retried = retried
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        code = f" (code {self.code})" if self.code is not None else ""
+        where = f" on {self.method} {self.uri}" if self.method else ""
+        return f"HTTP {self.status}{code}: {self.message}{where}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args = (self.status, self.code, self.message, self.more_info, self.method, self.uri)
+        return (type(self), args)
+
+
+class AuthenticationError(TwilioRestError):
+    """401: the account SID and token (or API key and secret) were not accepted."""
+
+
+class NotFoundError(TwilioRestError):
+    """404: no such resource."""
+
+
+class RateLimitError(TwilioRestError):
+    """429: over the account's concurrency limit; the request was not processed."""
+
+
+class ServerError(TwilioRestError):
+    """5xx: the service failed to answer the request."""
+
+
+class ScanWarning(UserWarning):
+    """A query that reads the whole list and filters it on the client."""
+
+
+def error_class_for(status: int) -> type[TwilioRestError]:
+    """The exception class for an HTTP error status."""
+    if status == 401:
+        return AuthenticationError
+    if status == 404:
+        return NotFoundError
+    if status == 429:
+        return RateLimitError
+    if status >= 500:
+        return ServerError
+    return TwilioRestError

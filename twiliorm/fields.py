@@ -1,0 +1,571 @@
+"""Field declarations: what each attribute of a resource is in the API.
+
+A resource attribute is declared once, with everything a query, a write, the
+converter and the sandbox need to know about it::
+
+    to: str | None = fields.phone(filter=True, writable="create")
+    date_sent: datetime | None = fields.rfc2822(filter=True, lookups="exact lt lte gt gte")
+
+Vocabulary, the same everywhere in twiliorm: the *attribute* is the Python
+name (``from_``), the *key* is the JSON name (``from``), the *param* is the
+form or query name (``From``). Key and param are derived from the attribute
+by convention; they are spelled out only where Twilio differs.
+
+A field helper returns an ``attrs.field`` whose metadata carries a
+:class:`FieldSpec`; its :class:`Kind` says how the value travels (JSON to
+Python, Python to JSON, Python to a form value). ``param(...)`` declares a
+write-only parameter (sent on create or update, never in a payload), and
+``query(...)`` a filter-only parameter of the list (``Contains`` on available
+numbers), which is not an attribute at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from . import dates
+from .exceptions import ValidationError
+
+__all__ = [
+    "ApiEnum",
+    "FieldSpec",
+    "Filter",
+    "Kind",
+    "QueryParam",
+    "boolean",
+    "date",
+    "datetime",
+    "decimal_text",
+    "enum_field",
+    "integer",
+    "integer_text",
+    "json",
+    "param",
+    "phone",
+    "query",
+    "rfc2822",
+    "sid",
+    "spec_of",
+    "string",
+    "uri",
+    "uri_map",
+]
+
+METADATA_KEY = "twiliorm"
+_EMPTY: frozenset[str] = frozenset()
+_OPS = frozenset({"create", "update"})
+
+
+# --- kinds: how a value travels ---------------------------------------------
+
+
+class ApiEnum(str, enum.Enum):
+    """Base of the API's enums: members are their string values (``== "queued"``)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Kind:
+    """How a value travels between JSON, Python and a form parameter.
+
+    ``parse`` is None when the JSON value is used as it is (the fast path of
+    the converter assigns it directly); otherwise it is called on every
+    non-null value read from a payload.
+    """
+
+    name = "string"
+    parse: Callable[[Any], Any] | None = None
+    ordered = True
+    text = True
+
+    def dump(self, value: Any) -> Any:
+        """Python value to its JSON form (for ``to_api``)."""
+        return value
+
+    def encode(self, value: Any) -> str | list[str]:
+        """Python value to the text of a form or query parameter."""
+        return str(value)
+
+    def pairs(self, param: str, value: Any) -> list[tuple[str, str]]:
+        """The form pairs for ``value`` under ``param`` (a list repeats the key)."""
+        encoded = self.encode(value)
+        if isinstance(encoded, str):
+            return [(param, encoded)]
+        return [(param, item) for item in encoded]
+
+    def clean(self, value: Any, where: str) -> Any:
+        """Check a value given by the user; return what to keep."""
+        if not isinstance(value, str):
+            raise ValidationError(f"{where} takes text, not {type(value).__name__}: {value!r}")
+        return value
+
+    def __repr__(self) -> str:
+        return f"<kind {self.name}>"
+
+
+class _Text(Kind):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _Sid(Kind):
+    name = "sid"
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        self.prefixes = prefixes
+        alternatives = "|".join(prefixes) if prefixes else "[A-Z]{2}"
+        self.pattern = re.compile(rf"(?:{alternatives})[0-9a-fA-F]{{32}}\Z")
+
+    def clean(self, value: Any, where: str) -> Any:
+        if isinstance(value, str) and self.pattern.match(value):
+            return value
+        sid_of = getattr(value, "pk", None)
+        if isinstance(sid_of, str) and self.pattern.match(sid_of):
+            return sid_of
+        shape = " or ".join(f"{p} + 32 hex digits" for p in self.prefixes) or "a 34-character SID"
+        raise ValidationError(f"{where} must be a SID ({shape}), got {value!r}")
+
+
+class _Phone(Kind):
+    name = "phone"
+
+    def clean(self, value: Any, where: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError(f"{where} takes a phone number as text, got {value!r}")
+        text = str(value).strip()
+        if not text:
+            raise ValidationError(f"{where} needs a phone number, got an empty value")
+        return text
+
+
+class _Rfc2822(Kind):
+    name = "rfc2822"
+    text = False
+    parse: Callable[[Any], Any] | None = staticmethod(dates.parse_rfc2822)
+
+    def dump(self, value: Any) -> Any:
+        return dates.format_rfc2822(value) if isinstance(value, dt.datetime) else value
+
+    def encode(self, value: Any) -> str:
+        return dates.day_of(value).isoformat()
+
+    def clean(self, value: Any, where: str) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        raise ValidationError(f"{where} takes a date or datetime, got {value!r}")
+
+
+class _IsoDateTime(_Rfc2822):
+    name = "datetime"
+    parse: Callable[[Any], Any] | None = staticmethod(dates.parse_iso_datetime)
+
+    def dump(self, value: Any) -> Any:
+        return dates.format_iso_datetime(value) if isinstance(value, dt.datetime) else value
+
+    def encode(self, value: Any) -> str:
+        if isinstance(value, dt.datetime):
+            return dates.format_iso_datetime(value)
+        return str(value.isoformat())
+
+
+class _IsoDate(_Rfc2822):
+    name = "date"
+    parse: Callable[[Any], Any] | None = staticmethod(dates.parse_date)
+
+    def dump(self, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    def encode(self, value: Any) -> str:
+        return dates.day_of(value).isoformat()
+
+
+def _parse_decimal_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return decimal.Decimal(value)
+        except decimal.InvalidOperation as exc:
+            raise ValueError(f"not a number: {value!r}") from exc
+    return value
+
+
+class _DecimalText(Kind):
+    """A number Twilio sends as text (``"-0.00750"``); a JSON number is kept as sent."""
+
+    name = "decimal"
+    text = False
+    parse: Callable[[Any], Any] | None = staticmethod(_parse_decimal_text)
+
+    def dump(self, value: Any) -> Any:
+        return str(value) if isinstance(value, decimal.Decimal) else value
+
+    def clean(self, value: Any, where: str) -> Any:
+        if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return decimal.Decimal(value)
+            except decimal.InvalidOperation:
+                pass
+        raise ValidationError(f"{where} takes a number, got {value!r}")
+
+
+def _parse_integer_text(value: Any) -> Any:
+    return int(value) if isinstance(value, str) else value
+
+
+class _IntegerText(_DecimalText):
+    """A count Twilio sends as text (``"num_segments": "1"``)."""
+
+    name = "integer_text"
+    parse: Callable[[Any], Any] | None = staticmethod(_parse_integer_text)
+
+    def dump(self, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def clean(self, value: Any, where: str) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise ValidationError(f"{where} takes a whole number, got {value!r}")
+
+
+class _Integer(_IntegerText):
+    """A JSON integer."""
+
+    name = "integer"
+    parse: Callable[[Any], Any] | None = None
+
+    def dump(self, value: Any) -> Any:
+        return value
+
+
+class _Boolean(Kind):
+    name = "boolean"
+    text = False
+    ordered = False
+
+    def encode(self, value: Any) -> str:
+        return "true" if value else "false"
+
+    def clean(self, value: Any, where: str) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValidationError(f"{where} takes True or False, got {value!r}")
+
+
+class _Json(Kind):
+    """A JSON object or array kept as it is (``subresource_uris``, capabilities)."""
+
+    text = False
+    ordered = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def clean(self, value: Any, where: str) -> Any:
+        return value
+
+
+class _List(Kind):
+    """A list parameter, sent as a repeated form key (``MediaUrl``)."""
+
+    name = "list"
+    text = False
+    ordered = False
+
+    def encode(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        return [str(item) for item in value]
+
+    def clean(self, value: Any, where: str) -> Any:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, Iterable):
+            return list(value)
+        raise ValidationError(f"{where} takes a list of values, got {value!r}")
+
+
+class _NamedParameters(Kind):
+    """Custom parameters sent as ``Parameter1.Name``/``Parameter1.Value`` ... (up to 99)."""
+
+    name = "parameters"
+    text = False
+    ordered = False
+    limit = 99
+
+    def pairs(self, param: str, value: Any) -> list[tuple[str, str]]:
+        out = []
+        for i, (name, item) in enumerate(dict(value).items(), start=1):
+            out += [(f"{param}{i}.Name", str(name)), (f"{param}{i}.Value", str(item))]
+        return out
+
+    def clean(self, value: Any, where: str) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError(f"{where} takes a dict of name -> value, got {value!r}")
+        if len(value) > self.limit:
+            raise ValidationError(
+                f"{where} takes at most {self.limit} parameters, got {len(value)}"
+            )
+        return dict(value)
+
+
+class EnumKind(Kind):
+    """One of an enum's values; a value the library does not know is kept as text."""
+
+    name = "enum"
+    ordered = False
+
+    def __init__(self, enum_class: type[enum.Enum]) -> None:
+        self.enum_class = enum_class
+        self.members: Mapping[Any, enum.Enum] = {m.value: m for m in enum_class}
+        self.values = tuple(self.members)
+
+    def parse(self, value: Any) -> Any:
+        try:
+            return self.members.get(value, value)
+        except TypeError:
+            return value
+
+    def dump(self, value: Any) -> Any:
+        return value.value if isinstance(value, enum.Enum) else value
+
+    def encode(self, value: Any) -> str:
+        return str(self.dump(value))
+
+    def clean(self, value: Any, where: str) -> Any:
+        member = self.parse(value)
+        if isinstance(member, self.enum_class):
+            return member
+        allowed = ", ".join(repr(v) for v in self.values)
+        raise ValidationError(f"{where} must be one of {allowed}; got {value!r}")
+
+
+STRING: Kind = _Text("string")
+URI: Kind = _Text("uri")
+PHONE: Kind = _Phone()
+RFC2822: Kind = _Rfc2822()
+DATETIME: Kind = _IsoDateTime()
+DATE: Kind = _IsoDate()
+DECIMAL: Kind = _DecimalText()
+INTEGER_TEXT: Kind = _IntegerText()
+INTEGER: Kind = _Integer()
+BOOLEAN: Kind = _Boolean()
+URI_MAP: Kind = _Json("uri_map")
+JSON: Kind = _Json("json")
+LIST: Kind = _List()
+PARAMETERS: Kind = _NamedParameters()
+
+
+# --- specs: what a field is in the API --------------------------------------
+
+
+@attrs.frozen
+class Filter:
+    """How a field is filtered by the API: the query param and the lookups it answers.
+
+    ``lookups`` are the user-facing lookups the server can narrow: ``lte`` and
+    ``gte`` travel as ``Param<`` and ``Param>``; ``lt`` and ``gt`` on a date
+    are derived from them. Date filters are inclusive and by day on the wire.
+    """
+
+    param: str
+    lookups: frozenset[str] = frozenset({"exact"})
+    explicit: tuple[tuple[str, str], ...] = ()
+
+    def params(self) -> dict[str, str]:
+        """Query param name for each lookup the wire has (``lte`` -> ``DateSent<``)."""
+        if self.explicit:
+            return dict(self.explicit)
+        wire = {"exact": self.param, "lte": f"{self.param}<", "gte": f"{self.param}>"}
+        return {lookup: name for lookup, name in wire.items() if lookup in self.lookups}
+
+
+@attrs.frozen
+class FieldSpec:
+    """Everything twiliorm knows about one attribute of a resource."""
+
+    kind: Kind
+    key: str | None = None
+    param: str | None = None
+    filter: Filter | None = None
+    writable: frozenset[str] = _EMPTY
+    required: frozenset[str] = _EMPTY
+    payload: bool = True
+    name: str = ""
+
+    def named(self, name: str) -> FieldSpec:
+        """This spec bound to its attribute, with key and param derived by convention."""
+        key = self.key or name.rstrip("_")
+        param = self.param or camel(key)
+        flt = self.filter
+        if flt is not None and not flt.param:
+            flt = attrs.evolve(flt, param=param)
+        key_or_none = key if self.payload else None
+        return attrs.evolve(self, name=name, key=key_or_none, param=param, filter=flt)
+
+    def clean(self, value: Any, resource: str = "") -> Any:
+        """Check a value the user gives this field; None clears it."""
+        if value is None:
+            return None
+        where = f"{resource}.{self.name}" if resource else self.name
+        return self.kind.clean(value, where)
+
+
+@attrs.frozen
+class QueryParam:
+    """A filter-only parameter of a list (``Contains``); it is not an attribute."""
+
+    kind: Kind
+    param: str | None = None
+    name: str = ""
+
+    def named(self, name: str) -> QueryParam:
+        return attrs.evolve(self, name=name, param=self.param or camel(name))
+
+
+def camel(key: str) -> str:
+    """``status_callback`` -> ``StatusCallback``: Twilio's param for a key."""
+    return "".join(part[:1].upper() + part[1:] for part in key.split("_"))
+
+
+def spec_of(attribute: attrs.Attribute[Any]) -> FieldSpec | None:
+    """The FieldSpec an attrs attribute carries, if it is a twiliorm field."""
+    spec = attribute.metadata.get(METADATA_KEY)
+    return spec if isinstance(spec, FieldSpec) else None
+
+
+# --- declaration helpers ----------------------------------------------------
+
+
+def _ops(value: bool | str | Iterable[str] | None) -> frozenset[str]:
+    if value is None or value is False:
+        return _EMPTY
+    if value is True:
+        return _OPS
+    names = frozenset(value.split() if isinstance(value, str) else value)
+    unknown = names - _OPS
+    if unknown:
+        raise ValueError(f"writable/required take 'create' and/or 'update', not {sorted(unknown)}")
+    return names
+
+
+def _filter(filter: bool | str | Mapping[str, str] | None, lookups: str | None) -> Filter | None:
+    if not filter:
+        return None
+    if isinstance(filter, Mapping):
+        # Params whose meaning is one lookup: {"gte": "StartDate"} (usage records).
+        explicit = tuple(filter.items())
+        return Filter(param=explicit[0][1], lookups=frozenset(filter), explicit=explicit)
+    wanted = set((lookups or "exact").split())
+    # The wire has Param, Param< and Param> (inclusive); lt and gt travel as lte and gte.
+    wire = {"exact"} & wanted
+    if wanted & {"lt", "lte"}:
+        wire.add("lte")
+    if wanted & {"gt", "gte"}:
+        wire.add("gte")
+    return Filter(param=filter if isinstance(filter, str) else "", lookups=frozenset(wire))
+
+
+def field(
+    kind: Kind,
+    *,
+    key: str | None = None,
+    api: str | None = None,
+    param: str | None = None,
+    filter: bool | str | Mapping[str, str] | None = None,
+    lookups: str | None = None,
+    writable: bool | str | None = None,
+    required: bool | str | None = None,
+    repr: bool = True,
+) -> Any:
+    """Declare an attribute of kind ``kind``; see the module docstring."""
+    spec = FieldSpec(
+        kind=kind,
+        key=key or api,
+        param=param,
+        filter=_filter(filter, lookups),
+        writable=_ops(writable),
+        required=_ops(required),
+    )
+    return attrs.field(default=None, kw_only=True, repr=repr, metadata={METADATA_KEY: spec})
+
+
+def _helper(kind: Kind) -> Callable[..., Any]:
+    def declare(**options: Any) -> Any:
+        return field(kind, **options)
+
+    declare.__doc__ = f"Declare a {kind.name} attribute (options as for :func:`field`)."
+    return declare
+
+
+string = _helper(STRING)
+uri = _helper(URI)
+phone = _helper(PHONE)
+rfc2822 = _helper(RFC2822)
+datetime = _helper(DATETIME)
+date = _helper(DATE)
+decimal_text = _helper(DECIMAL)
+integer_text = _helper(INTEGER_TEXT)
+integer = _helper(INTEGER)
+boolean = _helper(BOOLEAN)
+uri_map = _helper(URI_MAP)
+json = _helper(JSON)
+list_of = _helper(LIST)
+
+
+def sid(*prefixes: str, **options: Any) -> Any:
+    """Declare a SID attribute; ``prefixes`` are its two-letter types (``"SM", "MM"``)."""
+    return field(_Sid(tuple(prefixes)), **options)
+
+
+def enum_field(enum_class: type[enum.Enum], **options: Any) -> Any:
+    """Declare an attribute holding one of ``enum_class``'s values."""
+    return field(EnumKind(enum_class), **options)
+
+
+def param(
+    kind: Kind = STRING,
+    *,
+    writable: bool | str = True,
+    required: bool | str | None = None,
+    param: str | None = None,
+) -> Any:
+    """Declare a write-only parameter: sent on create/update, never in a payload."""
+    spec = FieldSpec(
+        kind=kind,
+        param=param,
+        writable=_ops(writable),
+        required=_ops(required),
+        payload=False,
+    )
+    return attrs.field(default=None, kw_only=True, repr=False, metadata={METADATA_KEY: spec})
+
+
+def query(kind: Kind = STRING, *, param: str | None = None) -> QueryParam:
+    """Declare a filter-only parameter of the list, given to ``filter()`` by name."""
+    return QueryParam(kind=kind, param=param)
+
+
+def sid_kind(*prefixes: str) -> Kind:
+    """A SID kind, for ``param()`` and ``query()`` declarations."""
+    return _Sid(tuple(prefixes))
+
+
+def enum_kind(enum_class: type[enum.Enum]) -> Kind:
+    """An enum kind, for ``param()`` and ``query()`` declarations."""
+    return EnumKind(enum_class)

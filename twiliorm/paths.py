@@ -1,0 +1,96 @@
+"""Path templates: the official 2010-04-01 paths with snake_case placeholders.
+
+``/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json`` is filled from
+validated values only: a SID must have a SID's shape, other values are
+limited to letters, digits and ``._-``, and everything is percent-encoded,
+so no input can change which resource a request reaches.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .exceptions import ValidationError
+
+__all__ = ["PathTemplate", "check_path_value"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}\Z")
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
+_SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}\Z")
+
+
+def check_path_value(name: str, value: Any, pattern: re.Pattern[str] | None = None) -> str:
+    """Refuse a value that does not have the shape of path parameter ``name``."""
+    sid = getattr(value, "pk", None)
+    if sid is not None and not isinstance(value, str):
+        value = sid
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be text, got {value!r}")
+    if pattern is None:
+        if name == "account_sid":
+            pattern = _ACCOUNT_SID
+        elif name == "sid" or name.endswith("_sid"):
+            pattern = _SID
+        else:
+            pattern = _SAFE
+    if not pattern.match(value):
+        shape = "AC + 32 hex digits" if pattern is _ACCOUNT_SID else _describe(pattern)
+        raise ValidationError(f"{name} has the wrong shape ({shape}): {value!r}")
+    return value
+
+
+def _describe(pattern: re.Pattern[str]) -> str:
+    if pattern is _SID:
+        return "two capital letters + 32 hex digits"
+    if pattern is _SAFE:
+        return "letters, digits, '.', '_' or '-'"
+    return f"matching {pattern.pattern}"
+
+
+@attrs.frozen
+class PathTemplate:
+    """One path of the API, e.g. ``/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json``."""
+
+    template: str
+    names: tuple[str, ...] = attrs.field(init=False)
+
+    @names.default
+    def _names(self) -> tuple[str, ...]:
+        return tuple(_PLACEHOLDER.findall(self.template))
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The path with each placeholder replaced by its (already checked) value."""
+
+        def one(match: re.Match[str]) -> str:
+            return urllib.parse.quote(values[match.group(1)], safe="")
+
+        return _PLACEHOLDER.sub(one, self.template)
+
+    def missing(self, values: Mapping[str, Any]) -> list[str]:
+        """Placeholders that ``values`` does not give."""
+        return [name for name in self.names if values.get(name) is None]
+
+    def regex(self, patterns: Mapping[str, str]) -> re.Pattern[str]:
+        """A regex matching concrete paths; each placeholder uses ``patterns`` or a segment."""
+        parts = _PLACEHOLDER.split(self.template)
+        out = []
+        for i, part in enumerate(parts):
+            if i % 2:
+                out.append(f"(?P<{part}>{patterns.get(part, '[^/]+?')})")
+            else:
+                out.append(re.escape(part))
+        return re.compile(
+            "".join(out).replace(r"\.json", r"(?P<_format>\.json|\.csv|\.xml)?") + r"\Z"
+        )
+
+    def without_extension(self) -> str:
+        return self.template[: -len(".json")] if self.template.endswith(".json") else self.template
+
+    def __str__(self) -> str:
+        return self.template

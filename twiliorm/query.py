@@ -1,0 +1,391 @@
+"""QuerySet: lazy, chainable, immutable; evaluated in one place.
+
+Building, chaining, slicing or printing a QuerySet sends nothing (``repr()``
+excepted: like Django's, it fetches at most 21 items). Each builder returns a
+new QuerySet around a new :class:`~twiliorm.plan.Query`; evaluation happens
+in :meth:`QuerySet._fetch_all` (cached) or :meth:`QuerySet.iterator`
+(streamed, one page held at a time). Requests are as few as the plan allows:
+``qs[:20]`` asks for PageSize=20, an unbounded iteration for PageSize=1000,
+``exists()`` and ``first()`` for PageSize=1, and ``count()`` builds no objects.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from .client import Client, default_client
+from .exceptions import ScanError, ScanWarning
+from .paging import iter_pages
+from .persistence import fetch_payload
+from .plan import PAGE_SIZE_MAX, Plan, Query
+from .resource import Binding
+
+if TYPE_CHECKING:
+    from .resource import Resource
+
+__all__ = ["MAX_GET_RESULTS", "REPR_OUTPUT_SIZE", "QuerySet"]
+
+T = TypeVar("T")
+MAX_GET_RESULTS = 21
+REPR_OUTPUT_SIZE = 20
+
+Rows = Callable[[list[Mapping[str, Any]], Binding], list[Any]]
+
+
+class QuerySet(Generic[T]):
+    """A lazy query over one resource's list; see the module docstring."""
+
+    def __init__(
+        self,
+        model: type[Resource],
+        query: Query | None = None,
+        *,
+        client: Client | None = None,
+        rows: Rows | None = None,
+    ) -> None:
+        self.model = model
+        self.query = query if query is not None else Query(model)
+        self._client = client
+        self._rows = rows
+        self._result_cache: list[T] | None = None
+
+    # --- building ---------------------------------------------------------------
+
+    def _chain(self, query: Query | None = None) -> QuerySet[T]:
+        return type(self)(self.model, query or self.query, client=self._client, rows=self._rows)
+
+    def all(self) -> QuerySet[T]:
+        """A copy of this QuerySet (a fresh one, with no cached results)."""
+        return self._chain()
+
+    def filter(self, **conditions: Any) -> QuerySet[T]:
+        """Records matching every ``field__lookup=value`` (lookups: exact, lt, lte, gt, gte,
+        range, in, contains, icontains, startswith, istartswith, endswith, iendswith,
+        iexact, isnull), plus search parameters (``contains`` on available numbers) and
+        path parameters (``conference=`` for participants). See ``explain()``."""
+        self._refuse_after_slice("filter")
+        return self._chain(self.query.filter(conditions))
+
+    def exclude(self, **conditions: Any) -> QuerySet[T]:
+        """Records not matching all of ``conditions`` (always answered client-side)."""
+        self._refuse_after_slice("exclude")
+        return self._chain(self.query.exclude(conditions))
+
+    def using(self, client: Client | None = None, *, account: str | None = None) -> QuerySet[T]:
+        """The same query through ``client``, and/or for sub-account ``account``."""
+        chained = self._chain(self.query.with_path({"account_sid": account}) if account else None)
+        if client is not None:
+            chained._client = client
+        return chained
+
+    def page_size(self, size: int) -> QuerySet[T]:
+        """Ask for ``size`` records a request (1 to 1000) instead of the automatic choice."""
+        if not 1 <= size <= PAGE_SIZE_MAX:
+            raise ValueError(f"page size must be between 1 and {PAGE_SIZE_MAX}, got {size}")
+        from attrs import evolve
+
+        return self._chain(evolve(self.query, page_size=size))
+
+    def _refuse_after_slice(self, what: str) -> None:
+        if self.query.low or self.query.high is not None:
+            raise TypeError(f"Cannot {what} a query once a slice has been taken.")
+
+    @overload
+    def __getitem__(self, key: int) -> T: ...
+    @overload
+    def __getitem__(self, key: slice) -> QuerySet[T] | list[T]: ...
+    def __getitem__(self, key: int | slice) -> T | QuerySet[T] | list[T]:
+        if isinstance(key, slice):
+            return self._slice(key)
+        if not isinstance(key, int):
+            raise TypeError(
+                f"QuerySet indices must be integers or slices, not {type(key).__name__}"
+            )
+        if key < 0:
+            raise ValueError("Negative indexing is not supported.")
+        if self._result_cache is not None:
+            return self._result_cache[key]
+        found = list(self._chain(self.query.sliced(key, key + 1)))
+        if not found:
+            raise IndexError("QuerySet index out of range")
+        return found[0]
+
+    def _slice(self, key: slice) -> QuerySet[T] | list[T]:
+        if (key.start or 0) < 0 or (key.stop is not None and key.stop < 0):
+            raise ValueError("Negative indexing is not supported.")
+        if self._result_cache is not None:
+            return self._result_cache[key]
+        sliced = self._chain(self.query.sliced(key.start, key.stop))
+        return list(sliced)[:: key.step] if key.step else sliced
+
+    # --- where requests go ------------------------------------------------------
+
+    @property
+    def client(self) -> Client:
+        """The client this QuerySet sends through (the default client unless ``using()``)."""
+        return self._client if self._client is not None else default_client()
+
+    def plan(self) -> Plan:
+        """The compiled request (see :class:`~twiliorm.plan.Plan`)."""
+        return self.query.compile(self.client.account_sid)
+
+    def explain(self) -> str:
+        """The GET this QuerySet compiles to, and which lookups run on the client."""
+        client = self._client or _maybe_default()
+        account = client.account_sid if client else None
+        return str(self.query.compile(account, partial=True))
+
+    # --- evaluation -------------------------------------------------------------
+
+    def _pages(self, *, prefetch: bool = True) -> Iterator[tuple[list[Mapping[str, Any]], Binding]]:
+        """Raw records page by page, after the client-side test and the slice."""
+        client = self.client
+        plan = self.query.compile(client.account_sid)
+        binding = Binding(client, dict(self.query.path_values(client.account_sid)))
+        if plan.by_pk:
+            yield from self._by_pk(client, plan, binding)
+            return
+        if plan.scan:
+            self._warn_scan(plan, client)
+        wanted = plan.high if plan.predicate is None else None
+        pages = iter_pages(client, plan, self.model._meta.key, wanted=wanted, prefetch=prefetch)
+        yield from ((p, binding) for p in _window(pages, plan))
+
+    def _by_pk(
+        self, client: Client, plan: Plan, binding: Binding
+    ) -> Iterator[tuple[list[Mapping[str, Any]], Binding]]:
+        try:
+            record = fetch_payload(self.model, client, plan.path)
+        except self.model.DoesNotExist:
+            return
+        items = [record] if plan.predicate is None or plan.predicate(record) else []
+        yield items[plan.low : plan.high], binding
+
+    def _warn_scan(self, plan: Plan, client: Client) -> None:
+        message = (
+            f"{self.model.__name__} query filters only on the client "
+            f"({'; '.join(plan.client)}): every record of the list is read"
+        )
+        if client.strict:
+            raise ScanError(message + " (strict=True)")
+        warnings.warn(message, ScanWarning, stacklevel=4)
+
+    def _build(self, items: list[Mapping[str, Any]], binding: Binding) -> list[T]:
+        if self._rows is not None:
+            return self._rows(items, binding)
+        build = self.model._meta.structure()
+        return [build(item, binding) for item in items]
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[T]:
+        """Stream the results, holding one page at a time (no result cache)."""
+        qs = self.page_size(chunk_size) if chunk_size else self
+        for items, binding in qs._pages():
+            yield from qs._build(items, binding)
+
+    def _fetch_all(self) -> list[T]:
+        if self._result_cache is None:
+            results: list[T] = []
+            for items, binding in self._pages():
+                results.extend(self._build(items, binding))
+            self._result_cache = results
+        return self._result_cache
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._fetch_all())
+
+    def __len__(self) -> int:
+        return len(self._fetch_all())
+
+    def __bool__(self) -> bool:
+        return bool(self._fetch_all())
+
+    def __repr__(self) -> str:
+        try:
+            data = list(self[: REPR_OUTPUT_SIZE + 1])
+        except Exception as exc:
+            return f"<QuerySet {self.model.__name__} (not evaluated: {type(exc).__name__})>"
+        shown = [repr(item) for item in data[:REPR_OUTPUT_SIZE]]
+        if len(data) > REPR_OUTPUT_SIZE:
+            shown.append("...(remaining elements truncated)...")
+        return f"<QuerySet [{', '.join(shown)}]>"
+
+    # --- answers without objects ----------------------------------------------------
+
+    def count(self) -> int:
+        """How many records match; reads pages but builds no objects."""
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        return sum(len(items) for items, _ in self._pages(prefetch=False))
+
+    def exists(self) -> bool:
+        """Whether any record matches (PageSize=1 when the server can tell)."""
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        for items, _ in self._chain(self.query.sliced(0, 1))._pages(prefetch=False):
+            if items:
+                return True
+        return False
+
+    # --- single objects ---------------------------------------------------------------
+
+    def first(self) -> T | None:
+        """The first record in the API's order, or None (PageSize=1)."""
+        if self._result_cache is not None:
+            return self._result_cache[0] if self._result_cache else None
+        found = list(self._chain(self.query.sliced(0, 1)))
+        return found[0] if found else None
+
+    def get(self, **conditions: Any) -> T:
+        """The one record matching ``conditions``: by SID it is a single GET of the instance;
+        raises ``Model.DoesNotExist`` or ``Model.MultipleObjectsReturned``."""
+        meta = self.model._meta
+        if not conditions and meta.pk is None and "fetch" in meta.operations:
+            return self._fetch_singleton()
+        qs = self.filter(**conditions) if conditions else self
+        plan = qs.plan()
+        if plan.by_pk:
+            record = fetch_payload(self.model, qs.client, plan.path)
+            found = qs._build(
+                [record], Binding(qs.client, qs.query.path_values(qs.client.account_sid))
+            )
+            if plan.predicate is None or plan.predicate(record):
+                return found[0]
+        else:
+            found = list(qs[:MAX_GET_RESULTS])
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                more = "more than 20" if len(found) == MAX_GET_RESULTS else str(len(found))
+                raise self.model.MultipleObjectsReturned(
+                    f"get() returned more than one {meta.name} -- it returned {more}!"
+                )
+        raise self.model.DoesNotExist(f"{meta.name} matching query does not exist.")
+
+    def _fetch_singleton(self) -> T:
+        meta = self.model._meta
+        assert meta.instance_path is not None
+        client = self.client
+        values = self.query.path_values(client.account_sid)
+        checked = {n: meta.check_path(n, values[n]) for n in meta.instance_path.names}
+        record = fetch_payload(self.model, client, meta.instance_path.fill(checked))
+        return self._build([record], Binding(client, checked))[0]
+
+    def create(self, **values: Any) -> T:
+        """Create and save a new record (POST); path parameters (``conference=``) are accepted."""
+        obj = self.new(**values)
+        obj.save()
+        return obj  # type: ignore[return-value]
+
+    def new(self, **values: Any) -> Resource:
+        """An unsaved instance bound to this QuerySet's client and path parameters."""
+        meta = self.model._meta
+        aliases = meta.aliases()
+        path = dict(self.query.path)
+        fields = {}
+        for name, value in values.items():
+            if name in meta.fields:
+                fields[name] = meta.fields[name].clean(value, meta.name)
+            elif name in aliases:
+                path[aliases[name]] = meta.check_path(aliases[name], value)
+            else:
+                from .resource import _unknown_field
+
+                raise _unknown_field(meta, name)
+        obj = self.model(**fields)
+        obj._ctx = Binding(self._client, path)
+        return obj
+
+    def get_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **conditions: Any
+    ) -> tuple[T, bool]:
+        """(object, created): get() by ``conditions``, or create with them plus ``defaults``."""
+        try:
+            return self.get(**conditions), False
+        except self.model.DoesNotExist:
+            return self.create(**{**conditions, **(defaults or {})}), True
+
+    # --- rows instead of objects -----------------------------------------------------
+
+    def values(self, *names: str) -> QuerySet[dict[str, Any]]:
+        """Dicts of attribute -> typed value, built without Resource objects."""
+        readers = _readers(self.model, names)
+
+        def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
+            return [{name: read(item) for name, read in readers} for item in items]
+
+        return QuerySet(self.model, self.query, client=self._client, rows=rows)
+
+    def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
+        """Tuples of typed values (or single values with ``flat=True`` and one field)."""
+        if flat and len(names) != 1:
+            raise TypeError("'flat' is valid when values_list is called with exactly one field.")
+        readers = _readers(self.model, names)
+        if flat:
+            read_one = readers[0][1]
+
+            def flat_rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
+                return [read_one(item) for item in items]
+
+            return QuerySet(self.model, self.query, client=self._client, rows=flat_rows)
+
+        def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
+            return [tuple(read(item) for _, read in readers) for item in items]
+
+        return QuerySet(self.model, self.query, client=self._client, rows=rows)
+
+
+def _window(
+    pages: Iterator[list[Mapping[str, Any]]], plan: Plan
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Apply the client-side test, then the slice, to a stream of pages."""
+    test, skip = plan.predicate, plan.low
+    remaining = None if plan.high is None else plan.high - plan.low
+    for items in pages:
+        if test is not None:
+            items = [item for item in items if test(item)]
+        if skip:
+            taken = min(skip, len(items))
+            items, skip = items[taken:], skip - taken
+        if remaining is not None:
+            if len(items) >= remaining:
+                yield items[:remaining]
+                return
+            remaining -= len(items)
+        if items:
+            yield items
+
+
+def _readers(
+    model: type[Resource], names: Sequence[str]
+) -> list[tuple[str, Callable[[Mapping[str, Any]], Any]]]:
+    meta = model._meta
+    specs = [s for s in meta.fields.values() if s.key is not None]
+    chosen = [meta.fields.get(n) for n in names] if names else specs
+    out = []
+    for name, spec in zip(names or [s.name for s in specs], chosen, strict=True):
+        if spec is None or spec.key is None:
+            from .resource import _unknown_field
+
+            raise _unknown_field(meta, name)
+        out.append((spec.name, _reader(spec.key, spec.kind.parse)))
+    return out
+
+
+def _reader(key: str, parse: Callable[[Any], Any] | None) -> Callable[[Mapping[str, Any]], Any]:
+    if parse is None:
+        return lambda item: item.get(key)
+
+    def read(item: Mapping[str, Any]) -> Any:
+        value = item.get(key)
+        return None if value is None else parse(value)
+
+    return read
+
+
+def _maybe_default() -> Client | None:
+    try:
+        return default_client()
+    except Exception:
+        return None

@@ -1,0 +1,495 @@
+"""The Resource base class, the ``@resource`` declaration hook and ``_meta``.
+
+A resource is an attrs class of fields (see :mod:`twiliorm.fields`) plus a
+few class options given to :func:`resource`: its path, its list key and the
+operations the API has for it. ``_meta`` is computed once from those, as
+Django's ``Model._meta``, and everything else (queries, writes, the
+converter, the sandbox, the conformance test) reads the facts from it.
+
+Instances know where they came from (a :class:`Binding`: the client and the
+path parameters they were reached with) and what they looked like when they
+were loaded, so ``save()`` sends only the fields that changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+
+import attrs
+
+from . import exceptions
+from .exceptions import FieldError, NotSupportedError, ValidationError
+from .fields import FieldSpec, QueryParam, spec_of
+from .paths import PathTemplate, check_path_value
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .manager import Manager
+
+__all__ = ["Binding", "Meta", "Resource", "related", "resource", "resources"]
+
+R = TypeVar("R", bound="Resource")
+OPERATIONS = ("list", "fetch", "create", "update", "delete")
+_REGISTRY: dict[str, type[Resource]] = {}
+
+
+@attrs.frozen(slots=True)
+class Binding:
+    """Where an instance lives: the client it came through and its path parameters."""
+
+    client: Client | None = None
+    path: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@attrs.define(eq=False)
+class Meta:
+    """Facts about one resource class, computed once from its declaration."""
+
+    model: type[Resource]
+    list_paths: tuple[PathTemplate, ...]
+    instance_path: PathTemplate | None
+    key: str
+    operations: frozenset[str]
+    fields: dict[str, FieldSpec]
+    query_params: dict[str, QueryParam]
+    choices: dict[str, tuple[str, ...]]
+    defaults: dict[str, str]
+    path_attrs: dict[str, str]
+    create_paths: tuple[PathTemplate, ...]
+    manager_class: type[Manager[Any]] | None = None
+    _structure: Callable[..., Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.model.__name__
+
+    @property
+    def pk(self) -> str | None:
+        """The attribute that names an instance (``sid``; ``call_sid`` for a participant)."""
+        if self.instance_path is None or not self.instance_path.template.endswith("}.json"):
+            return None
+        return self.instance_path.names[-1]
+
+    @property
+    def payload_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(s for s in self.fields.values() if s.key is not None)
+
+    @property
+    def path_names(self) -> tuple[str, ...]:
+        """Every placeholder of every path, in order, once."""
+        seen: dict[str, None] = {}
+        for template in (*self.list_paths, *self.create_paths, self.instance_path):
+            for name in template.names if template else ():
+                seen[name] = None
+        return tuple(seen)
+
+    @property
+    def parent_param(self) -> str | None:
+        """The placeholder naming this resource's parent in its list (or create) path."""
+        templates = self.list_paths or self.create_paths
+        if not templates:
+            return None
+        names = [n for n in templates[0].names if n not in self.choices]
+        return names[-1] if names else None
+
+    def aliases(self) -> dict[str, str]:
+        """Names a path parameter can be given by: ``conference`` for ``conference_sid``."""
+        out: dict[str, str] = {}
+        for name in self.path_names:
+            out[name] = name
+            for suffix in ("_sid", "_code"):
+                if name.endswith(suffix) and name != "sid":
+                    out.setdefault(name[: -len(suffix)], name)
+        return out
+
+    def writable(self, operation: str) -> tuple[FieldSpec, ...]:
+        return tuple(s for s in self.fields.values() if operation in s.writable)
+
+    def structure(self) -> Callable[..., Any]:
+        """The generated payload -> instance function (made on first use)."""
+        if self._structure is None:
+            from .convert import build_structure
+
+            self._structure = build_structure(self)
+        return self._structure
+
+    def require(self, operation: str) -> None:
+        if operation not in self.operations:
+            have = ", ".join(op for op in OPERATIONS if op in self.operations) or "none"
+            raise NotSupportedError(
+                f"{self.name} has no {operation} operation in the API (it has: {have})"
+            )
+
+    def check_path(self, name: str, value: Any) -> str:
+        """Validate one path parameter value, by the field of that name when there is one."""
+        if name in self.choices:
+            allowed = self.choices[name]
+            if value not in allowed:
+                raise ValidationError(f"{self.name} {name} must be one of {allowed}, got {value!r}")
+            return str(value)
+        spec = self.fields.get(self.path_attrs.get(name, name))
+        pattern = getattr(spec.kind, "pattern", None) if spec else None
+        return check_path_value(name, value, pattern)
+
+    def list_template(self, values: Mapping[str, Any], *, for_create: bool = False) -> PathTemplate:
+        """The most specific list path whose placeholders ``values`` all give."""
+        templates = self.create_paths if for_create else self.list_paths
+        usable = [t for t in templates if not t.missing(values)]
+        if usable:
+            return max(usable, key=lambda t: len(t.names))
+        raise self.missing_path_error(min(templates, key=lambda t: len(t.missing(values))), values)
+
+    def missing_path_error(self, template: PathTemplate, values: Mapping[str, Any]) -> FieldError:
+        missing = [n for n in template.missing(values) if n != "account_sid"]
+        if not missing:
+            return FieldError(f"{self.name} needs an account: connect a client or use(account=...)")
+        name = missing[0]
+        short = name[: -len("_sid")] if name.endswith("_sid") else name
+        hint = f"filter({short}=...)"
+        parent = _parent_hint(self, name)
+        if parent:
+            hint += f" or {parent}"
+        return FieldError(f"{self.name} queries need the {short.replace('_', ' ')}: use {hint}")
+
+
+def _parent_hint(meta: Meta, name: str) -> str:
+    parent = related.parents.get(meta.name)
+    if parent and name == meta.parent_param:
+        return f"{_snake(parent[0])}.{parent[1]}"
+    return ""
+
+
+@attrs.define(slots=True, kw_only=True, eq=False, repr=False)
+class Resource:
+    """Base class of every declared resource; see :func:`resource`."""
+
+    _ctx: Binding | None = attrs.field(default=None, init=False)
+    _orig: tuple[Any, ...] | None = attrs.field(default=None, init=False)
+    _extra: dict[str, Any] | None = attrs.field(default=None, init=False)
+    _absent: frozenset[str] | None = attrs.field(default=None, init=False)
+
+    _meta: ClassVar[Meta]
+    objects: ClassVar[_ManagerDescriptor]
+    DoesNotExist: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist
+    MultipleObjectsReturned: ClassVar[type[exceptions.MultipleObjectsReturned]] = (
+        exceptions.MultipleObjectsReturned
+    )
+    NotFound: ClassVar[type[exceptions.DoesNotExist]] = exceptions.DoesNotExist
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
+
+    # --- identity -----------------------------------------------------------
+
+    @property
+    def pk(self) -> str | None:
+        """The value naming this instance in its path (usually ``sid``)."""
+        name = self._meta.pk
+        return getattr(self, name) if name else None
+
+    def __repr__(self) -> str:
+        pk = self.pk
+        label = pk if pk is not None else "unsaved"
+        return f"<{type(self).__name__}: {label}>"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Resource)
+        if self.pk is None:
+            return self is other
+        return bool(self.pk == other.pk)
+
+    def __hash__(self) -> int:
+        if self.pk is None:
+            raise TypeError("an unsaved resource has no identity to hash")
+        return hash((type(self).__name__, self.pk))
+
+    # --- payloads -----------------------------------------------------------
+
+    @classmethod
+    def from_api(cls: type[R], payload: Mapping[str, Any], *, binding: Binding | None = None) -> R:
+        """An instance from a JSON payload of this resource; unknown keys are kept."""
+        from .convert import structure
+
+        return structure(cls, payload, binding)
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON payload of this instance; ``R.from_api(p).to_api() == p``."""
+        from .convert import unstructure
+
+        return unstructure(self)
+
+    # --- state --------------------------------------------------------------
+
+    @property
+    def is_saved(self) -> bool:
+        """True once the instance was read from, or written to, the API."""
+        return self._orig is not None
+
+    def changed_fields(self) -> list[str]:
+        """Attributes set since the instance was loaded (write-only params when set)."""
+        specs = self._meta.fields.values()
+        if self._orig is None:
+            return [s.name for s in specs if getattr(self, s.name) is not None]
+        payload = [s for s in specs if s.key is not None]
+        changed = [
+            s.name
+            for s, old in zip(payload, self._orig, strict=True)
+            if getattr(self, s.name) != old
+        ]
+        return changed + [
+            s.name for s in specs if s.key is None and getattr(self, s.name) is not None
+        ]
+
+    def path_values(self) -> dict[str, Any]:
+        """Values for this instance's path placeholders: attributes, then its binding."""
+        meta = self._meta
+        ctx = self._ctx
+        values: dict[str, Any] = dict(ctx.path) if ctx else {}
+        for name in meta.path_names:
+            attr = meta.path_attrs.get(name, name)
+            own = getattr(self, attr, None) if attr in meta.fields else None
+            if own is not None:
+                values[name] = own
+        for name, default in meta.defaults.items():
+            values.setdefault(name, default)
+        return values
+
+    # --- writes -------------------------------------------------------------
+
+    def save(self: R, *, update_fields: Iterable[str] | None = None) -> R:
+        """Create this instance (POST to the list) or send its changed fields (POST to it)."""
+        from . import persistence
+
+        return persistence.save(self, update_fields)
+
+    def update(self: R, **values: Any) -> R:
+        """Set ``values`` and save exactly those fields."""
+        for name, value in values.items():
+            if name not in self._meta.fields:
+                raise _unknown_field(self._meta, name)
+            setattr(self, name, value)
+        return self.save(update_fields=values)
+
+    def delete(self) -> None:
+        """DELETE this instance."""
+        from . import persistence
+
+        persistence.delete(self)
+
+    def refresh(self: R) -> R:
+        """Read this instance again from the API, in place."""
+        from . import persistence
+
+        return persistence.refresh(self)
+
+    refresh_from_api = refresh
+
+
+def _unknown_field(meta: Meta, name: str) -> FieldError:
+    known = ", ".join(sorted(meta.fields))
+    return FieldError(f"{meta.name} has no field {name!r}; its fields are: {known}")
+
+
+class _ManagerDescriptor:
+    """``Resource.objects``: a Manager per class, created on first access."""
+
+    def __init__(self) -> None:
+        self._managers: dict[type[Resource], Manager[Any]] = {}
+
+    @overload
+    def __get__(self, obj: None, owner: type[R]) -> Manager[R]: ...
+    @overload
+    def __get__(self, obj: Resource, owner: type[R]) -> Manager[R]: ...
+    def __get__(self, obj: Resource | None, owner: type[R]) -> Manager[R]:
+        if obj is not None:
+            raise AttributeError("Manager isn't accessible via instances; use the class")
+        manager = self._managers.get(owner)
+        if manager is None:
+            from .manager import Manager
+
+            manager = (owner._meta.manager_class or Manager)(owner)
+            self._managers[owner] = manager
+        return manager
+
+
+Resource.objects = _ManagerDescriptor()
+
+
+class related(Generic[R]):
+    """A parent's view of its children: ``conference.participants`` is a Manager.
+
+    Declared on the parent as a class variable naming the child class, with
+    any path values the view fixes (``type="Local"``)::
+
+        participants: ClassVar[related[Participant]] = related("Participant")
+    """
+
+    #: child class name -> (parent class name, attribute), for error hints.
+    parents: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def __init__(self, model: str, **path: str) -> None:
+        self.model_name = model
+        self.path = path
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        related.parents.setdefault(self.model_name, (owner.__name__, name))
+
+    @overload
+    def __get__(self, obj: None, owner: type[Resource]) -> related[R]: ...
+    @overload
+    def __get__(self, obj: Resource, owner: type[Resource]) -> Manager[R]: ...
+    def __get__(self, obj: Resource | None, owner: type[Resource]) -> related[R] | Manager[R]:
+        if obj is None:
+            return self
+        child: type[R] = resources_by_name()[self.model_name]  # type: ignore[assignment]
+        return child.objects.below(obj, **self.path)
+
+
+# --- the declaration hook ---------------------------------------------------
+
+
+def resource(
+    *,
+    path: str | Iterable[str] | None,
+    operations: str,
+    key: str | None = None,
+    instance_path: str | None = None,
+    create_path: str | Iterable[str] | None = None,
+    choices: Mapping[str, Iterable[str]] | None = None,
+    defaults: Mapping[str, str] | None = None,
+    path_attrs: Mapping[str, str] | None = None,
+    manager: type[Manager[Any]] | None = None,
+) -> Callable[[type[R]], type[R]]:
+    """Declare a resource class: make it an attrs class and compute its ``_meta``.
+
+    ``path`` is the list path (several for variants, such as
+    ``IncomingPhoneNumbers/{type}.json``); the instance path is derived as
+    ``<list>/{sid}.json`` unless given. ``operations`` lists which of list,
+    fetch, create, update and delete the API has.
+    """
+    ops = frozenset(operations.split())
+    unknown = ops - set(OPERATIONS)
+    if unknown:
+        raise ValueError(f"unknown operations {sorted(unknown)}; use {OPERATIONS}")
+
+    def declare(cls: type[R]) -> type[R]:
+        query_params = _take_query_params(cls)
+        new = attrs.define(slots=True, kw_only=True, eq=False, repr=False)(cls)
+        lists = _templates(path)
+        meta = Meta(
+            model=new,
+            list_paths=lists,
+            instance_path=_instance_template(lists, instance_path, ops),
+            key=key or (_snake(_last_literal(lists[0])) if lists else ""),
+            operations=ops,
+            fields=_field_specs(new),
+            query_params=query_params,
+            choices={k: tuple(v) for k, v in (choices or {}).items()},
+            defaults=dict(defaults or {}),
+            path_attrs=dict(path_attrs or {}),
+            create_paths=_templates(create_path) if create_path else lists,
+            manager_class=manager,
+        )
+        new._meta = meta
+        _add_exceptions(new)
+        if "uri" not in meta.fields:
+            new.uri = property(_computed_uri)  # type: ignore[attr-defined]
+        _REGISTRY[new.__name__] = new
+        return new
+
+    return declare
+
+
+def _templates(paths: str | Iterable[str] | None) -> tuple[PathTemplate, ...]:
+    if paths is None:
+        return ()
+    items = [paths] if isinstance(paths, str) else list(paths)
+    return tuple(PathTemplate(p) for p in items)
+
+
+def _last_literal(template: PathTemplate) -> str:
+    segments = [s for s in template.without_extension().split("/") if s and "{" not in s]
+    return segments[-1]
+
+
+def _instance_template(
+    lists: tuple[PathTemplate, ...], given: str | None, ops: frozenset[str]
+) -> PathTemplate | None:
+    if given:
+        return PathTemplate(given)
+    if not ops & {"fetch", "update", "delete"} or not lists:
+        return None
+    base = min(lists, key=lambda t: len(t.names))
+    return PathTemplate(base.without_extension() + "/{sid}.json")
+
+
+def _take_query_params(cls: type) -> dict[str, QueryParam]:
+    found = {}
+    for name, value in list(vars(cls).items()):
+        if isinstance(value, QueryParam):
+            found[name] = value.named(name)
+            delattr(cls, name)
+    for base in cls.__mro__[1:]:
+        meta = vars(base).get("_meta")
+        if isinstance(meta, Meta):
+            found = {**meta.query_params, **found}
+    return found
+
+
+def _field_specs(cls: type) -> dict[str, FieldSpec]:
+    out = {}
+    for attribute in attrs.fields(cls):
+        spec = spec_of(attribute)
+        if spec is not None:
+            out[attribute.name] = spec.named(attribute.name)
+    return out
+
+
+def _add_exceptions(cls: type[Resource]) -> None:
+    name = cls.__name__
+    module = cls.__module__
+    does_not_exist = type("DoesNotExist", (exceptions.DoesNotExist,), {"__module__": module})
+    does_not_exist.__qualname__ = f"{name}.DoesNotExist"
+    multiple = type(
+        "MultipleObjectsReturned", (exceptions.MultipleObjectsReturned,), {"__module__": module}
+    )
+    multiple.__qualname__ = f"{name}.MultipleObjectsReturned"
+    not_found = type("NotFound", (does_not_exist, exceptions.NotFoundError), {"__module__": module})
+    not_found.__qualname__ = f"{name}.NotFound"
+    cls.DoesNotExist = does_not_exist
+    cls.MultipleObjectsReturned = multiple
+    cls.NotFound = not_found
+
+
+def _computed_uri(self: Resource) -> str | None:
+    from .persistence import instance_path
+
+    try:
+        return instance_path(self)
+    except (FieldError, ValidationError, NotSupportedError):
+        return None
+
+
+def resources() -> list[type[Resource]]:
+    """Every declared resource class, in declaration order."""
+    _load_declarations()
+    return list(_REGISTRY.values())
+
+
+def resources_by_name() -> Mapping[str, type[Resource]]:
+    _load_declarations()
+    return _REGISTRY
+
+
+def _load_declarations() -> None:
+    from . import resources as _declarations  # noqa: F401 - importing declares them

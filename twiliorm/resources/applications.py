@@ -1,0 +1,90 @@
+"""TwiML applications and Connect apps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .. import fields
+from ..resource import Resource, resource
+from .common import HttpMethod
+
+__all__ = [
+    "Application",
+    "AuthorizedConnectApp",
+    "ConnectApp",
+]
+
+
+@resource(
+    path="/2010-04-01/Accounts/{account_sid}/Applications.json",
+    operations="list fetch create update delete",
+)
+class Application(Resource):
+    """An Application instance resource represents an application that you have created with
+    Twilio. An application inside of Twilio is just a set of URLs and other configuration data
+    that tells Twilio how to behave when one of your Twilio numbers receives a call or SMS
+    message.
+    """
+
+    account_sid: str | None = fields.sid("AC")
+    api_version: str | None = fields.string(writable=True)
+    date_created: datetime | None = fields.rfc2822()
+    date_updated: datetime | None = fields.rfc2822()
+    friendly_name: str | None = fields.string(filter=True, writable=True)
+    message_status_callback: str | None = fields.uri(writable=True)
+    sid: str | None = fields.sid("AP")
+    sms_fallback_method: HttpMethod | str | None = fields.enum_field(HttpMethod, writable=True)
+    sms_fallback_url: str | None = fields.uri(writable=True)
+    sms_method: HttpMethod | str | None = fields.enum_field(HttpMethod, writable=True)
+    sms_status_callback: str | None = fields.uri(writable=True)
+    sms_url: str | None = fields.uri(writable=True)
+    status_callback: str | None = fields.uri(writable=True)
+    status_callback_method: HttpMethod | str | None = fields.enum_field(HttpMethod, writable=True)
+    uri: str | None = fields.string()
+    voice_caller_id_lookup: bool | None = fields.boolean(writable=True)
+    voice_fallback_method: HttpMethod | str | None = fields.enum_field(HttpMethod, writable=True)
+    voice_fallback_url: str | None = fields.uri(writable=True)
+    voice_method: HttpMethod | str | None = fields.enum_field(HttpMethod, writable=True)
+    voice_url: str | None = fields.uri(writable=True)
+    public_application_connect_enabled: bool | None = fields.boolean(writable=True)
+
+
+@resource(
+    path="/2010-04-01/Accounts/{account_sid}/AuthorizedConnectApps.json",
+    operations="list fetch",
+    instance_path="/2010-04-01/Accounts/{account_sid}/AuthorizedConnectApps/{connect_app_sid}.json",
+)
+class AuthorizedConnectApp(Resource):
+    """Authorized Twilio Connect apps"""
+
+    account_sid: str | None = fields.sid("AC")
+    connect_app_company_name: str | None = fields.string()
+    connect_app_description: str | None = fields.string()
+    connect_app_friendly_name: str | None = fields.string()
+    connect_app_homepage_url: str | None = fields.uri()
+    connect_app_sid: str | None = fields.sid("CN")
+    permissions: Any = fields.json()
+    uri: str | None = fields.string()
+
+
+@resource(
+    path="/2010-04-01/Accounts/{account_sid}/ConnectApps.json",
+    operations="list fetch update delete",
+)
+class ConnectApp(Resource):
+    """Twilio Connect apps"""
+
+    account_sid: str | None = fields.sid("AC")
+    authorize_redirect_url: str | None = fields.uri(writable="update")
+    company_name: str | None = fields.string(writable="update")
+    deauthorize_callback_method: HttpMethod | str | None = fields.enum_field(
+        HttpMethod, writable="update"
+    )
+    deauthorize_callback_url: str | None = fields.uri(writable="update")
+    description: str | None = fields.string(writable="update")
+    friendly_name: str | None = fields.string(writable="update")
+    homepage_url: str | None = fields.uri(writable="update")
+    permissions: Any = fields.json(writable="update")
+    sid: str | None = fields.sid("CN")
+    uri: str | None = fields.string()
