@@ -213,7 +213,7 @@ class Query:
         return Plan(
             path=path,
             params=() if by_pk else tuple(compiler.params),
-            page_size=self._page_size(bool(compiler.tests)),
+            page_size=self._page_size(),
             predicate=compiler.predicate(),
             low=self.low,
             high=self.high,
@@ -248,10 +248,11 @@ class Query:
             return template.template.format_map(values)
         return template.fill(values)
 
-    def _page_size(self, has_client_tests: bool) -> int:
+    def _page_size(self) -> int:
+        """``[:n]`` asks for n a page (more pages follow if the client drops some); else 1000."""
         if self.page_size is not None:
             return self.page_size
-        if self.high is not None and not has_client_tests:
+        if self.high is not None:
             return max(1, min(self.high, PAGE_SIZE_MAX))
         return PAGE_SIZE_MAX
 

@@ -195,9 +195,11 @@ class Resource:
         return getattr(self, name) if name else None
 
     def __repr__(self) -> str:
-        pk = self.pk
-        label = pk if pk is not None else "unsaved"
-        return f"<{type(self).__name__}: {label}>"
+        label = self.pk
+        for name in ("sid", "phone_number", "friendly_name"):
+            if label is None and name in self._meta.fields:
+                label = getattr(self, name)
+        return f"<{type(self).__name__}: {label if label is not None else 'unsaved'}>"
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

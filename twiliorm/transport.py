@@ -155,14 +155,16 @@ class Urllib3Transport:
 
     def send(self, request: Request) -> Response:
         started = time.perf_counter()
+        form: dict[str, Any] = {}
+        if request.fields:
+            form = {"fields": list(request.fields), "encode_multipart": False}
         try:
             raw = self._pool.request(
                 request.method,
                 request.url,
-                fields=list(request.fields) if request.fields else None,
                 headers=request.headers,
-                encode_multipart=False,
                 preload_content=False,
+                **form,
             )
         except urllib3.exceptions.HTTPError as exc:
             raise _transport_error(request, exc) from exc

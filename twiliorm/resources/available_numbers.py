@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import fields
 from ..resource import Resource, related, resource
+
+if TYPE_CHECKING:
+    from .phone_numbers import IncomingPhoneNumber
 
 __all__ = [
     "AvailablePhoneNumber",
@@ -60,6 +63,7 @@ class AvailablePhoneNumberCountry(Resource):
             "MachineToMachine",
         )
     },
+    defaults={"country_code": "US", "type": "Local"},
 )
 class AvailablePhoneNumber(Resource):
     """Available local phone numbers"""
@@ -96,3 +100,15 @@ class AvailablePhoneNumber(Resource):
     in_lata = fields.query()
     in_locality = fields.query()
     fax_enabled = fields.query(fields.BOOLEAN)
+
+    def purchase(self, **values: Any) -> IncomingPhoneNumber:
+        """Buy this number; returns the new IncomingPhoneNumber (POST IncomingPhoneNumbers.json).
+
+        ``values`` configure it at once (``voice_url=...``, ``friendly_name=...``).
+        """
+        from .phone_numbers import IncomingPhoneNumber
+
+        ctx = self._ctx
+        account = ctx.path.get("account_sid") if ctx else None
+        numbers = IncomingPhoneNumber.objects.using(ctx.client if ctx else None, account=account)
+        return numbers.create(phone_number=self.phone_number, **values)

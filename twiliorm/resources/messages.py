@@ -144,6 +144,7 @@ class Message(Resource):
     path="/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media.json",
     operations="list fetch delete",
     key="media_list",
+    path_attrs={"message_sid": "parent_sid"},
 )
 class Media(Resource):
     """The Media subresource of a Message resource represents a piece of media, such as an image,

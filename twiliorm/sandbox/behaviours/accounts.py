@@ -1,0 +1,120 @@
+"""Accounts and sub-accounts, with credentials of their own; API keys; the balance.
+
+The main account lists itself and its sub-accounts; a sub-account sees only
+itself (and cannot reach its parent's data: the app refuses that). A closed
+account's credentials stop working.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ApiError
+from ..generic import Behaviour, Page, behaviour, new_sid
+from ..store import Credential, Record
+
+if TYPE_CHECKING:
+    from ..app import Context
+
+__all__ = ["Accounts", "Balances", "Keys"]
+
+
+@behaviour("Account")
+class Accounts(Behaviour):
+    newest_first = False
+
+    def create_account(
+        self, sid: str, token: str, *, owner: str | None, name: str
+    ) -> dict[str, Any]:
+        """Store a new account and its auth token (used at start-up and by POST /Accounts)."""
+        now = self.app.now_rfc2822()
+        body: dict[str, Any] = {
+            "auth_token": token,
+            "date_created": now,
+            "date_updated": now,
+            "friendly_name": name,
+            "owner_account_sid": owner or sid,
+            "sid": sid,
+            "status": "active",
+            "subresource_uris": {},
+            "type": "Full",
+            "uri": f"/2010-04-01/Accounts/{sid}.json",
+        }
+        body["subresource_uris"] = self.subresource_uris({"account_sid": sid, "sid": sid}, body)
+        self.store.add_account(sid, owner)
+        self.store.add_credential(Credential(sid, token, sid, "auth_token"))
+        self.store.insert("Account", sid, "", sid, body, self.index(body))
+        return body
+
+    def list(self, ctx: Context) -> Page:
+        mine = [ctx.principal.account, *self.store.subaccounts(ctx.principal.account)]
+        where = self.where(ctx)
+        return self.page(
+            ctx,
+            lambda before, after, limit: self.store.page(
+                "Account",
+                mine,
+                "",
+                where,
+                before=before,
+                after=after,
+                limit=limit,
+            ),
+        )
+
+    def load(self, ctx: Context) -> Record:
+        record = self.store.get("Account", ctx.account, "", ctx.account)
+        if record is None:
+            raise ApiError.not_found(ctx.path)
+        return record
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        owner = ctx.principal.account
+        if self.store.account_parent(owner):
+            raise ApiError(403, 20005, "A subaccount cannot create subaccounts")
+        name = ctx.form_value("FriendlyName") or f"SubAccount Created at {self.app.now_rfc2822()}"
+        return self.create_account(
+            "AC" + secrets.token_hex(16), secrets.token_hex(16), owner=owner, name=name
+        )
+
+    def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
+        status = ctx.form_value("Status")
+        if status is None:
+            return
+        if status not in ("active", "suspended", "closed"):
+            raise ApiError(400, 20001, f"Invalid Status {status!r}: active, suspended or closed")
+        if record.body.get("status") == "closed":
+            raise ApiError(400, 20001, "A closed account cannot be reopened")
+        if status == "closed":
+            self.store.remove_credential(record.pk)
+
+
+@behaviour("Balance")
+class Balances(Behaviour):
+    def singleton(self, ctx: Context) -> dict[str, Any]:
+        return {"account_sid": ctx.account, "balance": "20.00", "currency": "USD"}
+
+
+@behaviour("NewKey", "NewSigningKey")
+class Keys(Behaviour):
+    """Creating an API key answers its secret once; the key then works as a credential."""
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        sid = new_sid("SK")
+        secret = secrets.token_urlsafe(24)
+        now = self.app.now_rfc2822()
+        name = ctx.form_value("FriendlyName") or ""
+        body = {
+            "sid": sid,
+            "friendly_name": name,
+            "date_created": now,
+            "date_updated": now,
+            "secret": secret,
+        }
+        listed = {"sid": sid, "friendly_name": name, "date_created": now, "date_updated": now}
+        resource = "Key" if self.name == "NewKey" else "SigningKey"
+        self.store.insert(resource, ctx.account, "", sid, listed, {})
+        if resource == "Key":
+            self.store.add_credential(Credential(sid, secret, ctx.account, "api_key"))
+        return body

@@ -1,0 +1,201 @@
+"""Phone numbers: searching the inventory, buying, configuring and releasing.
+
+``AvailablePhoneNumbers/{country}/{type}.json`` searches the inventory (one
+page, with the list and ``uri`` only, as Twilio answers); ``POST
+IncomingPhoneNumbers.json`` buys a number by ``PhoneNumber`` or
+``AreaCode``; DELETE releases it back to the inventory.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ApiError, missing_param
+from ..generic import Behaviour, Clauses, Page, behaviour, paging
+from ..store import Record
+from . import inventory, magic
+
+if TYPE_CHECKING:
+    from ...fields import FieldSpec
+    from ..app import Context
+
+__all__ = ["AvailableCountries", "AvailableNumbers", "IncomingNumbers"]
+
+_TYPE_PATHS = {"Local": "local", "TollFree": "toll_free", "Mobile": "mobile"}
+
+
+def _owned(app: Any) -> Any:
+    def owned(number: str) -> bool:
+        rows = app.store.page(
+            "IncomingPhoneNumber",
+            _all_accounts(app),
+            "",
+            [("json_extract(idx, '$.phone_number') = ?", (number,))],
+            before=None,
+            limit=1,
+        )
+        return bool(rows)
+
+    return owned
+
+
+def _all_accounts(app: Any) -> list[str]:
+    with app.store._lock:
+        return [r[0] for r in app.store._db.execute("SELECT sid FROM accounts").fetchall()]
+
+
+@behaviour("AvailablePhoneNumber")
+class AvailableNumbers(Behaviour):
+    def list(self, ctx: Context) -> Page:
+        country = ctx.params.get("country_code", "US")
+        kind = ctx.params.get("type", "Local")
+        size, _, _ = paging(ctx)
+        if ctx.query_value("Contains") and len(ctx.query_value("Contains") or "") < 2:
+            raise ApiError(400, 21451, "Contains must be at least two characters")
+        try:
+            found = inventory.search(country, kind, ctx.query_value, _owned(self.app), size)
+        except ValueError:
+            raise ApiError(400, 21451, "Invalid Contains pattern") from None
+        items = [_json(item) for item in found]
+        query = urllib.parse.urlencode(ctx.query)
+        uri = ctx.path + (f"?{query}" if query else "")
+        return Page(self.meta.key, items, {"uri": uri})
+
+
+@behaviour("AvailablePhoneNumberCountry")
+class AvailableCountries(Behaviour):
+    def payload(self, ctx: Context, code: str) -> dict[str, Any]:
+        base = f"/2010-04-01/Accounts/{ctx.account}/AvailablePhoneNumbers/{code}"
+        kinds = sorted({a.type for a in inventory.AREAS if a.country == code})
+        return {
+            "country_code": code,
+            "country": inventory.COUNTRIES[code],
+            "uri": f"{base}.json",
+            "beta": False,
+            "subresource_uris": {_TYPE_PATHS[k]: f"{base}/{k}.json" for k in kinds},
+        }
+
+    def list(self, ctx: Context) -> Page:
+        items = [_json(self.payload(ctx, code)) for code in inventory.COUNTRIES]
+        return Page(self.meta.key, items, {"uri": ctx.path})
+
+    def fetch(self, ctx: Context) -> dict[str, Any]:
+        code = ctx.params.get("country_code", "")
+        if code not in inventory.COUNTRIES:
+            raise ApiError.not_found(ctx.path)
+        return self.payload(ctx, code)
+
+
+@behaviour("IncomingPhoneNumber")
+class IncomingNumbers(Behaviour):
+    def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
+        number, area_code = ctx.form_value("PhoneNumber"), ctx.form_value("AreaCode")
+        if not number and not area_code:
+            raise missing_param("PhoneNumber")
+        bought = magic.check_number_purchase(number, area_code, ctx.test)
+        area = None
+        if bought is None:
+            number, area = self._choose(ctx, number, area_code)
+        else:
+            number = bought
+        body.update(
+            phone_number=number,
+            friendly_name=ctx.form_value("FriendlyName") or inventory.friendly(number),
+            capabilities=dict(area.capabilities)
+            if area
+            else {"voice": True, "sms": True, "mms": True, "fax": False},
+            status="in-use",
+            origin="twilio",
+            beta=False,
+            address_requirements=area.address_requirements if area else "none",
+            emergency_status="Inactive",
+            emergency_address_status="unregistered",
+            voice_receive_mode="voice",
+            voice_caller_id_lookup=body.get("voice_caller_id_lookup") or False,
+        )
+        for key in (
+            "voice_method",
+            "voice_fallback_method",
+            "sms_method",
+            "sms_fallback_method",
+            "status_callback_method",
+        ):
+            if key in body and body[key] is None:
+                body[key] = "POST"
+        if "type" in ctx.params and area is not None and area.type != ctx.params["type"]:
+            raise ApiError(400, 21422, f"PhoneNumber {number} is not a {ctx.params['type']} number")
+
+    def _choose(self, ctx: Context, number: str | None, area_code: str | None) -> tuple[str, Any]:
+        owned = _owned(self.app)
+        if number:
+            if not re.fullmatch(r"\+\d{8,15}", number):
+                raise ApiError(400, 21421, "PhoneNumber is invalid.")
+            area = inventory.area_of(number)
+            if area is None or owned(number):
+                raise ApiError(400, 21422, f"PhoneNumber {number} is not available.")
+            return number, area
+        kind = ctx.params.get("type", "Local")
+        found = inventory.search("US", kind, {"AreaCode": area_code}.get, owned, 1)
+        if not found:
+            raise ApiError(400, 21452, f"No phone numbers found in area code {area_code}.")
+        number = found[0]["phone_number"]
+        return number, inventory.area_of(number)
+
+    def index(self, body: Any) -> dict[str, Any]:
+        out = super().index(body)
+        area = inventory.area_of(body.get("phone_number") or "")
+        out["_type"] = area.type if area else "Local"
+        out["phone_number"] = body.get("phone_number")
+        return out
+
+    def where(self, ctx: Context) -> Clauses:
+        clauses = super().where(ctx)
+        if "type" in ctx.params:
+            clauses.append(("json_extract(idx, '$._type') = ?", (ctx.params["type"],)))
+        return clauses
+
+    def clause(
+        self, spec: FieldSpec, lookup: str, param: str, value: str
+    ) -> tuple[str, Sequence[Any]]:
+        if param == "PhoneNumber":
+            # Twilio matches partial numbers, with * for any digit.
+            pattern = "%" + re.sub(r"[^0-9*]", "", value).replace("*", "_") + "%"
+            return "json_extract(idx, '$.phone_number') LIKE ?", (pattern,)
+        return super().clause(spec, lookup, param, value)
+
+    def update(self, ctx: Context) -> dict[str, Any]:
+        target = ctx.form_value("AccountSid")
+        if not target or target == ctx.account:
+            return super().update(ctx)
+        return self._transfer(ctx, self.load(ctx), target)
+
+    def _transfer(self, ctx: Context, record: Record, target: str) -> dict[str, Any]:
+        """Move a number to another account the caller reaches (main <-> sub-accounts)."""
+        if not self.store.has_account(target) or not self.app.can_reach(
+            ctx.principal.account, target
+        ):
+            raise ApiError(
+                400, 21631, f"AccountSid {target} is not an account you can move numbers to"
+            )
+        body = dict(record.body)
+        self.apply_form(ctx, body, "update")
+        body.update(account_sid=target, date_updated=self.app.now_rfc2822())
+        moved = {**ctx.params, "account_sid": target}
+        body["uri"] = (
+            self.meta.instance_path.fill({**moved, "sid": record.pk})
+            if self.meta.instance_path
+            else None
+        )
+        body["subresource_uris"] = self.subresource_uris({**moved, "sid": record.pk}, body)
+        self.store.delete(record)
+        self.store.insert(self.name, target, record.parent, record.pk, body, self.index(body))
+        return body
+
+
+def _json(item: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(item)

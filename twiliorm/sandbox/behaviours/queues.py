@@ -1,0 +1,129 @@
+"""Queues and their members.
+
+A call enters a queue by name with TwiML ``<Enqueue>`` (the queue is made if
+there is none); it waits as a member, at a position, until it is dequeued
+(``POST .../Members/{CallSid}.json`` with a new ``Url``), hangs up, or is
+redirected. Queue sizes and average waits follow their members.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from ..errors import ApiError
+from ..generic import Behaviour, behaviour, new_sid
+from ..store import Record
+
+if TYPE_CHECKING:
+    from ..app import Context
+
+__all__ = ["Members", "Queues"]
+
+
+@behaviour("Queue")
+class Queues(Behaviour):
+    def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
+        body.update(current_size=0, average_wait_time=0, max_size=body.get("max_size") or 100)
+
+    def by_name(self, account: str, name: str) -> Record:
+        rows = self.store.page(
+            self.name,
+            account,
+            "",
+            [("json_extract(body, '$.friendly_name') = ?", (name,))],
+            before=None,
+            limit=1,
+        )
+        if rows:
+            import json
+
+            found = self.store.get(self.name, account, "", json.loads(rows[0][1])["sid"])
+            assert found is not None
+            return found
+        now = self.app.now_rfc2822()
+        sid = new_sid("QU")
+        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
+        body.update(
+            sid=sid,
+            account_sid=account,
+            friendly_name=name,
+            current_size=0,
+            average_wait_time=0,
+            max_size=100,
+            date_created=now,
+            date_updated=now,
+        )
+        values = {"account_sid": account, "sid": sid}
+        body["uri"] = self.meta.instance_path.fill(values) if self.meta.instance_path else None
+        body["subresource_uris"] = self.subresource_uris(values, body)
+        seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
+        return Record(seq, self.name, account, "", sid, body)
+
+    def resize(self, account: str, queue_sid: str) -> None:
+        queue = self.store.get(self.name, account, "", queue_sid)
+        if queue is None:
+            return
+        members = [
+            m for m in self.store.all("Member", account) if m.parent == f"queue_sid={queue_sid}"
+        ]
+        waits = [int(m.body.get("wait_time") or 0) for m in members]
+        body = dict(
+            queue.body,
+            current_size=len(members),
+            average_wait_time=sum(waits) // len(waits) if waits else 0,
+            date_updated=self.app.now_rfc2822(),
+        )
+        self.save(queue, body)
+
+
+@behaviour("Member")
+class Members(Behaviour):
+    newest_first = False
+
+    def enqueue(self, call: Record, name: str) -> Record:
+        queues = cast("Queues", self.app.behaviours["Queue"])
+        queue = queues.by_name(call.account, name)
+        parent = f"queue_sid={queue.pk}"
+        position = 1 + len(
+            [m for m in self.store.all(self.name, call.account) if m.parent == parent]
+        )
+        if position > int(queue.body.get("max_size") or 100):
+            raise ApiError(400, 30001, f"Queue {name} is full")
+        now = self.app.now_rfc2822()
+        body = {
+            "call_sid": call.pk,
+            "date_enqueued": now,
+            "position": position,
+            "wait_time": 0,
+            "queue_sid": queue.pk,
+            "uri": f"/2010-04-01/Accounts/{call.account}/Queues/{queue.pk}/Members/{call.pk}.json",
+        }
+        seq = self.store.insert(self.name, call.account, parent, call.pk, body, self.index(body))
+        queues.resize(call.account, queue.pk)
+        return Record(seq, self.name, call.account, parent, call.pk, body)
+
+    def update(self, ctx: Context) -> dict[str, Any]:
+        """Dequeue: the call leaves the queue and follows the new Url."""
+        record = self.load(ctx)
+        if not ctx.form_value("Url"):
+            raise ApiError(400, 20001, "Missing required parameter Url in the post body")
+        self.leave(record.pk)
+        return dict(record.body)
+
+    def leave(self, call_sid: str) -> bool:
+        record = self.store.find(self.name, call_sid)
+        if record is None:
+            return False
+        self.store.delete(record)
+        queues = cast("Queues", self.app.behaviours["Queue"])
+        queue_sid = record.parent.partition("=")[2]
+        for position, member in enumerate(
+            sorted(
+                (m for m in self.store.all(self.name, record.account) if m.parent == record.parent),
+                key=lambda m: m.seq,
+            ),
+            start=1,
+        ):
+            self.save(member, dict(member.body, position=position))
+        queues.resize(record.account, queue_sid)
+        return True

@@ -1,0 +1,406 @@
+"""Generic list, fetch, create, update and delete, driven by the declarations.
+
+A :class:`Behaviour` answers one resource's operations from its ``_meta``:
+which fields a payload has, which form params write which fields, which
+query params filter which fields, and Twilio's paging. Resources with
+behaviour of their own (messages, calls, numbers, accounts...) subclass it
+in :mod:`twiliorm.sandbox.behaviours` and override only what differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from .. import dates
+from ..fields import FieldSpec
+from ..resource import Meta, related
+from .errors import ApiError, bad_param, missing_param
+from .store import Record
+
+if TYPE_CHECKING:
+    from .app import App, Context
+
+__all__ = ["Behaviour", "Clauses", "Page", "Rows", "behaviour", "behaviour_for", "new_sid"]
+
+PAGE_SIZE_DEFAULT = 50
+PAGE_SIZE_MAX = 1000
+_DAY_KINDS = ("rfc2822", "date", "datetime")
+_REGISTRY: dict[str, type[Behaviour]] = {}
+
+#: SQL clauses with their arguments; rows of (seq, payload text). Named here because
+#: Behaviour has a ``list`` operation, which hides the builtin inside the class.
+Clauses = list[tuple[str, Sequence[Any]]]
+Rows = list[tuple[int, str]]
+
+
+def behaviour(*names: str) -> Callable[[type[Behaviour]], type[Behaviour]]:
+    """Register a Behaviour subclass for the resources ``names``."""
+
+    def register(cls: type[Behaviour]) -> type[Behaviour]:
+        for name in names:
+            _REGISTRY[name] = cls
+        return cls
+
+    return register
+
+
+def behaviour_for(meta: Meta, app: App) -> Behaviour:
+    return _REGISTRY.get(meta.name, Behaviour)(meta, app)
+
+
+def new_sid(prefix: str) -> str:
+    return prefix + secrets.token_hex(16)
+
+
+@attrs.frozen
+class Page:
+    """A rendered list page: the records' JSON texts and the paging keys."""
+
+    key: str
+    items: list[str]
+    meta: dict[str, Any]
+
+    def json(self) -> bytes:
+        head = json.dumps(self.meta, separators=(", ", ": "))[1:]
+        return f'{{"{self.key}": [{", ".join(self.items)}], {head}'.encode()
+
+
+class Behaviour:
+    """How the sandbox answers one resource's operations (generic: from ``_meta``)."""
+
+    #: default list order: newest first, as Twilio lists messages and calls
+    newest_first: ClassVar[bool] = True
+
+    def __init__(self, meta: Meta, app: App) -> None:
+        self.meta = meta
+        self.app = app
+        self.store = app.store
+        self.name = meta.name
+
+    # --- where records live -----------------------------------------------------
+
+    def parent_of(self, params: Mapping[str, str]) -> str:
+        """The parent key: the list path's parameters other than the account and choices."""
+        names = [n for n in self.meta.path_names if n not in ("account_sid", self.meta.pk)]
+        names = [n for n in names if n not in self.meta.choices]
+        return "&".join(f"{n}={params[n]}" for n in names if n in params)
+
+    def load(self, ctx: Context) -> Record:
+        """The record an instance path names, or Twilio's 404."""
+        pk = ctx.params.get(self.meta.pk or "", "")
+        record = self.store.get(self.name, ctx.account, self.parent_of(ctx.params), pk)
+        if record is None:
+            raise ApiError.not_found(ctx.path)
+        return record
+
+    # --- operations -------------------------------------------------------------------
+
+    def list(self, ctx: Context) -> Page:
+        where = self.where(ctx)
+        return self.page(
+            ctx,
+            lambda before, after, limit: self.store.page(
+                self.name,
+                ctx.account,
+                self.parent_of(ctx.params),
+                where,
+                before=before,
+                after=after,
+                limit=limit,
+            ),
+        )
+
+    def fetch(self, ctx: Context) -> dict[str, Any]:
+        if self.meta.pk is None:
+            return self.singleton(ctx)
+        return self.load(ctx).body
+
+    def singleton(self, ctx: Context) -> dict[str, Any]:
+        raise ApiError.not_found(ctx.path)
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        body = self.new_payload(ctx)
+        self.apply_form(ctx, body, "create")
+        self.check_required(ctx, "create")
+        self.prepare(ctx, body)
+        if ctx.test:
+            return body  # test credentials create nothing that can be read back
+        record = self.save_new(ctx, body)
+        self.after_create(ctx, record)
+        return record.body
+
+    def update(self, ctx: Context) -> dict[str, Any]:
+        record = self.load(ctx)
+        body = dict(record.body)
+        self.apply_form(ctx, body, "update")
+        self.before_update(ctx, record, body)
+        if "date_updated" in body:
+            body["date_updated"] = self.app.now_rfc2822()
+        record = self.save(record, body)
+        self.after_update(ctx, record)
+        return record.body
+
+    def delete(self, ctx: Context) -> None:
+        record = self.load(ctx)
+        self.before_delete(ctx, record)
+        self.store.delete(record)
+
+    # --- hooks for subclasses -------------------------------------------------------
+
+    def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
+        """Adjust a new payload before it is stored (validate, fill derived values)."""
+
+    def after_create(self, ctx: Context, record: Record) -> None:
+        """Schedule what follows a create (lifecycles, callbacks)."""
+
+    def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
+        """Validate or adjust an update before it is stored."""
+
+    def after_update(self, ctx: Context, record: Record) -> None:
+        """React to an update (a call redirected, a participant muted)."""
+
+    def before_delete(self, ctx: Context, record: Record) -> None:
+        """Refuse or prepare a delete."""
+
+    # --- payloads ---------------------------------------------------------------------
+
+    def new_payload(self, ctx: Context) -> dict[str, Any]:
+        meta = self.meta
+        body: dict[str, Any] = {spec.key: None for spec in meta.payload_fields if spec.key}
+        now = self.app.now_rfc2822()
+        pk = meta.pk
+        if pk == "sid" and "sid" in body:
+            body["sid"] = new_sid(self.sid_prefix(ctx))
+        for name, value in ctx.params.items():
+            attr = meta.path_attrs.get(name, name)
+            spec = meta.fields.get(attr)
+            if spec is not None and spec.key in body:
+                body[spec.key] = value
+        for key, value in (
+            ("account_sid", ctx.account),
+            ("date_created", now),
+            ("date_updated", now),
+        ):
+            if key in body:
+                body[key] = value
+        if "api_version" in body:
+            body["api_version"] = "2010-04-01"
+        return body
+
+    def sid_prefix(self, ctx: Context) -> str:
+        spec = self.meta.fields.get("sid")
+        prefixes = getattr(spec.kind, "prefixes", ()) if spec else ()
+        return prefixes[0] if prefixes else "XX"
+
+    def finish_payload(self, ctx: Context, body: dict[str, Any]) -> None:
+        """Fill ``uri`` and ``subresource_uris`` once the identity is known."""
+        values = {**ctx.params, "account_sid": ctx.account}
+        if self.meta.pk and self.meta.pk in body:
+            values[self.meta.pk] = body[self.meta.pk]
+        if "uri" in body and self.meta.instance_path is not None:
+            missing = self.meta.instance_path.missing(values)
+            if not missing:
+                body["uri"] = self.meta.instance_path.fill(values)
+        if "subresource_uris" in body:
+            body["subresource_uris"] = self.subresource_uris(values, body)
+
+    def subresource_uris(
+        self, values: dict[str, str], body: dict[str, Any]
+    ) -> dict[str, str] | None:
+        """The list paths of this record's children, from the parent's ``related`` views."""
+        out = {}
+        for attr, value in vars(self.meta.model).items():
+            if not isinstance(value, related):
+                continue
+            child = self.app.models.get(value.model_name)
+            if child is None:
+                continue
+            child_meta = child._meta
+            templates = child_meta.list_paths or child_meta.create_paths
+            parent = child_meta.parent_param
+            if not templates or parent is None:
+                continue
+            fill = {**values, **value.path, parent: str(body.get(self.meta.pk or "sid"))}
+            usable = [t for t in templates if not t.missing(fill)]
+            if usable:
+                out[attr] = max(usable, key=lambda t: len(t.names)).fill(fill)
+        return out or body.get("subresource_uris")
+
+    def apply_form(self, ctx: Context, body: dict[str, Any], operation: str) -> None:
+        """Write the form values the declaration makes writable on ``operation``."""
+        for spec in self.meta.writable(operation):
+            if spec.key is None or spec.param is None:
+                continue
+            texts = ctx.form_values(spec.param)
+            if texts:
+                body[spec.key] = self.form_value(spec, texts)
+
+    def form_value(self, spec: FieldSpec, texts: Sequence[str]) -> Any:
+        """A form value as the JSON payload holds it (booleans and JSON numbers typed)."""
+        kind = spec.kind.name
+        text = texts[-1]
+        if kind == "list":
+            return list(texts)
+        if kind == "boolean":
+            if text.lower() not in ("true", "false"):
+                raise bad_param(spec.param or "", text)
+            return text.lower() == "true"
+        if kind == "integer":
+            try:
+                return int(text)
+            except ValueError:
+                raise bad_param(spec.param or "", text) from None
+        if kind in ("integer_text", "decimal") and not re.fullmatch(r"-?\d+(\.\d+)?", text.strip()):
+            raise bad_param(spec.param or "", text)
+        return text
+
+    def check_required(self, ctx: Context, operation: str) -> None:
+        for spec in self.meta.writable(operation):
+            if operation in spec.required and spec.param and not ctx.form_values(spec.param):
+                raise missing_param(spec.param)
+
+    def save_new(self, ctx: Context, body: dict[str, Any]) -> Record:
+        self.finish_payload(ctx, body)
+        pk = str(body.get(self.meta.pk or "sid") or new_sid("XX"))
+        parent = self.parent_of(ctx.params)
+        seq = self.store.insert(self.name, ctx.account, parent, pk, body, self.index(body))
+        return Record(seq, self.name, ctx.account, parent, pk, body)
+
+    def save(self, record: Record, body: dict[str, Any]) -> Record:
+        return self.store.update(record, body, self.index(body))
+
+    def index(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The normalized values list filters compare (ISO text for dates)."""
+        out: dict[str, Any] = {}
+        for spec in self.meta.payload_fields:
+            if spec.filter is None or spec.key is None:
+                continue
+            value = body.get(spec.key)
+            if value is not None and spec.kind.name == "rfc2822":
+                value = dates.parse_rfc2822(value).strftime("%Y-%m-%dT%H:%M:%S")
+            out[spec.key] = value
+        return out
+
+    # --- filters and paging ---------------------------------------------------------------
+
+    def where(self, ctx: Context) -> Clauses:
+        """SQL clauses for the query's filter params (unknown params are ignored, as by Twilio)."""
+        clauses: Clauses = []
+        for spec in self.meta.payload_fields:
+            if spec.filter is None or spec.key is None:
+                continue
+            for lookup, param in spec.filter.params().items():
+                for value in ctx.query_values(param):
+                    clauses.append(self.clause(spec, lookup, param, value))
+        return clauses
+
+    def clause(
+        self, spec: FieldSpec, lookup: str, param: str, value: str
+    ) -> tuple[str, Sequence[Any]]:
+        column = f"json_extract(idx, '$.{spec.key}')"
+        op = {"exact": "=", "lte": "<=", "gte": ">="}[lookup]
+        if spec.kind.name in _DAY_KINDS:
+            return f"substr({column}, 1, 10) {op} ?", (parse_day(param, value).isoformat(),)
+        if spec.kind.name == "boolean":
+            if value.lower() not in ("true", "false"):
+                raise bad_param(param, value)
+            return f"{column} {op} ?", (1 if value.lower() == "true" else 0,)
+        return f"{column} {op} ?", (value,)
+
+    def page(self, ctx: Context, fetch: Callable[[int | None, int | None, int], Rows]) -> Page:
+        size, number, token = paging(ctx)
+        before = after = None
+        if token.startswith("PA"):
+            before = _token_seq(token)
+        elif token.startswith("PB"):
+            after = _token_seq(token)
+        rows = fetch(before, after, size + 1 if after is None else size)
+        more = len(rows) > size if after is None else True
+        rows = rows[:size]
+        return Page(
+            self.meta.key, [body for _, body in rows], self.page_meta(ctx, rows, size, number, more)
+        )
+
+    def page_meta(
+        self, ctx: Context, rows: Rows, size: int, number: int, more: bool
+    ) -> dict[str, Any]:
+        base = ctx.path
+        filters = [(k, v) for k, v in ctx.query if k not in ("PageSize", "Page", "PageToken")]
+
+        def uri(page: int, token: str | None) -> str:
+            params = [*filters, ("PageSize", str(size)), ("Page", str(page))]
+            if token:
+                params.append(("PageToken", token))
+            return f"{base}?{urllib.parse.urlencode(params)}"
+
+        start = number * size
+        next_uri = uri(number + 1, f"PA{rows[-1][0]}") if rows and more else None
+        previous = uri(number - 1, f"PB{rows[0][0]}") if rows and number > 0 else None
+        return {
+            "first_page_uri": uri(0, None),
+            "end": start + max(len(rows) - 1, 0),
+            "previous_page_uri": previous,
+            "uri": uri(number, ctx.query_value("PageToken")),
+            "page_size": size,
+            "start": start,
+            "next_page_uri": next_uri,
+            "page": number,
+        }
+
+
+def paging(ctx: Context) -> tuple[int, int, str]:
+    """(PageSize, Page, PageToken) of a list request, checked as Twilio checks them."""
+    size_text = ctx.query_value("PageSize") or str(PAGE_SIZE_DEFAULT)
+    page_text = ctx.query_value("Page") or "0"
+    token = ctx.query_value("PageToken") or ""
+    try:
+        size, number = int(size_text), int(page_text)
+    except ValueError:
+        raise ApiError(400, 20001, "Invalid paging parameters") from None
+    if size > PAGE_SIZE_MAX:
+        raise ApiError(400, 20007, f"PageSize {size} exceeds the maximum of {PAGE_SIZE_MAX}")
+    if size < 1 or number < 0:
+        raise ApiError(400, 20001, "Invalid paging parameters")
+    if number > 0 and not token:
+        raise ApiError(400, 20001, "PageToken is required for paging")
+    if token and not re.fullmatch(r"P[AB]\d+", token):
+        raise ApiError(400, 20001, f"Invalid PageToken {token!r}")
+    return size, number, token
+
+
+def _token_seq(token: str) -> int:
+    return int(token[2:])
+
+
+_DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_day(param: str, value: str) -> dt.date:
+    """The day a date filter names: ``YYYY-MM-DD``, a full timestamp, or the odd forms."""
+    text = value.strip()
+    try:
+        return (
+            dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[4] == "-" else _other(text)
+        )
+    except ValueError:
+        raise bad_param(param, value) from None
+
+
+def _other(text: str) -> dt.date:
+    # "06/11/2019 22:05:25 MST": the day is what matters; a zone name is dropped.
+    candidates = [text, text.rsplit(" ", 1)[0]] if " " in text else [text]
+    for candidate in candidates:
+        for form in _DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(candidate, form).date()
+            except ValueError:
+                continue
+    return dates.parse_rfc2822(text).date()

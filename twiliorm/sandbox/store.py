@@ -1,0 +1,283 @@
+"""The sandbox's state, in SQLite (in memory by default, in a file with ``--db``).
+
+One generic table holds every record of every resource: the payload exactly
+as the API answers it (``body``, JSON text, so a page is assembled without
+parsing a record), plus ``idx``, the normalized values its list filters
+compare (ISO timestamps for dates). Records are addressed by resource,
+account, parent (the path parameters above the list, e.g. the conference of a
+participant) and identity; ``seq`` orders them by creation and is what page
+tokens point at. Accounts and their credentials have a table of their own.
+
+One connection is shared by the server's threads and serialized by a lock:
+the sandbox favours simple and correct over parallel writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+
+__all__ = ["Credential", "Record", "Store"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource TEXT NOT NULL,
+    account TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    pk TEXT NOT NULL,
+    body TEXT NOT NULL,
+    idx TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_list ON records (resource, account, parent, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS records_pk ON records (resource, account, parent, pk);
+CREATE TABLE IF NOT EXISTS credentials (
+    username TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    sid TEXT PRIMARY KEY,
+    parent TEXT
+);
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+_INSERT = "INSERT INTO records (resource, account, parent, pk, body, idx) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+@attrs.frozen
+class Record:
+    """One stored record: its payload and where it lives."""
+
+    seq: int
+    resource: str
+    account: str
+    parent: str
+    pk: str
+    body: dict[str, Any]
+
+
+@attrs.frozen
+class Credential:
+    username: str
+    secret: str
+    account: str
+    kind: str  # "auth_token", "api_key" or "test"
+
+
+class Store:
+    """Records, accounts and credentials; thread-safe."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path or ":memory:"
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+            if path:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and a transaction: all or nothing."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- records ----------------------------------------------------------------
+
+    def insert(
+        self,
+        resource: str,
+        account: str,
+        parent: str,
+        pk: str,
+        body: dict[str, Any],
+        idx: dict[str, Any],
+    ) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                _INSERT,
+                (resource, account, parent, pk, _dump(body), _dump(idx)),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def insert_many(self, rows: Sequence[tuple[str, str, str, str, str, str]]) -> None:
+        """Insert pre-rendered rows (resource, account, parent, pk, body, idx) at once."""
+        with self.transaction() as db:
+            db.executemany(
+                _INSERT,
+                rows,
+            )
+
+    def get(self, resource: str, account: str, parent: str, pk: str) -> Record | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq, body FROM records "
+                "WHERE resource=? AND account=? AND parent=? AND pk=?",
+                (resource, account, parent, pk),
+            ).fetchone()
+        if row is None:
+            return None
+        return Record(row[0], resource, account, parent, pk, json.loads(row[1]))
+
+    def find(self, resource: str, pk: str) -> Record | None:
+        """A record by identity alone, whatever its account and parent."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq, account, parent, body FROM records WHERE resource=? AND pk=?",
+                (resource, pk),
+            ).fetchone()
+        if row is None:
+            return None
+        return Record(row[0], resource, row[1], row[2], pk, json.loads(row[3]))
+
+    def update(self, record: Record, body: dict[str, Any], idx: dict[str, Any]) -> Record:
+        with self._lock:
+            self._db.execute(
+                "UPDATE records SET body=?, idx=? WHERE seq=?",
+                (_dump(body), _dump(idx), record.seq),
+            )
+        return attrs.evolve(record, body=body)
+
+    def delete(self, record: Record) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM records WHERE seq=?", (record.seq,))
+
+    def page(
+        self,
+        resource: str,
+        account: str | Sequence[str],
+        parent: str,
+        where: Sequence[tuple[str, Sequence[Any]]],
+        *,
+        before: int | None,
+        after: int | None = None,
+        limit: int,
+    ) -> list[tuple[int, str]]:
+        """(seq, body text) of up to ``limit`` records, newest first, before seq ``before``.
+
+        With ``after``, the ``limit`` records just newer than it (for previous pages).
+        """
+        accounts = [account] if isinstance(account, str) else list(account)
+        marks = ", ".join("?" for _ in accounts)
+        sql = [
+            f"SELECT seq, body FROM records WHERE resource=? AND account IN ({marks}) AND parent=?"
+        ]
+        args: list[Any] = [resource, *accounts, parent]
+        for clause, values in where:
+            sql.append(f"AND ({clause})")
+            args.extend(values)
+        if after is not None:
+            sql.append("AND seq > ? ORDER BY seq ASC LIMIT ?")
+            args += [after, limit]
+        else:
+            if before is not None:
+                sql.append("AND seq < ?")
+                args.append(before)
+            sql.append("ORDER BY seq DESC LIMIT ?")
+            args.append(limit)
+        with self._lock:
+            rows = self._db.execute(" ".join(sql), args).fetchall()
+        return rows[::-1] if after is not None else rows
+
+    def count(self, resource: str, account: str | None = None) -> int:
+        sql, args = "SELECT count(*) FROM records WHERE resource=?", [resource]
+        if account is not None:
+            sql += " AND account=?"
+            args.append(account)
+        with self._lock:
+            return int(self._db.execute(sql, args).fetchone()[0])
+
+    def all(self, resource: str, account: str | None = None) -> list[Record]:
+        sql = "SELECT seq, account, parent, pk, body FROM records WHERE resource=?"
+        args: list[Any] = [resource]
+        if account is not None:
+            sql += " AND account=?"
+            args.append(account)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
+        return [Record(r[0], resource, r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    # --- accounts and credentials -------------------------------------------------
+
+    def add_account(self, sid: str, parent: str | None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO accounts (sid, parent) VALUES (?, ?)", (sid, parent)
+            )
+
+    def account_parent(self, sid: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT parent FROM accounts WHERE sid=?", (sid,)).fetchone()
+        return row[0] if row else None
+
+    def has_account(self, sid: str) -> bool:
+        with self._lock:
+            return (
+                self._db.execute("SELECT 1 FROM accounts WHERE sid=?", (sid,)).fetchone()
+                is not None
+            )
+
+    def subaccounts(self, sid: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT sid FROM accounts WHERE parent=?", (sid,)).fetchall()
+        return [r[0] for r in rows]
+
+    def add_credential(self, credential: Credential) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO credentials (username, secret, account, kind) "
+                "VALUES (?, ?, ?, ?)",
+                (credential.username, credential.secret, credential.account, credential.kind),
+            )
+
+    def credential(self, username: str) -> Credential | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT username, secret, account, kind FROM credentials WHERE username=?",
+                (username,),
+            ).fetchone()
+        return Credential(*row) if row else None
+
+    def remove_credential(self, username: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM credentials WHERE username=?", (username,))
+
+    # --- settings -------------------------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value)
+            )
+
+
+def _dump(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
