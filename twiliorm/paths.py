@@ -13,8 +13,6 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
 from .exceptions import ValidationError
 
 __all__ = ["PathTemplate", "check_path_value"]
@@ -53,16 +51,23 @@ def _describe(pattern: re.Pattern[str]) -> str:
     return f"matching {pattern.pattern}"
 
 
-@attrs.frozen
-class PathTemplate:
-    """One path of the API, e.g. ``/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json``."""
+class PathTemplate(str):
+    """One path of the API, e.g. ``/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json``.
 
-    template: str
-    names: tuple[str, ...] = attrs.field(init=False)
+    It is the template string itself (so it compares equal to the spec's path
+    with snake_case placeholders), with the operations a path needs.
+    """
 
-    @names.default
-    def _names(self) -> tuple[str, ...]:
-        return tuple(_PLACEHOLDER.findall(self.template))
+    names: tuple[str, ...]
+
+    def __new__(cls, template: str) -> PathTemplate:
+        self = super().__new__(cls, template)
+        self.names = tuple(_PLACEHOLDER.findall(template))
+        return self
+
+    @property
+    def template(self) -> str:
+        return str.__str__(self)
 
     def fill(self, values: Mapping[str, str]) -> str:
         """The path with each placeholder replaced by its (already checked) value."""
@@ -70,27 +75,26 @@ class PathTemplate:
         def one(match: re.Match[str]) -> str:
             return urllib.parse.quote(values[match.group(1)], safe="")
 
-        return _PLACEHOLDER.sub(one, self.template)
+        return _PLACEHOLDER.sub(one, self)
 
     def missing(self, values: Mapping[str, Any]) -> list[str]:
         """Placeholders that ``values`` does not give."""
         return [name for name in self.names if values.get(name) is None]
 
     def regex(self, patterns: Mapping[str, str]) -> re.Pattern[str]:
-        """A regex matching concrete paths; each placeholder uses ``patterns`` or a segment."""
-        parts = _PLACEHOLDER.split(self.template)
+        """A regex matching concrete paths; each placeholder uses ``patterns`` or a segment.
+
+        The ``.json`` extension may also be ``.csv``, ``.xml`` or absent (the XML form).
+        """
+        parts = _PLACEHOLDER.split(self)
         out = []
         for i, part in enumerate(parts):
             if i % 2:
                 out.append(f"(?P<{part}>{patterns.get(part, '[^/]+?')})")
             else:
                 out.append(re.escape(part))
-        return re.compile(
-            "".join(out).replace(r"\.json", r"(?P<_format>\.json|\.csv|\.xml)?") + r"\Z"
-        )
+        pattern = "".join(out).replace(r"\.json", r"(?P<_format>\.json|\.csv|\.xml)?")
+        return re.compile(pattern + r"\Z")
 
     def without_extension(self) -> str:
-        return self.template[: -len(".json")] if self.template.endswith(".json") else self.template
-
-    def __str__(self) -> str:
-        return self.template
+        return self[: -len(".json")] if self.endswith(".json") else str(self)

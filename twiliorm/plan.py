@@ -245,7 +245,7 @@ class Query:
             template = meta.list_template(values)
         if partial:
             values = {n: values.get(n) or "{" + n + "}" for n in template.names}
-            return template.template.format_map(values)
+            return template.format_map(values)
         return template.fill(values)
 
     def _page_size(self) -> int:

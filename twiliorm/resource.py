@@ -72,9 +72,16 @@ class Meta:
     @property
     def pk(self) -> str | None:
         """The attribute that names an instance (``sid``; ``call_sid`` for a participant)."""
-        if self.instance_path is None or not self.instance_path.template.endswith("}.json"):
+        if self.instance_path is None or not self.instance_path.endswith("}.json"):
             return None
         return self.instance_path.names[-1]
+
+    @property
+    def list_path(self) -> PathTemplate | None:
+        """The list path template (the most general one when there are variants)."""
+        if not self.list_paths:
+            return None
+        return min(self.list_paths, key=lambda t: len(t.names))
 
     @property
     def payload_fields(self) -> tuple[FieldSpec, ...]:
