@@ -64,7 +64,7 @@ class AuthorizedConnectApp(Resource):
     connect_app_friendly_name: str | None = fields.string()
     connect_app_homepage_url: str | None = fields.uri()
     connect_app_sid: str | None = fields.sid("CN")
-    permissions: Any = fields.json()
+    permissions: list[str] | None = fields.list_of()
     uri: str | None = fields.string()
 
 
@@ -85,6 +85,6 @@ class ConnectApp(Resource):
     description: str | None = fields.string(writable="update")
     friendly_name: str | None = fields.string(writable="update")
     homepage_url: str | None = fields.uri(writable="update")
-    permissions: Any = fields.json(writable="update")
+    permissions: list[str] | None = fields.list_of(writable="update")
     sid: str | None = fields.sid("CN")
     uri: str | None = fields.string()

@@ -311,6 +311,7 @@ class CallRecording(Resource):
 @resource(
     path=None,
     create_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Payments.json",
+    instance_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Payments/{sid}.json",
     operations="create update",
 )
 class Payment(Resource):
@@ -349,7 +350,7 @@ class Payment(Resource):
     )
     valid_card_types: str | None = fields.param(writable="create")
     require_matching_inputs: str | None = fields.param(writable="create")
-    confirmation: str | None = fields.param(writable="create")
+    confirmation: bool | None = fields.param(fields.BOOLEAN, writable="create")
     capture: PaymentsCapture | str | None = fields.param(
         fields.enum_kind(PaymentsCapture), writable="update"
     )
@@ -361,6 +362,7 @@ class Payment(Resource):
 @resource(
     path=None,
     create_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Siprec.json",
+    instance_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Siprec/{sid}.json",
     operations="create update",
 )
 class Siprec(Resource):
@@ -391,6 +393,7 @@ class Siprec(Resource):
 @resource(
     path=None,
     create_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Streams.json",
+    instance_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Streams/{sid}.json",
     operations="create update",
 )
 class Stream(Resource):
@@ -421,6 +424,7 @@ class Stream(Resource):
 @resource(
     path=None,
     create_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Transcriptions.json",
+    instance_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Transcriptions/{sid}.json",
     operations="create update",
 )
 class RealtimeTranscription(Resource):
@@ -483,6 +487,7 @@ class UserDefinedMessage(Resource):
 @resource(
     path=None,
     create_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/UserDefinedMessageSubscriptions.json",
+    instance_path="/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/UserDefinedMessageSubscriptions/{sid}.json",
     operations="create delete",
 )
 class UserDefinedMessageSubscription(Resource):

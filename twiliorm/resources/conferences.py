@@ -125,8 +125,8 @@ class Participant(Resource):
     uri: str | None = fields.string()
 
     # write-only parameters
-    from_: str | None = fields.param(writable="create", required="create")
-    to: str | None = fields.param(writable="create", required="create")
+    from_: str | None = fields.param(fields.PHONE, writable="create", required="create")
+    to: str | None = fields.param(fields.PHONE, writable="create", required="create")
     status_callback: str | None = fields.param(fields.URI, writable="create")
     status_callback_method: HttpMethod | str | None = fields.param(
         fields.enum_kind(HttpMethod), writable="create"

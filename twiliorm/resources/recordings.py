@@ -156,6 +156,8 @@ class RecordingAddOnResultPayload(Resource):
 class RecordingAddOnResultPayloadData(Resource):
     """The Payload Data subresource hosts the actual data returned by the Add-on"""
 
+    redirect_to: str | None = fields.uri()
+
 
 @resource(
     path="/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}/Transcriptions.json",
