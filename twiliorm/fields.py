@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import json as _json_text
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -275,6 +276,10 @@ class _Json(Kind):
 
     def __init__(self, name: str) -> None:
         self.name = name
+
+    def encode(self, value: Any) -> str:
+        # A JSON form parameter (a payment's Parameter) travels as JSON text, not a Python repr.
+        return value if isinstance(value, str) else _json_text.dumps(value, separators=(",", ":"))
 
     def clean(self, value: Any, where: str) -> Any:
         return value
