@@ -58,16 +58,25 @@ def form_pairs(params: Params) -> list[tuple[str, str]]:
             "form parameters must be a mapping or (name, value) pairs; a raw body is "
             "signed only when the URL carries bodySHA256 (pass it to validate())"
         )
-    if isinstance(params, Mapping):
-        return [(str(k), _text(v)) for k in dict.fromkeys(params) for v in _values(params, k)]
+    if isinstance(params, Mapping) or _multi(params) is not None:
+        names: Iterable[Any] = params
+        return [(str(k), _text(v)) for k in dict.fromkeys(names) for v in _values(params, k)]
     return [(str(k), _text(v)) for k, v in params]
 
 
-def _values(params: Mapping[str, Any], name: str) -> list[Any]:
-    for multi in ("getlist", "getall"):  # Django/Werkzeug, WebOb
-        method = getattr(params, multi, None)
+def _multi(params: Any) -> Callable[[str], Iterable[Any]] | None:
+    """The all-values getter of a multi-dict (Django/Werkzeug ``getlist``, WebOb ``getall``)."""
+    for name in ("getlist", "getall"):
+        method = getattr(params, name, None)
         if callable(method):
-            return list(method(name))
+            return method  # type: ignore[no-any-return]
+    return None
+
+
+def _values(params: Any, name: str) -> list[Any]:
+    getter = _multi(params)
+    if getter is not None:
+        return list(getter(name))
     value = params[name]
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
