@@ -52,7 +52,16 @@ class Client:
     """One Twilio account, reached through one connection pool.
 
     Thread-safe: share one client between threads. Secrets are kept out of
-    ``repr()`` and errors.
+    ``repr()``, errors and logs.
+
+    ``retry``: None or True for :data:`~twiliorm.transport.DEFAULT_RETRY`
+    (GET/DELETE retry connection errors, 429 and 5xx with backoff; POST only
+    429 and refused connections), an int for that many retries at most, a
+    urllib3 ``Retry`` (ideally a ``TwilioRetry``) for your own policy, False
+    or 0 for none. ``timeout``: seconds, or a ``urllib3.Timeout(connect=,
+    read=)``; the default is 10 s to connect and 30 s to read.
+    ``log_bodies=True`` shows parameter values and answer bodies in the
+    DEBUG log of ``twiliorm.http`` (credentials stay redacted).
     """
 
     def __init__(
@@ -69,6 +78,7 @@ class Client:
         strict: bool = False,
         allow_insecure_http: bool = False,
         pool_size: int = 10,
+        log_bodies: bool = False,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
@@ -83,6 +93,7 @@ class Client:
             timeout=_timeout(timeout),
             retry=_retry(retry),
             pool_size=pool_size,
+            log_bodies=log_bodies,
         )
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()

@@ -4,10 +4,19 @@ A create POSTs the fields the user set to the list path; an update POSTs
 only the fields that changed to the instance path; both then read the answer
 back into the same instance. Every value is checked before anything is sent,
 so bad input raises and changes nothing.
+
+Twilio is eventually consistent: a fetch right after a create can answer 404.
+So this process remembers, for a few seconds, the paths of the instances it
+created, and a fetch of one of those retries a 404 a few times with short
+pauses before it believes it.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import threading
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,6 +33,37 @@ if TYPE_CHECKING:
 __all__ = ["client_of", "delete", "form_for", "instance_path", "refresh", "save"]
 
 R = TypeVar("R", bound="Resource")
+
+FRESH_SECONDS = 10.0  # how long after a create a 404 may still be the service catching up
+NOT_FOUND_PAUSES = (0.1, 0.2, 0.4, 0.8)  # seconds slept before each retry of such a 404
+
+
+class RecentCreates:
+    """Paths of instances created in the last ``FRESH_SECONDS`` (bounded, thread-safe)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._at: collections.OrderedDict[str, float] = collections.OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, path: str) -> None:
+        with self._lock:
+            self._at[path] = time.monotonic()
+            self._at.move_to_end(path)
+            while len(self._at) > self._size:
+                self._at.popitem(last=False)
+
+    def discard(self, path: str) -> None:
+        with self._lock:
+            self._at.pop(path, None)
+
+    def __contains__(self, path: object) -> bool:
+        with self._lock:
+            at = self._at.get(path) if isinstance(path, str) else None
+        return at is not None and time.monotonic() - at < FRESH_SECONDS
+
+
+recent_creates = RecentCreates()
 
 
 def client_of(obj: Resource) -> Client:
@@ -118,15 +158,26 @@ def _create(obj: R) -> R:
     data = client.post_json(template.fill(checked), form)
     path = {n: v for n, v in checked.items() if n in meta.path_names}
     _load(obj, data, Binding(client, path))
+    _remember_created(obj, client)
     return obj
+
+
+def _remember_created(obj: Resource, client: Client) -> None:
+    if obj._meta.instance_path is None or "fetch" not in obj._meta.operations:
+        return
+    # An answer without a usable SID leaves nothing to fetch by path later.
+    with contextlib.suppress(FieldError, ValidationError):
+        recent_creates.add(client.url(instance_path(obj, client)))
 
 
 def delete(obj: Resource) -> None:
     meta = obj._meta
     meta.require("delete")
     client = client_of(obj)
+    path = instance_path(obj, client)
+    recent_creates.discard(client.url(path))
     try:
-        client.delete(instance_path(obj, client))
+        client.delete(path)
     except NotFoundError as exc:
         if not exc.retried:
             raise meta.model.NotFound(
@@ -145,13 +196,22 @@ def refresh(obj: R) -> R:
 
 
 def fetch_payload(model: type[Resource], client: Client, path: str) -> Any:
-    """GET one instance; a 404 raises ``model.NotFound`` (DoesNotExist and NotFoundError)."""
-    try:
-        return client.get_json(path)
-    except NotFoundError as exc:
-        raise model.NotFound(
-            exc.status, exc.code, exc.message, exc.more_info, exc.method, exc.uri
-        ) from exc
+    """GET one instance; a 404 raises ``model.NotFound`` (DoesNotExist and NotFoundError).
+
+    A 404 for an instance created here in the last few seconds is retried
+    after short pauses first (see the module docstring).
+    """
+    pauses = iter(NOT_FOUND_PAUSES)
+    while True:
+        try:
+            return client.get_json(path)
+        except NotFoundError as exc:
+            pause = next(pauses, None)
+            if pause is None or client.url(path) not in recent_creates:
+                raise model.NotFound(
+                    exc.status, exc.code, exc.message, exc.more_info, exc.method, exc.uri
+                ) from exc
+        time.sleep(pause)
 
 
 def _load(obj: Resource, data: Any, binding: Binding | None = None) -> None:

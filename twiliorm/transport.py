@@ -1,12 +1,18 @@
 """HTTP: one seam (``Transport.send(request) -> response``) and its urllib3 implementation.
 
 :class:`Urllib3Transport` owns one ``urllib3.PoolManager`` (keep-alive,
-thread-safe), sends form-encoded POSTs with repeated keys for list
-parameters, bounds response bodies, and retries with urllib3's ``Retry``:
-GET and DELETE on connection errors, 429 and 5xx with exponential backoff
-and jitter, honouring Retry-After; POST only when the answer proves the
-request was not processed (429) or the connection was refused before
-anything was sent. A create is never sent twice otherwise.
+thread-safe: one per client, shared by every thread), sends form-encoded
+POSTs with repeated keys for list parameters, verifies TLS certificates
+always, bounds answers in size and time, and retries with
+:class:`TwilioRetry`, a urllib3 ``Retry``:
+
+- GET, HEAD and DELETE retry on connection errors, dropped or cut answers,
+  429 and 500/502/503/504, with exponential backoff and jitter, honouring
+  Retry-After;
+- POST retries only when nothing can have been processed: the connection
+  was refused (or timed out) before the request was sent, or Twilio
+  answered 429. After anything else the request may have created
+  something, so it is not resent: a create is never sent twice.
 
 :class:`FunctionTransport` plugs a function in instead, for tests that
 inject behaviour; the sandbox plugs in either way. :func:`raise_for_status`
@@ -17,15 +23,25 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from itertools import takewhile
 from typing import Any, Protocol
 
 import attrs
 import urllib3
+from urllib3.exceptions import (
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
 from urllib3.util.retry import Retry
 
-from .exceptions import DecodeError, TransportError, error_class_for
+from . import logs
+from .exceptions import ConfigurationError, DecodeError, TransportError, error_class_for
 
 try:  # optional speed-up; the result is identical either way
     import orjson
@@ -37,17 +53,20 @@ except ImportError:  # pragma: no cover - exercised when orjson is absent
 __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "BodyTimeoutError",
     "FunctionTransport",
     "Request",
     "Response",
     "Transport",
     "TwilioRetry",
     "Urllib3Transport",
+    "check_retry",
     "raise_for_status",
 ]
 
-logger = logging.getLogger("twiliorm.http")
 MAX_BODY_BYTES = 64 * 1024 * 1024
+_CHUNK = 256 * 1024
 
 
 @attrs.frozen(slots=True)
@@ -78,7 +97,7 @@ class Response:
     def json(self) -> Any:
         try:
             return _loads(self.body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             start = self.body[:60].decode("utf-8", "replace")
             raise DecodeError(f"answer is not JSON (HTTP {self.status}): {start!r}") from exc
 
@@ -105,12 +124,30 @@ class FunctionTransport:
 
 
 class TwilioRetry(Retry):
-    """urllib3's Retry, plus POST on 429: Twilio did not process a refused request."""
+    """urllib3's ``Retry`` with Twilio's rule for POST, and backoff from the first retry.
+
+    Configure it as any ``Retry`` (``TwilioRetry(total=3, backoff_factor=1)``,
+    or ``DEFAULT_RETRY.new(status=2)``) and hand it to ``Client(retry=...)``.
+    """
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST":
-            return status_code == 429 and bool(self.total) and bool(self.status)
+            # 429 is the only answer that proves Twilio did not process the request.
+            return status_code == 429 and 429 in self.status_forcelist
         return bool(super().is_retry(method, status_code, has_retry_after))
+
+    def get_backoff_time(self) -> float:
+        # urllib3 resends at once after the first failure; Twilio asks clients to
+        # back off from the first 429, so the exponent starts there.
+        failures = len(list(takewhile(_not_redirect, reversed(self.history))))
+        if failures == 0:
+            return 0.0
+        value = self.backoff_factor * 2 ** (failures - 1) + random.random() * self.backoff_jitter
+        return float(min(self.backoff_max, value))
+
+
+def _not_redirect(entry: Any) -> bool:
+    return entry.redirect_location is None
 
 
 DEFAULT_RETRY = TwilioRetry(
@@ -126,14 +163,55 @@ DEFAULT_RETRY = TwilioRetry(
     status_forcelist=(429, 500, 502, 503, 504),
     allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
     respect_retry_after_header=True,
+    retry_after_max=60,
     raise_on_status=False,
     raise_on_redirect=False,
 )
+NO_RETRY = Retry(0, read=False, redirect=0, raise_on_status=False, raise_on_redirect=False)
 DEFAULT_TIMEOUT = urllib3.Timeout(connect=10.0, read=30.0)
 
 
+def check_retry(retry: Retry | None) -> Retry:
+    """The policy to use: ``retry``, or no retries for None; refuse one that could resend a POST.
+
+    The last answer is always handed back (``raise_on_status=False``), so an
+    exhausted policy ends in the API's error (``RateLimitError``...), not a
+    urllib3 one.
+    """
+    if retry is None:
+        return NO_RETRY
+    methods = retry.allowed_methods
+    if methods is None or "POST" in {m.upper() for m in methods}:
+        raise ConfigurationError(
+            "this Retry would resend a POST after it may have reached Twilio, so a message "
+            "or call could be created twice; keep POST out of allowed_methods (TwilioRetry "
+            "already retries POST on 429, the one answer proving nothing was processed)"
+        )
+    if retry.raise_on_status or retry.raise_on_redirect:
+        retry = retry.new(raise_on_status=False, raise_on_redirect=False)
+    return retry
+
+
+class BodyTimeoutError(ReadTimeoutError):
+    """The answer's body did not arrive within the read timeout (it trickled)."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        super().__init__(None, url, "")  # type: ignore[arg-type]
+        self.seconds = seconds
+
+    def __str__(self) -> str:
+        return f"the answer body took too long (more than the {self.seconds:g} s read timeout)"
+
+
 class Urllib3Transport:
-    """The default transport: a urllib3 PoolManager shared by every thread of a client."""
+    """The default transport: a urllib3 PoolManager shared by every thread of a client.
+
+    ``timeout`` bounds connecting and each read, and the read timeout also
+    bounds the time to receive a whole answer body (so a trickling answer
+    cannot hold a thread forever); ``max_body`` bounds its size.
+    ``ca_certs`` names a CA bundle to trust instead of the system's (a
+    private proxy); certificates are verified whatever it is.
+    """
 
     def __init__(
         self,
@@ -143,61 +221,128 @@ class Urllib3Transport:
         retry: Retry | None = DEFAULT_RETRY,
         pool_size: int = 10,
         max_body: int = MAX_BODY_BYTES,
+        ca_certs: str | None = None,
+        log_bodies: bool = False,
     ) -> None:
         self.max_body = max_body
+        self.retry = check_retry(retry)
+        self.timeout = timeout
+        self.log_bodies = log_bodies
+        tls: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED"}
+        if ca_certs is not None:
+            tls["ca_certs"] = ca_certs
         self._pool = urllib3.PoolManager(
             num_pools=4,
             maxsize=pool_size,
             headers=dict(headers),
             timeout=timeout,
-            retries=retry if retry is not None else Retry(0, read=False, redirect=0),
+            retries=self.retry,
+            **tls,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<Urllib3Transport timeout={self.timeout} retry={self.retry!r} "
+            f"max_body={self.max_body}>"
         )
 
     def send(self, request: Request) -> Response:
         started = time.perf_counter()
+        retries = self.retry
+        while True:  # a new round only after retries.increment() allowed one
+            raw = self._open(request, retries)
+            retries = raw.retries or retries
+            try:
+                body = self._read(raw, request)
+                break
+            except (ProtocolError, ReadTimeoutError) as exc:
+                raw.close()
+                retries = self._after_broken_body(request, retries, exc)
+            finally:
+                raw.release_conn()
+        if logs.http_logger.isEnabledFor(logging.DEBUG):
+            self._log(request, raw.status, body, retries, started)
+        return Response(raw.status, raw.headers, body, bool(retries.history))
+
+    def _open(self, request: Request, retries: Retry) -> urllib3.BaseHTTPResponse:
         form: dict[str, Any] = {}
         if request.fields:
             form = {"fields": list(request.fields), "encode_multipart": False}
         try:
-            raw = self._pool.request(
+            return self._pool.request(
                 request.method,
                 request.url,
                 headers=request.headers,
                 preload_content=False,
+                retries=retries,
                 **form,
             )
-        except urllib3.exceptions.HTTPError as exc:
+        except HTTPError as exc:
             raise _transport_error(request, exc) from exc
+
+    def _after_broken_body(self, request: Request, retries: Retry, exc: HTTPError) -> Retry:
+        """The next policy when an answer broke off mid-body (resend only if allowed)."""
         try:
-            body = self._read(raw, request)
-        finally:
-            raw.release_conn()
-        retried = bool(raw.retries and raw.retries.history)
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.debug("%s %s -> %d (%.1f ms)", request.method, request.path, raw.status, elapsed)
-        return Response(raw.status, raw.headers, body, retried)
+            retries = retries.increment(request.method, request.path, error=exc)
+        except (HTTPError, OSError) as final:
+            raise _transport_error(request, exc) from final
+        retries.sleep()
+        return retries
 
     def _read(self, raw: urllib3.BaseHTTPResponse, request: Request) -> bytes:
-        try:
-            body = raw.read(self.max_body + 1)
-        except urllib3.exceptions.HTTPError as exc:
-            raise _transport_error(request, exc) from exc
-        if len(body) > self.max_body:
+        announced = raw.headers.get("Content-Length", "")
+        if announced.isdigit() and int(announced) > self.max_body:
             raw.close()
-            raise DecodeError(f"{request.method} {request.path}: answer over {self.max_body} bytes")
-        return body
+            raise DecodeError(_too_big(request, self.max_body, f"{announced} bytes announced"))
+        allowed = self.timeout.read_timeout or DEFAULT_TIMEOUT.read_timeout or 30.0
+        deadline = time.monotonic() + allowed
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := raw.read1(_CHUNK):
+            size += len(chunk)
+            if size > self.max_body:
+                raw.close()
+                raise DecodeError(_too_big(request, self.max_body, "more sent"))
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise BodyTimeoutError(request.path, allowed)
+        return b"".join(chunks)
+
+    def _log(
+        self, request: Request, status: int, body: bytes, retries: Retry, started: float
+    ) -> None:
+        elapsed = (time.perf_counter() - started) * 1000
+        causes = [str(h.status or type(h.error).__name__) for h in retries.history]
+        line = logs.describe_request(
+            request.method, request.url, request.fields, values=self.log_bodies
+        )
+        logs.http_logger.debug("%s %s", line, logs.describe_answer(status, elapsed, body, causes))
+        if self.log_bodies and body:
+            logs.http_logger.debug("answer body: %s", logs.redact(body))
 
     def close(self) -> None:
         self._pool.clear()
 
 
+def _too_big(request: Request, limit: int, seen: str) -> str:
+    return f"{request.method} {request.path}: the answer is over the {limit} byte limit ({seen})"
+
+
 def _transport_error(request: Request, exc: Exception) -> TransportError:
     reason = getattr(exc, "reason", None) or exc
+    where = f"{request.method} {request.path}"
+    if isinstance(reason, SSLError):
+        return TransportError(
+            f"{where} failed: the server's TLS certificate could not be verified ({reason}); "
+            "twiliorm always verifies certificates (ca_certs= names a private CA bundle)"
+        )
     note = ""
-    if request.method == "POST" and not isinstance(reason, urllib3.exceptions.NewConnectionError):
-        note = " (the request may have reached Twilio; it was not resent, so nothing is sent twice)"
-    return TransportError(f"{request.method} {request.path} failed: {reason}{note}")
+    if request.method == "POST" and not isinstance(reason, NewConnectionError):
+        note = (
+            " (the request may have reached Twilio; it was not resent, so nothing is sent "
+            "twice: check whether it took effect before sending it again)"
+        )
+    return TransportError(f"{where} failed: {reason}{note}")
 
 
 def raise_for_status(request: Request, response: Response) -> None:
