@@ -283,12 +283,18 @@ class QuerySet(Generic[T]):
         meta = self.model._meta
         aliases = meta.aliases()
         path = dict(self.query.path)
+        placeholders = {n for t in meta.create_paths for n in t.names}
         fields = {}
         for name, value in values.items():
-            if name in meta.fields:
-                fields[name] = meta.fields[name].clean(value, meta.name)
-            elif name in aliases:
-                path[aliases[name]] = meta.check_path(aliases[name], value)
+            spec = meta.fields.get(name)
+            target = aliases.get(name)
+            # call_sid= is the path of a call's stream, not the read-only field of that name.
+            if target in placeholders and (spec is None or "create" not in spec.writable):
+                path[target] = meta.check_path(target, value)
+            elif spec is not None:
+                fields[name] = spec.clean(value, meta.name)
+            elif target is not None:
+                path[target] = meta.check_path(target, value)
             else:
                 from .resource import _unknown_field
 

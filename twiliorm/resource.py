@@ -98,8 +98,11 @@ class Meta:
 
     @property
     def parent_param(self) -> str | None:
-        """The placeholder naming this resource's parent in its list (or create) path."""
+        """The placeholder naming this resource's parent in its list (or create) path, or in
+        the instance path of a singleton (``Balance.json``: the account)."""
         templates = self.list_paths or self.create_paths
+        if not templates and self.instance_path is not None and self.pk is None:
+            templates = (self.instance_path,)
         if not templates:
             return None
         names = [n for n in templates[0].names if n not in self.choices]
