@@ -7,8 +7,11 @@ runs the resource's :class:`~twiliorm.sandbox.generic.Behaviour`, and renders
 the answer as JSON, CSV or XML. Every failure is a Twilio error body; a bug
 in the sandbox answers 500 with code 20500 and never a traceback.
 
-The HTTP server (:mod:`twiliorm.sandbox.server`) and the in-process
-transport both call ``handle``.
+Writes (POST, DELETE) and the events of the sandbox clock run one at a
+time under one lock, so a lifecycle step never interleaves with an update of
+the same record; reads run concurrently. The HTTP server
+(:mod:`twiliorm.sandbox.server`) and the in-process transport both call
+``handle``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
+import datetime as dt
+import json
 import logging
 import secrets
 import threading
@@ -30,12 +35,13 @@ from .. import dates
 from ..resource import Resource, resources
 from . import behaviours as _behaviours  # noqa: F401 - registers the resource behaviours
 from . import render
-from .clock import Clock, Scheduler
+from .callbacks import Callbacks
+from .clock import Clock, Scheduler, at_second
 from .errors import ApiError
 from .generic import Behaviour, Page, behaviour_for
 from .render import Reply
 from .routes import Router
-from .store import Credential, Store
+from .store import Credential, Event, Store
 
 __all__ = ["App", "Context", "LoggedRequest", "Reply", "Settings"]
 
@@ -51,15 +57,33 @@ class Settings:
 
     ``message_delays``: queued -> sending, -> sent, -> delivered.
     ``call_delays``: queued -> ringing, -> in-progress, then talking time.
+    ``callback_timeout``: how long a status callback may take to answer.
+    With ``--db`` the settings are stored, and used again when a later start
+    gives none.
     """
 
-    message_delays: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    call_delays: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    message_delays: tuple[float, float, float] = attrs.field(
+        default=(0.0, 0.0, 0.0), converter=tuple
+    )
+    call_delays: tuple[float, float, float] = attrs.field(default=(0.0, 0.0, 0.0), converter=tuple)
+    callback_timeout: float = 5.0
+
+    def dumps(self) -> str:
+        return json.dumps(attrs.asdict(self))
+
+    @classmethod
+    def loads(cls, text: str) -> Settings:
+        return cls(**json.loads(text))
 
 
 @attrs.frozen
 class LoggedRequest:
-    """One line of the request log (no credentials, no bodies)."""
+    """One entry of the request log: no credentials, no bodies.
+
+    ``fault`` names the fault injected into this request (``--faults``), if
+    any; ``query`` is kept for tests that inspect what a client sent, and is
+    never written to the log lines.
+    """
 
     at: float
     method: str
@@ -69,6 +93,7 @@ class LoggedRequest:
     request_id: str
     created: str | None = None
     query: str = ""
+    fault: str | None = None
 
 
 @attrs.define
@@ -124,18 +149,26 @@ class App:
     ) -> None:
         self.store = store or Store()
         self.clock = clock or Clock()
-        self.scheduler = Scheduler(self.clock)
-        self.settings = settings or Settings()
-        self.call_settings: dict[str, dict[str, Any]] = {}
+        self.scheduler = Scheduler(self.clock, self.store)
+        self.settings = self._settings(settings)
+        self.callbacks = Callbacks(self)
+        self.base_url: str | None = None
+        self.lock = threading.RLock()
         self.models: dict[str, type[Resource]] = {m.__name__: m for m in (models or resources())}
         self.router = Router(self.models.values())
         self.behaviours: dict[str, Behaviour] = {
             name: behaviour_for(model._meta, self) for name, model in self.models.items()
         }
         self.requests: collections.deque[LoggedRequest] = collections.deque(maxlen=log_size)
-        self._lock = threading.Lock()
         self.account_sid, self.auth_token = self._bootstrap(account_sid, auth_token)
         self.test_account_sid, self.test_auth_token = self._test_credentials()
+
+    def _settings(self, given: Settings | None) -> Settings:
+        if given is not None:
+            self.store.set_setting("settings", given.dumps())
+            return given
+        stored = self.store.setting("settings")
+        return Settings.loads(stored) if stored else Settings()
 
     # --- accounts ---------------------------------------------------------------------
 
@@ -173,11 +206,15 @@ class App:
                 return False
         return False
 
+    def now(self) -> dt.datetime:
+        """Now on the sandbox clock (while an event runs: the time it was due)."""
+        return at_second(self.scheduler.now())
+
     def now_rfc2822(self) -> str:
-        return dates.format_rfc2822(self.clock.now())
+        return dates.format_rfc2822(self.now())
 
     def seconds_since(self, rfc2822: str) -> int:
-        return max(0, int((self.clock.now() - dates.parse_rfc2822(rfc2822)).total_seconds()))
+        return max(0, int((self.now() - dates.parse_rfc2822(rfc2822)).total_seconds()))
 
     def in_conference_or_queue(self, call_sid: str) -> bool:
         return any(
@@ -188,21 +225,50 @@ class App:
         for name in ("Participant", "Member"):
             self.behaviours[name].leave(call_sid)  # type: ignore[attr-defined]
 
+    def auth_token_of(self, account: str) -> str | None:
+        """The auth token an account's callbacks are signed with (its own, as Twilio signs)."""
+        credential = self.store.credential(account)
+        return credential.secret if credential and credential.kind == "auth_token" else None
+
+    # --- the clock ----------------------------------------------------------------------
+
+    def tick(self) -> int:
+        """Run the events now due on the sandbox clock; return how many ran."""
+        if not self.scheduler.due():
+            return 0
+        with self.lock:
+            return self.scheduler.run_due(self._run_event)
+
+    def _run_event(self, event: Event) -> None:
+        behaviour = self.behaviours.get(event.resource)
+        try:
+            if behaviour is None:
+                raise LookupError(f"no behaviour for {event.resource}")
+            behaviour.on_event(event)
+        except Exception:  # one broken event must not stop the clock
+            logger.exception("sandbox event %s on %s failed", event.action, event.pk)
+
     # --- handling -----------------------------------------------------------------------
 
     def handle(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes = b""
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes = b"",
+        *,
+        fault: str | None = None,
     ) -> Reply:
         request_id = "RQ" + secrets.token_hex(16)
         path, _, query_string = target.partition("?")
         started = time.time()
         account, created = "", None
-        fmt = "json" if path.endswith(".json") else "csv" if path.endswith(".csv") else "xml"
+        fmt = _format_of(path)
         try:
-            self.scheduler.run_due()
+            self.tick()
             ctx = self._context(method, path, query_string, headers, body, request_id)
             account, fmt = ctx.account, ctx.format
-            reply = self._dispatch(ctx)
+            reply = self._locked_dispatch(ctx)
             if ctx.operation == "create" and reply.status == 201:
                 created = render.created_sid(reply.body)
         except ApiError as exc:
@@ -210,12 +276,27 @@ class App:
         except Exception:
             logger.exception("sandbox error on %s %s", method, path)
             reply = render.error(ApiError(500, 20500, "Internal Server Error"), fmt, request_id)
-        self.requests.append(
-            LoggedRequest(
-                started, method, path, reply.status, account, request_id, created, query_string
-            )
+        entry = LoggedRequest(
+            started, method, path, reply.status, account, request_id, created, query_string, fault
         )
+        self.requests.append(entry)
         return reply
+
+    def refuse(self, method: str, target: str, error: ApiError, fault: str | None) -> Reply:
+        """Answer ``error`` without processing the request (an injected fault, a limit)."""
+        request_id = "RQ" + secrets.token_hex(16)
+        reply = render.error(error, _format_of(target.partition("?")[0]), request_id)
+        self.log_unprocessed(method, target, reply.status, fault, request_id)
+        return reply
+
+    def log_unprocessed(
+        self, method: str, target: str, status: int, fault: str | None, request_id: str = ""
+    ) -> None:
+        """Record a request that was answered (or dropped) without being processed."""
+        path, _, query_string = target.partition("?")
+        rid = request_id or "RQ" + secrets.token_hex(16)
+        entry = LoggedRequest(time.time(), method, path, status, "", rid, None, query_string, fault)
+        self.requests.append(entry)
 
     def _context(
         self,
@@ -287,10 +368,16 @@ class App:
         if not self.can_reach(principal.account, account):
             raise ApiError(401, 20003, "Authenticate")
 
+    def _locked_dispatch(self, ctx: Context) -> Reply:
+        if ctx.method == "GET" or ctx.method == "HEAD":
+            return self._dispatch(ctx)
+        with self.lock:
+            return self._dispatch(ctx)
+
     def _dispatch(self, ctx: Context) -> Reply:
         route_behaviour = self.behaviours[ctx.resource]
         operation = ctx.operation
-        result: Page | dict[str, Any] | None
+        result: Page | dict[str, Any] | Reply | None
         if operation == "list":
             result = route_behaviour.list(ctx)
         elif operation == "fetch":
@@ -302,9 +389,20 @@ class App:
         else:
             route_behaviour.delete(ctx)
             result = None
+        if isinstance(result, Reply):
+            return result
         return render.answer(
             result, _STATUS[operation], ctx.format, ctx.request_id, route_behaviour.meta
         )
+
+
+def _format_of(path: str) -> str:
+    """The answer format a path asks for, before it is routed (for error answers)."""
+    if path.endswith(".csv"):
+        return "csv"
+    if path.endswith((".json", ".wav", ".mp3")):
+        return "json"
+    return "xml"
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -23,7 +23,7 @@ from .. import dates
 from ..fields import FieldSpec
 from ..resource import Meta, related
 from .errors import ApiError, bad_param, missing_param
-from .store import Record
+from .store import Event, Record
 
 if TYPE_CHECKING:
     from .app import App, Context
@@ -78,6 +78,8 @@ class Behaviour:
 
     #: default list order: newest first, as Twilio lists messages and calls
     newest_first: ClassVar[bool] = True
+    #: Twilio's own answer to a missing required param: param -> (code, message)
+    missing_codes: ClassVar[dict[str, tuple[int, str]]] = {}
 
     def __init__(self, meta: Meta, app: App) -> None:
         self.meta = meta
@@ -132,6 +134,7 @@ class Behaviour:
         self.check_required(ctx, "create")
         self.prepare(ctx, body)
         if ctx.test:
+            self.finish_payload(ctx, body)
             return body  # test credentials create nothing that can be read back
         record = self.save_new(ctx, body)
         self.after_create(ctx, record)
@@ -237,11 +240,14 @@ class Behaviour:
     def apply_form(self, ctx: Context, body: dict[str, Any], operation: str) -> None:
         """Write the form values the declaration makes writable on ``operation``."""
         for spec in self.meta.writable(operation):
-            if spec.key is None or spec.param is None:
+            if spec.param is None:
                 continue
             texts = ctx.form_values(spec.param)
-            if texts:
-                body[spec.key] = self.form_value(spec, texts)
+            if not texts:
+                continue
+            value = self.form_value(spec, texts)  # checks write-only params too
+            if spec.key is not None:
+                body[spec.key] = value
 
     def form_value(self, spec: FieldSpec, texts: Sequence[str]) -> Any:
         """A form value as the JSON payload holds it (booleans and JSON numbers typed)."""
@@ -263,8 +269,13 @@ class Behaviour:
         return text
 
     def check_required(self, ctx: Context, operation: str) -> None:
+        """Refuse a write without a required param (an empty value is missing, as for Twilio)."""
         for spec in self.meta.writable(operation):
-            if operation in spec.required and spec.param and not ctx.form_values(spec.param):
+            if operation not in spec.required or not spec.param:
+                continue
+            if not any(ctx.form_values(spec.param)):
+                if spec.param in self.missing_codes:
+                    raise ApiError(400, *self.missing_codes[spec.param])
                 raise missing_param(spec.param)
 
     def save_new(self, ctx: Context, body: dict[str, Any]) -> Record:
@@ -278,16 +289,46 @@ class Behaviour:
         return self.store.update(record, body, self.index(body))
 
     def index(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """The normalized values list filters compare (ISO text for dates)."""
+        """The normalized values list filters compare (ISO text for dates).
+
+        ``_created`` (the creation time, ISO) is kept for every record that has
+        one: usage records count by it.
+        """
         out: dict[str, Any] = {}
+        created = body.get("date_created")
+        if isinstance(created, str):
+            out["_created"] = _iso(created)
         for spec in self.meta.payload_fields:
             if spec.filter is None or spec.key is None:
                 continue
             value = body.get(spec.key)
             if value is not None and spec.kind.name == "rfc2822":
-                value = dates.parse_rfc2822(value).strftime("%Y-%m-%dT%H:%M:%S")
+                value = _iso(value)
             out[spec.key] = value
         return out
+
+    # --- events on the sandbox clock, and state kept beside a record -------------------
+
+    def schedule(self, record: Record, delay: float, action: str, **args: Any) -> None:
+        """Run ``event_<action>(record, **args)`` after ``delay`` seconds of sandbox time."""
+        event = Event(self.name, record.account, record.parent, record.pk, action, args)
+        self.app.scheduler.at(delay, event)
+
+    def on_event(self, event: Event) -> None:
+        """Run a due event on its record (gone records have nothing left to do)."""
+        handler = getattr(self, f"event_{event.action}", None)
+        if handler is None:
+            raise LookupError(f"{self.name} has no event {event.action!r}")
+        record = self.store.get(self.name, event.account, event.parent, event.pk)
+        if record is not None:
+            handler(record, **event.args)
+
+    def state(self, record: Record) -> dict[str, Any]:
+        """What this behaviour keeps about ``record`` beside its payload."""
+        return self.store.state(self.name, record.pk) or {}
+
+    def set_state(self, record: Record, value: dict[str, Any]) -> None:
+        self.store.set_state(self.name, record.pk, value)
 
     # --- filters and paging ---------------------------------------------------------------
 
@@ -356,6 +397,34 @@ class Behaviour:
         }
 
 
+def page_of(ctx: Context, key: str, items: Sequence[str]) -> Page:
+    """A page of a list computed in memory (usage records): ``PageToken`` is an offset."""
+    size, number, token = paging(ctx)
+    start = _token_seq(token) if token else 0
+    chosen = list(items[start : start + size])
+    base = ctx.path
+    filters = [(k, v) for k, v in ctx.query if k not in ("PageSize", "Page", "PageToken")]
+
+    def uri(page: int, offset: int | None) -> str:
+        params = [*filters, ("PageSize", str(size)), ("Page", str(page))]
+        if offset:
+            params.append(("PageToken", f"PA{offset}"))
+        return f"{base}?{urllib.parse.urlencode(params)}"
+
+    more = start + size < len(items)
+    meta = {
+        "first_page_uri": uri(0, None),
+        "end": start + max(len(chosen) - 1, 0),
+        "previous_page_uri": uri(number - 1, max(0, start - size)) if number > 0 else None,
+        "uri": uri(number, start or None),
+        "page_size": size,
+        "start": start,
+        "next_page_uri": uri(number + 1, start + size) if more else None,
+        "page": number,
+    }
+    return Page(key, chosen, meta)
+
+
 def paging(ctx: Context) -> tuple[int, int, str]:
     """(PageSize, Page, PageToken) of a list request, checked as Twilio checks them."""
     size_text = ctx.query_value("PageSize") or str(PAGE_SIZE_DEFAULT)
@@ -378,6 +447,10 @@ def paging(ctx: Context) -> tuple[int, int, str]:
 
 def _token_seq(token: str) -> int:
     return int(token[2:])
+
+
+def _iso(rfc2822: str) -> str:
+    return dates.parse_rfc2822(rfc2822).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 _DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")

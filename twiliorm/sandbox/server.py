@@ -3,36 +3,111 @@
 ``with Sandbox() as sb:`` starts a server thread on a free port of
 127.0.0.1; ``sb.base_url``, ``sb.account_sid`` and ``sb.auth_token`` say
 where and who, and ``sb.client()`` is a connected ``twiliorm.Client``. The
-server speaks HTTP/1.1 with keep-alive, one thread per connection, and logs
-one line per request (method, path, status, time; never credentials or
-bodies).
+server speaks HTTP/1.1 with keep-alive, one thread per connection.
+
+Operation options (the same as ``twiliorm sandbox``'s): ``db`` keeps every
+record, credential and setting in an SQLite file across restarts; ``seed``
+stores N messages and N calls at start (once per database); ``latency_ms``
+delays every answer; ``faults`` and ``fault_seed`` inject faults
+(:mod:`twiliorm.sandbox.faults`); ``concurrency_limit`` answers 429 with
+code 20429 to requests beyond K in flight for one account, as Twilio does.
+Every answer carries ``Twilio-Request-Id`` and ``Twilio-Concurrent-Requests``.
+
+Each request is logged on one line (logger ``twiliorm.sandbox``): method,
+path, status, time, request id, the *names* of the query params and the
+fault injected; never credentials, bodies or query values. A malformed
+request gets Twilio's error body like any other; the server never sends a
+traceback.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import json
 import logging
+import re
+import socket
+import struct
 import threading
 import time
+import urllib.parse
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .app import App, LoggedRequest, Reply, Settings
+from .callbacks import Delivery
 from .clock import Clock
+from .errors import ApiError
+from .faults import Fault, Faults
 from .store import Store
 
 __all__ = ["Sandbox"]
 
 logger = logging.getLogger("twiliorm.sandbox")
 
+MAX_BODY = 16 * 1024 * 1024
+_ACCOUNT_IN_PATH = re.compile(r"/Accounts/(AC[0-9a-fA-F]{32})")
+_NOT_PROCESSED = {
+    "500": (20500, "Internal Server Error"),
+    "502": (20502, "Bad Gateway"),
+    "503": (20503, "Service Unavailable"),
+    "504": (20504, "Gateway Timeout"),
+}
+_HTTP_CODES = {400: 20001, 404: 20404, 405: 20004, 408: 20001, 413: 20001, 414: 20001, 431: 20001}
+_GARBAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>\n\x00\xff not json"
+
+
+class Gate:
+    """Requests in flight per account, refused above a limit (Twilio's concurrency cap)."""
+
+    def __init__(self, limit: int | None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError(f"concurrency_limit must be at least 1, got {limit}")
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def enter(self, account: str) -> Iterator[tuple[bool, int]]:
+        """(admitted, requests in flight for ``account`` counting this one)."""
+        with self._lock:
+            inflight = self._counts.get(account, 0) + 1
+            admitted = self.limit is None or inflight <= self.limit
+            if admitted:
+                self._counts[account] = inflight
+        try:
+            yield admitted, inflight
+        finally:
+            if admitted:
+                with self._lock:
+                    left = self._counts[account] - 1
+                    if left:
+                        self._counts[account] = left
+                    else:
+                        del self._counts[account]
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: App, latency: float) -> None:
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         super().__init__(address, _Handler)
-        self.app = app
-        self.latency = latency
+        self.sandbox = sandbox
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,51 +118,223 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        if self.server.latency:
-            time.sleep(self.server.latency)
-        headers = dict(self.headers.items())
-        reply = self.server.app.handle(self.command, self.path, headers, body)
-        self._write(reply)
-        elapsed = (time.perf_counter() - started) * 1000
-        logger.info("%s %s %d %.1fms", self.command, self.path.split("?")[0], reply.status, elapsed)
+        sandbox = self.server.sandbox
+        try:
+            body = self._read_body()
+        except _BadRequest as exc:
+            self.close_connection = True
+            error = ApiError(exc.status, _HTTP_CODES.get(exc.status, 20001), exc.message)
+            reply = sandbox.app.refuse(self.command, self.path, error, None)
+            self._finish(reply, None, 0, started)
+            return
+        fault = sandbox.faults.draw(self.command) if sandbox.faults is not None else None
+        with sandbox.gate.enter(_account_of(self.path, self.headers)) as (admitted, inflight):
+            if not admitted:
+                reply = sandbox.app.refuse(self.command, self.path, _too_many(), None)
+                self._finish(reply, None, inflight, started)
+                return
+            if sandbox.latency_ms:
+                time.sleep(sandbox.latency_ms / 1000)
+            answer = self._answer(fault, body)
+            self._finish(answer, fault, inflight, started)
 
-    def _write(self, reply: Reply) -> None:
+    def _answer(self, fault: Fault | None, body: bytes) -> Reply | None:
+        app = self.server.sandbox.app
+        kind = fault.kind if fault else None
+        label = fault.label if fault else None
+        if kind == "429":
+            assert fault is not None
+            error = _too_many(fault.retry_after)
+            return app.refuse(self.command, self.path, error, label)
+        if kind in _NOT_PROCESSED:
+            code, message = _NOT_PROCESSED[kind]
+            return app.refuse(self.command, self.path, ApiError(int(kind), code, message), label)
+        if kind == "garbage":
+            app.log_unprocessed(self.command, self.path, 200, label)
+            return Reply(200, {"Content-Type": "application/json"}, _GARBAGE)
+        if kind == "reset":
+            app.log_unprocessed(self.command, self.path, 0, label)
+            return None
+        headers = dict(self.headers.items())
+        return app.handle(self.command, self.path, headers, body, fault=label)
+
+    def _finish(
+        self, reply: Reply | None, fault: Fault | None, inflight: int, started: float
+    ) -> None:
+        kind = fault.kind if fault else None
+        if reply is None or kind == "lost":
+            self._drop(reset=kind == "reset")
+        else:
+            self._write(reply, inflight, kind, fault)
+        self._log(reply, fault, started)
+
+    def _write(self, reply: Reply, inflight: int, kind: str | None, fault: Fault | None) -> None:
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
+        self.send_header("Twilio-Concurrent-Requests", str(inflight))
         self.send_header("Content-Length", str(len(reply.body)))
+        if self.close_connection or kind == "truncate":
+            self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if kind == "truncate":
+            self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.wfile.flush()
+            self._drop(reset=False)
+        elif kind == "slow" and fault is not None:
+            self._trickle(reply.body, fault.seconds)
+        else:
             self.wfile.write(reply.body)
 
-    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _serve
+    def _trickle(self, body: bytes, seconds: float) -> None:
+        pieces = max(1, min(10, len(body)))
+        size = -(-len(body) // pieces)
+        for start in range(0, len(body), size):
+            self.wfile.write(body[start : start + size])
+            self.wfile.flush()
+            time.sleep(seconds / pieces)
+
+    def _drop(self, *, reset: bool) -> None:
+        """Close the connection without (the rest of) an answer; ``reset`` sends a TCP RST."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            if reset:
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            self.connection.close()
+
+    def _read_body(self) -> bytes:
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            return self._read_chunked()
+        text = self.headers.get("Content-Length")
+        if text is None:
+            return b""
+        if not text.strip().isdigit():
+            raise _BadRequest(400, f"Malformed Content-Length header: {text!r}")
+        length = int(text)
+        if length > MAX_BODY:
+            raise _BadRequest(413, f"Request body of {length} bytes is over {MAX_BODY} bytes")
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise _BadRequest(400, "Request body shorter than its Content-Length")
+        return body
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024).split(b";")[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise _BadRequest(400, "Malformed chunked request body") from None
+            total += size
+            if total > MAX_BODY:
+                raise _BadRequest(413, f"Request body is over {MAX_BODY} bytes")
+            if size == 0:
+                while self.rfile.readline(1024).strip():
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(8)
+
+    def _log(self, reply: Reply | None, fault: Fault | None, started: float) -> None:
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        path, _, query = self.path.partition("?")
+        names = ",".join(dict.fromkeys(k for k, _ in urllib.parse.parse_qsl(query, True)))
+        rid = reply.headers.get("Twilio-Request-Id", "-") if reply else "-"
+        logger.info(
+            "%s %s %s %.1fms rid=%s params=%s fault=%s",
+            self.command,
+            path,
+            reply.status if reply else "dropped",
+            (time.perf_counter() - started) * 1000,
+            rid,
+            names or "-",
+            fault.label if fault else "-",
+        )
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed HTTP (bad request line, unknown method): Twilio's error body, then close."""
+        status = 405 if code == 501 else code
+        error = ApiError(
+            status,
+            _HTTP_CODES.get(status, 20001),
+            message or self.responses.get(status, ("Bad Request",))[0],
+        )
+        body = json.dumps(error.body()).encode()
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if getattr(self, "command", "") != "HEAD":
+                self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        pass  # one line per request is logged by _serve, without the query string
+        pass  # one line per request is logged by _log, without credentials or query values
+
+
+def _too_many(retry_after: str | None = None) -> ApiError:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    return ApiError(429, 20429, "Too Many Requests", headers)
+
+
+def _account_of(path: str, headers: Any) -> str:
+    """The account a request is for: the one in its path, else the one it authenticates as."""
+    found = _ACCOUNT_IN_PATH.search(path)
+    if found:
+        return found.group(1)
+    value = headers.get("Authorization") or ""
+    try:
+        return base64.b64decode(value[6:], validate=True).decode().partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
 
 
 class Sandbox:
-    """A local Twilio-compatible API on 127.0.0.1 (see the module docstring)."""
+    """A local Twilio-compatible API on 127.0.0.1 (see the module docstring).
+
+    ``Sandbox(host, port, db, latency_ms, faults, fault_seed, concurrency_limit,
+    seed, clock, settings)``; ``account_sid`` and ``auth_token`` choose the main
+    account's credentials (a ``db`` that has them already keeps its own).
+    """
 
     def __init__(
         self,
-        *,
         host: str = "127.0.0.1",
         port: int = 0,
         db: str | None = None,
         latency_ms: float = 0.0,
-        account_sid: str | None = None,
-        auth_token: str | None = None,
+        faults: str | Faults | None = None,
+        fault_seed: int | None = 0,
+        concurrency_limit: int | None = None,
+        seed: int = 0,
         clock: Clock | None = None,
         settings: Settings | None = None,
-        seed: int = 0,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
     ) -> None:
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms cannot be negative, got {latency_ms}")
         self.host = host
         self.port = port
         self.db = db
         self.latency_ms = latency_ms
+        self.faults = Faults(faults, fault_seed) if isinstance(faults, str) and faults else None
+        if isinstance(faults, Faults):
+            self.faults = faults
+        self.gate = Gate(concurrency_limit)
         self.clock = clock or Clock()
         self.store = Store(db)
         self.app = App(
@@ -99,6 +346,10 @@ class Sandbox:
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stopping = threading.Event()
+        if seed:
+            self.seed(seed)
 
     # --- who and where --------------------------------------------------------------
 
@@ -132,12 +383,35 @@ class Sandbox:
         """The request log, oldest first (no credentials, no bodies)."""
         return list(self.app.requests)
 
+    @property
+    def callbacks(self) -> list[Delivery]:
+        """Every status callback attempted so far, oldest first."""
+        return list(self.app.callbacks.deliveries)
+
+    def wait_for_callbacks(self, timeout: float = 10.0) -> bool:
+        """Block until every status callback queued so far was attempted."""
+        return self.app.callbacks.wait(timeout)
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward and run what became due (lifecycles, callbacks)."""
+        self.clock.advance(seconds)
+        self.app.tick()
+
     def seed(self, messages: int, calls: int | None = None) -> None:
-        """Store ``messages`` messages and ``calls`` calls (default: as many) for the account."""
+        """Store ``messages`` messages and ``calls`` calls (default: as many) for the account.
+
+        With a ``db`` the seeding is remembered: starting again with the same
+        ``seed`` adds nothing.
+        """
         from .seed import seed_calls, seed_messages
 
-        seed_messages(self.app, messages)
-        seed_calls(self.app, messages if calls is None else calls)
+        calls = messages if calls is None else calls
+        done = json.loads(self.store.setting("seeded") or "[0, 0]")
+        if messages > done[0]:
+            seed_messages(self.app, messages - done[0], seed=1 + done[0])
+        if calls > done[1]:
+            seed_calls(self.app, calls - done[1], seed=2 + done[1])
+        self.store.set_setting("seeded", json.dumps([max(messages, done[0]), max(calls, done[1])]))
 
     def client(self, **options: Any) -> Any:
         """A ``twiliorm.Client`` connected to this sandbox."""
@@ -152,21 +426,35 @@ class Sandbox:
     # --- running -----------------------------------------------------------------------
 
     def start(self) -> Sandbox:
-        self._server = _Server((self.host, self.port), self.app, self.latency_ms / 1000)
+        self._server = _Server((self.host, self.port), self)
+        self.app.base_url = self.base_url
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="twiliorm-sandbox", daemon=True
         )
         self._thread.start()
+        self._stopping.clear()
+        self._ticker = threading.Thread(
+            target=self._tick, name="twiliorm-sandbox-clock", daemon=True
+        )
+        self._ticker.start()
         return self
 
+    def _tick(self) -> None:
+        """Run lifecycle events as they fall due, between requests too (callbacks need it)."""
+        while not self._stopping.is_set():
+            try:
+                self.app.tick()
+            except Exception:  # the clock keeps running whatever one event did
+                logger.exception("sandbox clock tick failed")
+            self.app.scheduler.sleep(0.5)
+
     def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (the ``twiliorm sandbox`` command)."""
-        self._server = _Server((self.host, self.port), self.app, self.latency_ms / 1000)
+        """Serve until interrupted (Ctrl-C), then stop cleanly."""
+        self.start()
         try:
-            self._server.serve_forever()
+            self.wait()
         finally:
-            self._server.server_close()
-            self.store.close()
+            self.stop()
 
     def wait(self) -> None:
         """Block until the server stops (Ctrl-C interrupts)."""
@@ -174,14 +462,19 @@ class Sandbox:
             self._thread.join(0.5)
 
     def stop(self) -> None:
+        self._stopping.set()
+        self.app.scheduler.wake()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        self.store.close()
+        for thread in (self._thread, self._ticker):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._thread = self._ticker = None
+        self.app.callbacks.close()
+        with self.app.lock:
+            self.store.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -6,7 +6,11 @@ parsing a record), plus ``idx``, the normalized values its list filters
 compare (ISO timestamps for dates). Records are addressed by resource,
 account, parent (the path parameters above the list, e.g. the conference of a
 participant) and identity; ``seq`` orders them by creation and is what page
-tokens point at. Accounts and their credentials have a table of their own.
+tokens point at. Accounts and their credentials have a table of their own;
+so do the events scheduled on the sandbox clock (a message to deliver, a call
+to answer) and the per-record state behaviours keep beside a payload (a
+call's TwiML, a status callback URL), so a sandbox stopped and started again
+on the same ``--db`` file carries on where it was.
 
 One connection is shared by the server's threads and serialized by a lock:
 the sandbox favours simple and correct over parallel writes.
@@ -23,7 +27,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Credential", "Record", "Store"]
+__all__ = ["Credential", "Event", "Record", "Store"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -37,6 +41,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_list ON records (resource, account, parent, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_pk ON records (resource, account, parent, pk);
+CREATE INDEX IF NOT EXISTS records_find ON records (resource, pk);
 CREATE TABLE IF NOT EXISTS credentials (
     username TEXT PRIMARY KEY,
     secret TEXT NOT NULL,
@@ -50,6 +55,23 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    due REAL NOT NULL,
+    resource TEXT NOT NULL,
+    account TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    pk TEXT NOT NULL,
+    action TEXT NOT NULL,
+    args TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_due ON events (due, id);
+CREATE TABLE IF NOT EXISTS state (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
 );
 """
 
@@ -74,6 +96,18 @@ class Credential:
     secret: str
     account: str
     kind: str  # "auth_token", "api_key" or "test"
+
+
+@attrs.frozen
+class Event:
+    """Something due on the sandbox clock: ``action`` of the resource's behaviour on a record."""
+
+    resource: str
+    account: str
+    parent: str
+    pk: str
+    action: str
+    args: dict[str, Any] = attrs.field(factory=dict)
 
 
 class Store:
@@ -264,6 +298,71 @@ class Store:
     def remove_credential(self, username: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM credentials WHERE username=?", (username,))
+
+    def remove_credentials_of(self, account: str) -> None:
+        """Every credential of ``account`` (its auth token, its API keys) stops working."""
+        with self._lock:
+            self._db.execute("DELETE FROM credentials WHERE account=?", (account,))
+
+    def accounts(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT sid FROM accounts").fetchall()]
+
+    # --- reads for aggregates (usage records) ---------------------------------------
+
+    def select(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query over the tables above."""
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    # --- scheduled events -------------------------------------------------------------
+
+    def add_event(self, due: float, event: Event) -> None:
+        row = (due, event.resource, event.account, event.parent, event.pk, event.action)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO events (due, resource, account, parent, pk, action, args) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*row, _dump(event.args)),
+            )
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT min(due) FROM events").fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def pop_due(self, now: float) -> tuple[float, Event] | None:
+        """Remove and return the earliest event due at ``now`` (and its due time), if any."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT id, due, resource, account, parent, pk, action, args FROM events "
+                "WHERE due <= ? ORDER BY due, id LIMIT 1",
+                (now,),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM events WHERE id=?", (row[0],))
+        return float(row[1]), Event(row[2], row[3], row[4], row[5], row[6], json.loads(row[7]))
+
+    def pending_events(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    # --- state kept beside records ------------------------------------------------------
+
+    def state(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM state WHERE kind=? AND key=?", (kind, key)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def set_state(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO state (kind, key, value) VALUES (?, ?, ?)",
+                (kind, key, _dump(value)),
+            )
 
     # --- settings -------------------------------------------------------------------
 

@@ -87,7 +87,7 @@ class Accounts(Behaviour):
         if record.body.get("status") == "closed":
             raise ApiError(400, 20001, "A closed account cannot be reopened")
         if status == "closed":
-            self.store.remove_credential(record.pk)
+            self.store.remove_credentials_of(record.pk)
 
 
 @behaviour("Balance")

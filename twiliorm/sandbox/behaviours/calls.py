@@ -1,33 +1,41 @@
 """Calls: Twilio's checks and error codes, the lifecycle, and what TwiML makes them do.
 
-A new call answers ``queued``, then on the sandbox clock rings and is
-answered (``in-progress``, ``start_time``). What happens next comes from its
+A new call answers ``queued``; then, on the sandbox clock, it rings and is
+answered (``in-progress``, ``start_time``), unless its ``To`` number is
+reserved for another end (``busy``, ``no-answer`` after its ``Timeout``,
+``failed``: see :mod:`.outcomes`). What an answered call does comes from its
 ``Twiml``: ``<Dial><Conference>`` joins (or starts) a conference and stays
 there, ``<Enqueue>`` waits in a queue, anything else talks for a while and
-completes (``end_time``, ``duration``, ``price``). ``Record=true`` leaves a
-recording. Updating ``Status`` cancels or hangs up; a new ``Twiml`` redirects.
+completes (``end_time``, ``duration``, ``price``). ``Record=true`` (or
+``<Record>``) leaves a recording, ``transcribe="true"`` a transcription.
+
+Updating ``Status`` cancels a call not yet answered or hangs up one in
+progress; a new ``Twiml`` redirects it. The ``StatusCallback`` gets the
+events named in ``StatusCallbackEvent`` (initiated, ringing, answered,
+completed; by default only completed), and ``RecordingStatusCallback`` each
+finished recording. What the sandbox keeps about a call beside its payload
+(the TwiML, the callbacks) is stored with it, so it survives a restart.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import ApiError
 from ..generic import Behaviour, behaviour, new_sid
 from ..store import Record
-from . import magic
+from . import magic, outcomes
 
 if TYPE_CHECKING:
     from ..app import Context
-    from .conferences import Participants
-    from .queues import Members
-    from .recordings import Recordings
 
 __all__ = ["Calls", "Twiml"]
 
 _LIVE = ("queued", "ringing", "in-progress")
+_DEFAULT_TIMEOUT = 60
+_EVENTS = ("initiated", "ringing", "answered", "completed")
 
 
 class Twiml:
@@ -62,12 +70,13 @@ class Twiml:
 
 @behaviour("Call")
 class Calls(Behaviour):
+    missing_codes = {
+        "To": (21201, "No 'To' number is specified"),
+        "From": (21213, "No 'From' number is specified"),
+    }
+
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
-        to, frm = ctx.form_value("To"), ctx.form_value("From")
-        if not to:
-            raise ApiError(400, 21201, "No 'To' number is specified")
-        if not frm:
-            raise ApiError(400, 21213, "No 'From' number is specified")
+        to, frm = ctx.form_value("To") or "", ctx.form_value("From") or ""
         if not (
             ctx.form_value("Url") or ctx.form_value("Twiml") or ctx.form_value("ApplicationSid")
         ):
@@ -85,21 +94,27 @@ class Calls(Behaviour):
         )
 
     def after_create(self, ctx: Context, record: Record) -> None:
-        twiml = Twiml(ctx.form_value("Twiml"))
-        self.app.call_settings[record.pk] = {
-            "twiml": twiml,
-            "record": (ctx.form_value("Record") or "").lower() == "true" or twiml.record,
-        }
-        self.run_lifecycle(record)
+        twiml = ctx.form_value("Twiml")
+        events = [e for e in ctx.form_values("StatusCallbackEvent") for e in e.split()]
+        self.set_state(
+            record,
+            {
+                "twiml": twiml,
+                "record": (ctx.form_value("Record") or "").lower() == "true" or Twiml(twiml).record,
+                "timeout": int(ctx.form_value("Timeout") or _DEFAULT_TIMEOUT),
+                "callback": ctx.form_value("StatusCallback"),
+                "callback_method": ctx.form_value("StatusCallbackMethod") or "POST",
+                "events": [e for e in events if e in _EVENTS] or ["completed"],
+                "recording_callback": ctx.form_value("RecordingStatusCallback"),
+                "recording_callback_method": ctx.form_value("RecordingStatusCallbackMethod")
+                or "POST",
+                "sequence": 0,
+            },
+        )
+        self.callback(record, "initiated")
+        self.schedule(record, self.app.settings.call_delays[0], "ring")
 
-    def run_lifecycle(self, record: Record) -> None:
-        ring, answer, talk = self.app.settings.call_delays
-        self.app.scheduler.at(ring, lambda: self.ring(record))
-        self.app.scheduler.at(ring + answer, lambda: self.answer(record))
-        self.app.scheduler.at(ring + answer + talk, lambda: self.finish(record))
-
-    def ring(self, record: Record) -> None:
-        self.set_status(record, "ringing")
+    # --- the lifecycle, on the sandbox clock --------------------------------------------
 
     def current(self, record: Record) -> Record | None:
         return self.store.get(self.name, record.account, record.parent, record.pk)
@@ -111,17 +126,58 @@ class Calls(Behaviour):
         now = self.app.now_rfc2822()
         return self.save(current, dict(current.body, status=status, date_updated=now, **extra))
 
-    def answer(self, record: Record) -> None:
+    def event_ring(self, record: Record) -> None:
+        if record.body.get("status") != "queued":
+            return
+        outcome = outcomes.call_outcome(record.body.get("to"))
+        if outcome == "failed":
+            self.end(record, "failed")
+            self._notify_failure(record)
+            return
+        ringing = self.set_status(record, "ringing")
+        if ringing is None:
+            return
+        self.callback(ringing, "ringing")
+        answer = self.app.settings.call_delays[1]
+        if outcome == "busy":
+            self.schedule(ringing, answer, "end", status="busy")
+        elif outcome == "no-answer":
+            self.schedule(
+                ringing, self.state(ringing).get("timeout", 60), "end", status="no-answer"
+            )
+        else:
+            self.schedule(ringing, answer, "answer")
+
+    def event_answer(self, record: Record) -> None:
         answered = self.set_status(record, "in-progress", start_time=self.app.now_rfc2822())
         if answered is None:
             return
-        twiml = self.app.call_settings.get(record.pk, {}).get("twiml")
-        if twiml is not None and twiml.conference:
-            cast("Participants", self.app.behaviours["Participant"]).join(
-                answered, twiml.conference, twiml.conference_options
-            )
-        elif twiml is not None and twiml.queue:
-            cast("Members", self.app.behaviours["Member"]).enqueue(answered, twiml.queue)
+        self.callback(answered, "answered")
+        self.act(answered, Twiml(self.state(answered).get("twiml")))
+
+    def act(self, call: Record, twiml: Twiml) -> None:
+        """Do what the TwiML of an answered call says: join, wait, hang up or talk."""
+        if twiml.hangup:
+            self.finish(call, force=True)
+        elif twiml.conference:
+            self._participants().join(call, twiml.conference, twiml.conference_options)
+        elif twiml.queue:
+            self._members().enqueue(call, twiml.queue)
+        else:
+            self.schedule(call, self.app.settings.call_delays[2], "finish")
+
+    def event_finish(self, record: Record) -> None:
+        self.finish(record)
+
+    def event_end(self, record: Record, status: str) -> None:
+        """A call that was never answered ends (busy, no-answer)."""
+        if record.body.get("status") in ("queued", "ringing"):
+            self.end(record, status)
+
+    def end(self, record: Record, status: str) -> None:
+        ended = self.set_status(record, status, end_time=self.app.now_rfc2822(), duration="0")
+        if ended is not None:
+            self.callback(ended, "completed")
 
     def finish(self, record: Record, status: str = "completed", *, force: bool = False) -> None:
         """Complete a call that only talks (or, with ``force``, any live call)."""
@@ -136,11 +192,69 @@ class Calls(Behaviour):
         extra: dict[str, Any] = {"end_time": self.app.now_rfc2822(), "duration": str(seconds)}
         if status == "completed" and start:
             extra["price"] = f"-{0.014 * max(1, -(-seconds // 60)):.5f}"
-        self.set_status(current, status, **extra)
+        finished = self.set_status(current, status, **extra)
         if busy:
             self.app.leave_conference_or_queue(record.pk)
-        if self.app.call_settings.get(record.pk, {}).get("record") and start:
-            cast("Recordings", self.app.behaviours["Recording"]).record_call(current, seconds)
+        if finished is None:
+            return
+        if self.state(finished).get("record") and start:
+            self._record(finished, seconds)
+        self.callback(finished, "completed")
+
+    def _record(self, call: Record, seconds: int) -> None:
+        from .recordings import Recordings, Transcriptions
+
+        recordings = self.app.behaviours["Recording"]
+        assert isinstance(recordings, Recordings)
+        recording = recordings.record_call(call, seconds)
+        state = self.state(call)
+        if Twiml(state.get("twiml")).transcribe:
+            transcriptions = self.app.behaviours["Transcription"]
+            assert isinstance(transcriptions, Transcriptions)
+            transcriptions.transcribe(recording)
+        params = _recording_params(recording, self.app.base_url)
+        method = state.get("recording_callback_method", "POST")
+        url = state.get("recording_callback")
+        self.app.callbacks.send(call.account, url, params, method=method, call_sid=call.pk)
+
+    def _notify_failure(self, record: Record) -> None:
+        from .notifications import Notifications
+
+        notifications = self.app.behaviours["Notification"]
+        assert isinstance(notifications, Notifications)
+        notifications.notify(
+            record.account,
+            code=13224,
+            text=f"Call {record.pk} to {record.body.get('to')} failed: the number cannot be called",
+            call_sid=record.pk,
+        )
+
+    # --- status callbacks -------------------------------------------------------------
+
+    def callback(self, record: Record, event: str) -> None:
+        """POST a call progress event to the StatusCallback, when the call subscribed to it."""
+        state = self.state(record)
+        if not state.get("callback") or event not in state.get("events", ()):
+            return
+        state["sequence"] = int(state.get("sequence", 0)) + 1
+        self.set_state(record, state)
+        params = _call_params(record, "initiated" if event == "initiated" else None)
+        params += [
+            ("CallbackSource", "call-progress-events"),
+            ("SequenceNumber", str(state["sequence"] - 1)),
+            ("Timestamp", self.app.now_rfc2822()),
+        ]
+        if event == "completed":
+            params += [("CallDuration", str(record.body.get("duration") or "0"))]
+        self.app.callbacks.send(
+            record.account,
+            state["callback"],
+            params,
+            method=state.get("callback_method", "POST"),
+            call_sid=record.pk,
+        )
+
+    # --- updates ------------------------------------------------------------------------
 
     def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
         status = ctx.form_value("Status")
@@ -155,42 +269,35 @@ class Calls(Behaviour):
             if current not in _LIVE:
                 raise ApiError(400, 21220, "Call is not in-progress. Cannot redirect.")
             Twiml(ctx.form_value("Twiml"))
+        if ctx.form_value("StatusCallback"):
+            state = self.state(record)
+            state["callback"] = ctx.form_value("StatusCallback")
+            self.set_state(record, state)
 
     def after_update(self, ctx: Context, record: Record) -> None:
         status = ctx.form_value("Status")
         if status == "canceled" and record.body.get("status") in ("queued", "ringing"):
-            self.set_status(record, "canceled", end_time=self.app.now_rfc2822(), duration="0")
+            self.end(record, "canceled")
         elif status in ("canceled", "completed"):
             self.finish(record, "completed", force=True)
         elif ctx.form_value("Twiml"):
-            self.redirect(record, Twiml(ctx.form_value("Twiml")))
+            self.redirect(record, ctx.form_value("Twiml") or "")
 
-    def redirect(self, record: Record, twiml: Twiml) -> None:
+    def redirect(self, record: Record, text: str) -> None:
         """New TwiML for a live call: leave where it is, then act on the new document."""
         self.app.leave_conference_or_queue(record.pk)
-        settings = self.app.call_settings.setdefault(record.pk, {})
-        settings["twiml"] = twiml
-        if twiml.hangup:
-            self.finish(record, force=True)
-        elif twiml.conference or twiml.queue:
-            self.answer_again(record, twiml)
-        else:
-            self.app.scheduler.at(self.app.settings.call_delays[2], lambda: self.finish(record))
-
-    def answer_again(self, record: Record, twiml: Twiml) -> None:
+        state = self.state(record)
+        state["twiml"] = text
+        self.set_state(record, state)
         current = self.current(record)
-        if current is None:
-            return
-        if twiml.conference:
-            cast("Participants", self.app.behaviours["Participant"]).join(
-                current, twiml.conference, twiml.conference_options
-            )
-        elif twiml.queue:
-            cast("Members", self.app.behaviours["Member"]).enqueue(current, twiml.queue)
+        if current is not None and current.body.get("status") == "in-progress":
+            self.act(current, Twiml(text))
 
     def before_delete(self, ctx: Context, record: Record) -> None:
         if record.body.get("status") in _LIVE:
             raise ApiError(400, 20009, "Cannot delete a call that is in progress")
+
+    # --- legs the sandbox dials itself ----------------------------------------------------
 
     def new_leg(self, account: str, frm: str, to: str) -> Record:
         """An outbound call started by the sandbox itself (a participant's leg)."""
@@ -218,6 +325,45 @@ class Calls(Behaviour):
         body["subresource_uris"] = self.subresource_uris(values, body)
         seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
         return Record(seq, self.name, account, "", sid, body)
+
+    def _participants(self) -> Any:
+        return self.app.behaviours["Participant"]
+
+    def _members(self) -> Any:
+        return self.app.behaviours["Member"]
+
+
+def _call_params(record: Record, status: str | None = None) -> list[tuple[str, str]]:
+    body = record.body
+    return [
+        ("AccountSid", record.account),
+        ("ApiVersion", "2010-04-01"),
+        ("CallSid", record.pk),
+        ("CallStatus", status or str(body.get("status"))),
+        ("Called", body.get("to") or ""),
+        ("Caller", body.get("from") or ""),
+        ("Direction", body.get("direction") or "outbound-api"),
+        ("From", body.get("from") or ""),
+        ("To", body.get("to") or ""),
+    ]
+
+
+def _recording_params(recording: Record, base_url: str | None) -> list[tuple[str, str]]:
+    body = recording.body
+    url = str(body.get("media_url") or "")
+    if base_url:
+        url = url.replace("https://api.twilio.com", base_url)
+    return [
+        ("AccountSid", recording.account),
+        ("CallSid", str(body.get("call_sid") or "")),
+        ("RecordingSid", recording.pk),
+        ("RecordingUrl", url),
+        ("RecordingStatus", str(body.get("status"))),
+        ("RecordingDuration", str(body.get("duration") or "0")),
+        ("RecordingChannels", str(body.get("channels") or 1)),
+        ("RecordingSource", str(body.get("source") or "")),
+        ("RecordingStartTime", str(body.get("start_time") or "")),
+    ]
 
 
 def _formatted(number: str) -> str:

@@ -1,21 +1,27 @@
 """Messages: Twilio's checks and error codes, segments and media, and the lifecycle.
 
-A new message answers ``queued``; then, on the sandbox clock, it goes
-``sending`` -> ``sent`` (``date_sent`` and ``price`` set) -> ``delivered``.
-A body of ``Body=`` on update redacts it; ``Status=canceled`` cancels a
-scheduled message. Media URLs become Media records under the message.
+A new message answers ``queued`` (``accepted`` when only a messaging service
+is given, ``scheduled`` with ``ScheduleType=fixed``); then, on the sandbox
+clock, it goes ``sending`` -> ``sent`` (``date_sent`` and ``price`` set) ->
+``delivered``, or ends as its ``To`` number says (``undelivered`` or
+``failed`` with an error code, see :mod:`.outcomes`). Each change is POSTed
+to the message's ``StatusCallback``; a failure also leaves a Notification.
+
+``Body=`` on update redacts the body; ``Status=canceled`` cancels a message
+not yet sent. A message still on its way cannot be deleted. Media URLs
+become Media records under the message.
 """
 
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError
+from ... import dates
+from ..errors import ApiError, bad_param
 from ..generic import Behaviour, behaviour, new_sid
 from ..store import Record
-from . import magic
+from . import magic, outcomes
 
 if TYPE_CHECKING:
     from ..app import Context
@@ -27,6 +33,9 @@ _GSM = set(
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
 )
 _FINAL = ("delivered", "undelivered", "failed", "received", "canceled", "read")
+_ON_ITS_WAY = ("queued", "sending", "accepted", "scheduled")
+_MAX_BODY = 1600
+PRICE = "-0.00750"
 
 
 def segments(body: str) -> int:
@@ -42,21 +51,27 @@ def segments(body: str) -> int:
 
 @behaviour("Message")
 class Messages(Behaviour):
+    missing_codes = {"To": (21604, "A 'To' phone number is required.")}
+
     def sid_prefix(self, ctx: Context) -> str:
         return "MM" if ctx.form_values("MediaUrl") else "SM"
 
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
-        to, frm = ctx.form_value("To"), ctx.form_value("From")
+        to, frm = ctx.form_value("To") or "", ctx.form_value("From")
         service = ctx.form_value("MessagingServiceSid")
-        if not to:
-            raise ApiError(400, 21604, "A 'To' phone number is required.")
         if not frm and not service:
             raise ApiError(400, 21603, "A 'From' phone number is required.")
         media = ctx.form_values("MediaUrl")
-        if not ctx.form_values("Body") and not media and not ctx.form_value("ContentSid"):
+        text = ctx.form_value("Body") or ""
+        if not text and not media and not ctx.form_value("ContentSid"):
             raise ApiError(400, 21602, "Message body is required.")
+        if len(text) > _MAX_BODY:
+            raise ApiError(
+                400,
+                21617,
+                f"The concatenated message body exceeds the {_MAX_BODY} character limit.",
+            )
         magic.check_message(frm, to, ctx.test)
-        text = body.get("body") or ""
         scheduled = ctx.form_value("ScheduleType") == "fixed" and ctx.form_value("SendAt")
         body.update(
             direction="outbound-api",
@@ -70,8 +85,13 @@ class Messages(Behaviour):
     def after_create(self, ctx: Context, record: Record) -> None:
         for url in ctx.form_values("MediaUrl"):
             self._add_media(ctx, record, url)
+        callback = ctx.form_value("StatusCallback")
+        if callback:
+            self.set_state(record, {"callback": callback})
         if record.body["status"] in ("queued", "accepted"):
-            self.lifecycle(ctx.account, record)
+            self.lifecycle(record)
+        elif record.body["status"] == "scheduled":
+            self.schedule(record, self._until(ctx.form_value("SendAt") or ""), "release")
 
     def _add_media(self, ctx: Context, message: Record, url: str) -> None:
         media = self.app.behaviours["Media"]
@@ -91,30 +111,92 @@ class Messages(Behaviour):
             "Media", ctx.account, f"message_sid={message.pk}", sid, body, media.index(body)
         )
 
-    def lifecycle(self, account: str, record: Record) -> None:
-        """Schedule queued -> sending -> sent -> delivered on the sandbox clock."""
-        delays = self.app.settings.message_delays
-        steps: list[tuple[str, dict[str, Any]]] = [
-            ("sending", {}),
-            ("sent", {"price": "-0.00750"}),
-            ("delivered", {}),
-        ]
-        elapsed = 0.0
-        for (status, extra), delay in zip(steps, delays, strict=True):
-            elapsed += delay
-            self.app.scheduler.at(elapsed, self._step(record, status, extra))
+    # --- the lifecycle, on the sandbox clock --------------------------------------------
 
-    def _step(self, record: Record, status: str, extra: dict[str, Any]) -> Callable[[], None]:
-        return lambda: self.advance(record, status, extra)
-
-    def advance(self, record: Record, status: str, extra: dict[str, Any]) -> None:
-        current = self.store.get(self.name, record.account, record.parent, record.pk)
-        if current is None or current.body.get("status") in _FINAL:
+    def lifecycle(self, record: Record) -> None:
+        """Schedule the steps to the message's outcome (see :mod:`.outcomes`)."""
+        outcome = outcomes.message_outcome(record.body.get("to"))
+        sending, sent, delivered = self.app.settings.message_delays
+        if outcome.status == "failed":
+            self.schedule(record, sending, "end", status="failed")
             return
-        body = dict(current.body, status=status, date_updated=self.app.now_rfc2822(), **extra)
+        self.schedule(record, sending, "step", status="sending")
+        self.schedule(record, sending + sent, "step", status="sent")
+        if outcome.status != "sent":
+            self.schedule(record, sending + sent + delivered, "end", status=outcome.status)
+
+    def _until(self, send_at: str) -> float:
+        try:
+            when = dates.parse_iso_datetime(send_at)
+        except ValueError:
+            raise bad_param("SendAt", send_at) from None
+        return max(0.0, when.timestamp() - self.app.scheduler.now())
+
+    def event_release(self, record: Record) -> None:
+        """A scheduled message's time has come: it is queued and sent."""
+        if record.body.get("status") != "scheduled":
+            return
+        body = dict(record.body, status="queued", date_updated=self.app.now_rfc2822())
+        self.lifecycle(self.save(record, body))
+
+    def event_step(self, record: Record, status: str) -> None:
+        if record.body.get("status") in _FINAL:
+            return
+        now = self.app.now_rfc2822()
+        body = dict(record.body, status=status, date_updated=now)
         if status == "sent":
-            body["date_sent"] = body["date_updated"]
-        self.save(current, body)
+            body.update(date_sent=now, price=PRICE)
+        self.changed(self.save(record, body))
+
+    def event_end(self, record: Record, status: str) -> None:
+        """The final status: delivered, or the failure the ``To`` number stands for."""
+        if record.body.get("status") in _FINAL:
+            return
+        outcome = outcomes.message_outcome(record.body.get("to"))
+        body = dict(record.body, status=status, date_updated=self.app.now_rfc2822())
+        if outcome.error_code is not None:
+            body.update(error_code=outcome.error_code, error_message=outcome.error_message)
+        if status == "failed":
+            body["price"] = None
+        record = self.save(record, body)
+        self.changed(record)
+        if outcome.error_code is not None:
+            self._notify(record, outcome)
+
+    def _notify(self, record: Record, outcome: outcomes.MessageOutcome) -> None:
+        from .notifications import Notifications
+
+        notifications = self.app.behaviours["Notification"]
+        assert isinstance(notifications, Notifications)
+        notifications.notify(
+            record.account,
+            code=outcome.error_code or 30008,
+            text=f"Message {record.pk} {record.body['status']}: {outcome.error_message}",
+        )
+
+    def changed(self, record: Record) -> None:
+        """POST the message's new status to its StatusCallback, as Twilio does."""
+        callback = self.state(record).get("callback")
+        if not callback:
+            return
+        body = record.body
+        params = [
+            ("AccountSid", record.account),
+            ("ApiVersion", "2010-04-01"),
+            ("From", body.get("from") or ""),
+            ("MessageSid", record.pk),
+            ("MessageStatus", body["status"]),
+            ("SmsSid", record.pk),
+            ("SmsStatus", body["status"]),
+            ("To", body.get("to") or ""),
+        ]
+        if body.get("messaging_service_sid"):
+            params.append(("MessagingServiceSid", body["messaging_service_sid"]))
+        if body.get("error_code") is not None:
+            params.append(("ErrorCode", str(body["error_code"])))
+        self.app.callbacks.send(record.account, callback, params)
+
+    # --- updates and deletes ------------------------------------------------------------
 
     def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
         status = ctx.form_value("Status")
@@ -126,4 +208,16 @@ class Messages(Behaviour):
         if ctx.form_values("Body") and ctx.form_value("Body") != "":
             raise ApiError(
                 400, 20001, "Body can only be set to an empty string to redact a message"
+            )
+
+    def after_update(self, ctx: Context, record: Record) -> None:
+        if ctx.form_value("Status") == "canceled":
+            self.changed(record)
+
+    def before_delete(self, ctx: Context, record: Record) -> None:
+        if record.body.get("status") in _ON_ITS_WAY:
+            raise ApiError(
+                400,
+                20009,
+                f"Cannot delete message {record.pk}: it is still {record.body['status']}",
             )

@@ -43,8 +43,7 @@ def _owned(app: Any) -> Any:
 
 
 def _all_accounts(app: Any) -> list[str]:
-    with app.store._lock:
-        return [r[0] for r in app.store._db.execute("SELECT sid FROM accounts").fetchall()]
+    return list(app.store.accounts())
 
 
 @behaviour("AvailablePhoneNumber")

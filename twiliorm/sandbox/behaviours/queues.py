@@ -8,10 +8,11 @@ redirected. Queue sizes and average waits follow their members.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ApiError
-from ..generic import Behaviour, behaviour, new_sid
+from ..generic import Behaviour, Page, behaviour, new_sid
 from ..store import Record
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ class Queues(Behaviour):
             limit=1,
         )
         if rows:
-            import json
-
             found = self.store.get(self.name, account, "", json.loads(rows[0][1])["sid"])
             assert found is not None
             return found
@@ -102,12 +101,43 @@ class Members(Behaviour):
         queues.resize(call.account, queue.pk)
         return Record(seq, self.name, call.account, parent, call.pk, body)
 
+    def waited(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A member's payload with its wait so far (Twilio counts it up while it waits)."""
+        return dict(body, wait_time=self.app.seconds_since(body["date_enqueued"]))
+
+    def page(self, ctx: Context, fetch: Any) -> Page:
+        found = super().page(ctx, fetch)
+        items = [json.dumps(self.waited(json.loads(item))) for item in found.items]
+        return Page(found.key, items, found.meta)
+
+    def fetch(self, ctx: Context) -> dict[str, Any]:
+        return self.waited(self.load(ctx).body)
+
+    def load(self, ctx: Context) -> Record:
+        """A member by its call SID, or ``Front``: the call waiting longest."""
+        if ctx.params.get("call_sid") != "Front":
+            return super().load(ctx)
+        rows = self.store.page(
+            self.name, ctx.account, self.parent_of(ctx.params), [], before=None, after=0, limit=1
+        )
+        if not rows:
+            raise ApiError.not_found(ctx.path)
+        record = self.store.get(
+            self.name, ctx.account, self.parent_of(ctx.params), _call_sid(rows[0][1])
+        )
+        if record is None:
+            raise ApiError.not_found(ctx.path)
+        return record
+
     def update(self, ctx: Context) -> dict[str, Any]:
-        """Dequeue: the call leaves the queue and follows the new Url."""
+        """Dequeue: the call leaves the queue and follows the new Url (it talks, then ends)."""
         record = self.load(ctx)
-        if not ctx.form_value("Url"):
-            raise ApiError(400, 20001, "Missing required parameter Url in the post body")
+        self.check_required(ctx, "update")
         self.leave(record.pk)
+        call = self.store.find("Call", record.pk)
+        if call is not None:
+            calls = self.app.behaviours["Call"]
+            calls.schedule(call, self.app.settings.call_delays[2], "finish")
         return dict(record.body)
 
     def leave(self, call_sid: str) -> bool:
@@ -127,3 +157,7 @@ class Members(Behaviour):
             self.save(member, dict(member.body, position=position))
         queues.resize(record.account, queue_sid)
         return True
+
+
+def _call_sid(body_text: str) -> str:
+    return str(json.loads(body_text)["call_sid"])

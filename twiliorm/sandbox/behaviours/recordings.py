@@ -1,31 +1,69 @@
-"""Recordings, transcriptions and notifications, and the views other paths give of them.
+"""Recordings and transcriptions, the views other paths give of them, and recording media.
 
 A call made with ``Record=true`` (or TwiML ``<Record>``) leaves a Recording
-when it completes, and a Transcription when ``transcribe="true"``. Twilio
-shows the same objects under several paths: a call's recordings are the
-account's recordings of that call, a recording's transcriptions are the
-account's transcriptions of that recording, a call's notifications are the
-account's notifications about that call. Those paths are views here, so a
-record has one home and every path sees its changes.
+when it completes, and a Transcription when ``transcribe="true"``; a call in
+progress can also be recorded over the API (``POST .../Calls/{sid}/
+Recordings.json``). Twilio shows the same objects under several paths: a
+call's recordings are the account's recordings of that call, a recording's
+transcriptions are the account's transcriptions of that recording. Those
+paths are views here, so a record has one home and every path sees its
+changes.
+
+A recording's media is served at its ``media_url``: ``.../Recordings/
+{sid}.wav``, ``.mp3``, or without an extension (WAV), as Twilio serves it;
+``media_url`` names the sandbox that answers.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from .. import media
 from ..errors import ApiError
 from ..generic import Behaviour, Clauses, Page, behaviour, new_sid
+from ..render import Reply
 from ..store import Record
 
 if TYPE_CHECKING:
     from ..app import Context
 
-__all__ = ["Recordings", "View"]
+__all__ = ["Recordings", "Transcriptions", "View"]
+
+TWILIO = "https://api.twilio.com"
+
+
+class _Served(Behaviour):
+    """Payloads whose ``media_url`` names where the sandbox serves the media."""
+
+    def here(self, text: str) -> str:
+        base = self.app.base_url
+        return text.replace(TWILIO, base) if base else text
+
+    def page(self, ctx: Context, fetch: Any) -> Page:
+        found = super().page(ctx, fetch)
+        return Page(found.key, [self.here(item) for item in found.items], found.meta)
+
+    def fetch(self, ctx: Context) -> dict[str, Any] | Reply:  # type: ignore[override]
+        record = self.load(ctx)
+        if ctx.format in media.CONTENT_TYPES:
+            return self.media(ctx, record)
+        url = record.body.get("media_url")
+        return dict(record.body, media_url=self.here(url)) if url else record.body
+
+    def media(self, ctx: Context, record: Record) -> Reply:
+        seconds = int(record.body.get("duration") or 1)
+        body = media.audio(ctx.format, seconds)
+        headers = {
+            "Content-Type": media.CONTENT_TYPES[ctx.format],
+            "Twilio-Request-Id": ctx.request_id,
+        }
+        return Reply(200, headers, body)
 
 
 @behaviour("Recording")
-class Recordings(Behaviour):
+class Recordings(_Served):
     def record_call(
         self, call: Record, seconds: int, *, conference_sid: str | None = None
     ) -> Record:
@@ -40,7 +78,7 @@ class Recordings(Behaviour):
             api_version="2010-04-01",
             date_created=now,
             date_updated=now,
-            start_time=call.body.get("start_time"),
+            start_time=call.body.get("start_time") or now,
             duration=str(seconds),
             status="completed",
             channels=1,
@@ -48,17 +86,13 @@ class Recordings(Behaviour):
             price="-0.00250",
             price_unit="USD",
             error_code=None,
-            media_url=f"https://api.twilio.com/2010-04-01/Accounts/{call.account}/Recordings/{sid}",
+            media_url=f"{TWILIO}/2010-04-01/Accounts/{call.account}/Recordings/{sid}",
         )
         values = {"account_sid": call.account, "sid": sid}
         body["uri"] = self.meta.instance_path.fill(values) if self.meta.instance_path else None
         body["subresource_uris"] = self.subresource_uris(values, body)
         seq = self.store.insert(self.name, call.account, "", sid, body, self.index(body))
-        record = Record(seq, self.name, call.account, "", sid, body)
-        twiml = self.app.call_settings.get(call.pk, {}).get("twiml")
-        if twiml is not None and twiml.transcribe:
-            cast("Transcriptions", self.app.behaviours["Transcription"]).transcribe(record)
-        return record
+        return Record(seq, self.name, call.account, "", sid, body)
 
 
 @behaviour("Transcription")
@@ -87,7 +121,11 @@ class Transcriptions(Behaviour):
 
 
 class View(Behaviour):
-    """A resource whose records live under another resource, narrowed by one key."""
+    """A resource whose records live under another resource, narrowed by one key.
+
+    Its payloads are the source's, limited to the keys the view's own
+    declaration has (a call's recording has no ``media_url``).
+    """
 
     source: ClassVar[str] = ""
     key: ClassVar[str] = ""
@@ -111,6 +149,17 @@ class View(Behaviour):
             ),
         )
 
+    def project(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {spec.key: body.get(spec.key) for spec in self.meta.payload_fields if spec.key}
+
+    def page(self, ctx: Context, fetch: Any) -> Page:
+        found = super().page(ctx, fetch)
+        items = [json.dumps(self.project(json.loads(item))) for item in found.items]
+        return Page(found.key, items, found.meta)
+
+    def fetch(self, ctx: Context) -> dict[str, Any]:
+        return self.project(self.load(ctx).body)
+
     def load(self, ctx: Context) -> Record:
         record = self.store.get(self.source, ctx.account, "", ctx.params.get("sid", ""))
         if record is None or record.body.get(self.key) != ctx.params[self.param]:
@@ -133,10 +182,11 @@ class CallRecordings(View):
         call = self.store.get("Call", ctx.account, "", ctx.params["call_sid"])
         if call is None or call.body.get("status") != "in-progress":
             raise ApiError(400, 21220, "Requested resource is not eligible for recording")
-        recordings = cast("Recordings", self.app.behaviours["Recording"])
+        recordings = self.app.behaviours["Recording"]
+        assert isinstance(recordings, Recordings)
         record = recordings.record_call(call, 0)
         body = dict(record.body, status="in-progress", source="StartCallRecordingAPI")
-        return recordings.save(record, body).body
+        return self.project(recordings.save(record, body).body)
 
 
 @behaviour("ConferenceRecording")
@@ -147,8 +197,3 @@ class ConferenceRecordings(View):
 @behaviour("RecordingTranscription")
 class RecordingTranscriptions(View):
     source, key, param = "Transcription", "recording_sid", "recording_sid"
-
-
-@behaviour("CallNotification")
-class CallNotifications(View):
-    source, key, param = "Notification", "call_sid", "call_sid"

@@ -1,0 +1,101 @@
+"""Notifications: the account's log of errors and warnings.
+
+The sandbox writes one when something fails as it would on Twilio: a
+message that fails or is undelivered, a call that fails, a status callback
+that cannot be delivered (11200). A list shows the fields of Twilio's list
+payload; fetching one adds the request and response details, as Twilio's
+instance payload does (they are kept beside the record).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MORE_INFO
+from ..generic import Behaviour, behaviour, new_sid
+from ..store import Record
+from .recordings import View
+
+if TYPE_CHECKING:
+    from ..app import Context
+
+__all__ = ["CallNotifications", "Notifications"]
+
+_INSTANCE_ONLY = ("request_variables", "response_body", "response_headers")
+
+
+@behaviour("Notification")
+class Notifications(Behaviour):
+    def notify(
+        self,
+        account: str,
+        *,
+        code: int,
+        text: str,
+        log: str = "0",
+        call_sid: str | None = None,
+        request_url: str = "",
+        request_method: str | None = None,
+        response_status: int | None = None,
+    ) -> Record:
+        """Log an error (``log="0"``) or a warning (``"1"``) for ``account``."""
+        now = self.app.now_rfc2822()
+        sid = new_sid("NO")
+        level = "ERROR" if log == "0" else "WARN"
+        message = urllib.parse.urlencode({"LogLevel": level, "Msg": text, "ErrorCode": str(code)})
+        body: dict[str, Any] = {
+            spec.key: None
+            for spec in self.meta.payload_fields
+            if spec.key and spec.key not in _INSTANCE_ONLY
+        }
+        body.update(
+            account_sid=account,
+            api_version="2010-04-01",
+            call_sid=call_sid,
+            date_created=now,
+            date_updated=now,
+            error_code=str(code),
+            log=log,
+            message_date=now,
+            message_text=message,
+            more_info=MORE_INFO.format(code=code),
+            request_method=request_method,
+            request_url=request_url,
+            sid=sid,
+            uri=f"/2010-04-01/Accounts/{account}/Notifications/{sid}.json",
+        )
+        with self.store.transaction():
+            seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
+            record = Record(seq, self.name, account, "", sid, body)
+            self.set_state(record, _details(request_url, response_status))
+        return record
+
+    def fetch(self, ctx: Context) -> dict[str, Any]:
+        return self.with_details(self.load(ctx))
+
+    def with_details(self, record: Record) -> dict[str, Any]:
+        return {**record.body, **self.state(record)}
+
+
+def _details(request_url: str, status: int | None) -> dict[str, Any]:
+    query = urllib.parse.urlsplit(request_url).query
+    return {
+        "request_variables": query,
+        "response_body": "" if status is None else f"HTTP {status}",
+        "response_headers": "",
+    }
+
+
+@behaviour("CallNotification")
+class CallNotifications(View):
+    source, key, param = "Notification", "call_sid", "call_sid"
+
+    def project(self, body: dict[str, Any]) -> dict[str, Any]:
+        listed = super().project(body)
+        return {k: v for k, v in listed.items() if k not in _INSTANCE_ONLY}
+
+    def fetch(self, ctx: Context) -> dict[str, Any]:
+        notifications = self.app.behaviours["Notification"]
+        assert isinstance(notifications, Notifications)
+        return notifications.with_details(self.load(ctx))
