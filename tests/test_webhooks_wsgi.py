@@ -34,7 +34,7 @@ class Hooks:
         app = SignatureMiddleware(self.app, **options)
         self.server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
         self.http = urllib3.PoolManager(retries=False)
 
