@@ -9,13 +9,14 @@ QuerySet, proxying the QuerySet's extra public methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .plan import Query
 from .query import QuerySet
 
 if TYPE_CHECKING:
+    from .bulk import BulkReport
     from .client import Client
     from .resource import Resource
 
@@ -112,6 +113,21 @@ class Manager(Generic[R]):
 
     def page_size(self, size: int) -> QuerySet[R]:
         return self.get_queryset().page_size(size)
+
+    # Bulk work (twiliorm.bulk). No delete() here, as in Django: deleting a whole list
+    # takes an explicit Model.objects.all().delete() (or a filter).
+
+    def update(self, **values: Any) -> BulkReport:
+        return self.get_queryset().update(**values)
+
+    def export(self, target: Any, format: str = "csv", **options: Any) -> BulkReport:
+        return self.get_queryset().export(target, format, **options)
+
+    def in_bulk(self, sids: Iterable[str] | None = None, **options: Any) -> dict[str, R]:
+        return self.get_queryset().in_bulk(sids, **options)
+
+    def bulk_create(self, objects: Iterable[R], **options: Any) -> BulkReport:
+        return self.get_queryset().bulk_create(objects, **options)
 
     @classmethod
     def from_queryset(cls, queryset_class: type[QuerySet[Any]]) -> type[Manager[Any]]:

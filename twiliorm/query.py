@@ -12,7 +12,7 @@ in :meth:`QuerySet._fetch_all` (cached) or :meth:`QuerySet.iterator`
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from .client import Client, default_client
@@ -23,6 +23,7 @@ from .plan import PAGE_SIZE_MAX, Plan, Query
 from .resource import Binding
 
 if TYPE_CHECKING:
+    from .bulk import BulkReport
     from .resource import Resource
 
 __all__ = ["MAX_GET_RESULTS", "REPR_OUTPUT_SIZE", "QuerySet"]
@@ -311,6 +312,44 @@ class QuerySet(Generic[T]):
             return self.get(**conditions), False
         except self.model.DoesNotExist:
             return self.create(**{**conditions, **(defaults or {})}), True
+
+    # --- bulk work: one request per record, concurrently (twiliorm.bulk) ----------------
+
+    def update(self, **values: Any) -> BulkReport:
+        """Write ``field=value`` to every matching record, concurrently; a report, not a count.
+
+        Options: ``workers=8``, ``executor=``, ``progress=``, ``resume="job.ckpt"``,
+        ``dry_run=True`` (see :func:`twiliorm.bulk.bulk_update`).
+        """
+        from .bulk import bulk_update
+
+        return bulk_update(self, **values)
+
+    def delete(self, **options: Any) -> BulkReport:
+        """DELETE every matching record, concurrently; see :func:`twiliorm.bulk.bulk_delete`."""
+        from .bulk import bulk_delete
+
+        return bulk_delete(self, **options)
+
+    def export(self, target: Any, format: str = "csv", **options: Any) -> BulkReport:
+        """Write the matching records to a path or file as csv, jsonl or json, page by page
+        (options: ``fields=``, ``progress=``; see :func:`twiliorm.bulk.export`)."""
+        from .bulk import export
+
+        return export(self, target, format=format, **options)
+
+    def in_bulk(self, sids: Iterable[str] | None = None, **options: Any) -> dict[str, T]:
+        """{sid: object} for the ``sids`` that exist and match, fetched concurrently."""
+        from .bulk import in_bulk
+
+        return in_bulk(self, sids, **options)
+
+    def bulk_create(self, objects: Iterable[Resource], **options: Any) -> BulkReport:
+        """Create ``objects`` concurrently; a create that may have reached the API is never
+        resent (see :func:`twiliorm.bulk.bulk_create`)."""
+        from .bulk import bulk_create
+
+        return bulk_create(self, objects, **options)
 
     # --- rows instead of objects -----------------------------------------------------
 

@@ -1,0 +1,366 @@
+"""Bulk work over whole querysets: update, delete, export, fetch many, create many.
+
+These are what ``QuerySet.update()``, ``.delete()``, ``.export()``,
+``.in_bulk()`` and ``Manager.bulk_create()`` call::
+
+    report = Message.objects.filter(date_sent__lt=cutoff).update(body="", resume="redact.ckpt")
+    print(report)        # matched, succeeded, skipped, failed (with SIDs and errors), elapsed
+
+The API has one request per record, so each call streams the matching
+records page by page and sends their requests concurrently (``workers``
+bounds it; any ``concurrent.futures.Executor`` may be passed), slowing down
+when the account answers 429 and speeding up again on its own (see
+:mod:`twiliorm.bulk.engine`). ``progress`` is called with a
+:class:`Progress` after each record. ``resume="job.ckpt"`` keeps a
+checkpoint (:mod:`twiliorm.bulk.checkpoint`): a job killed at any moment and
+started again with the same file finishes the rest without writing a record
+twice or skipping one. ``dry_run=True`` reads and compares but writes nothing.
+
+An executor must run the jobs in this process (threads: a thread pool, or one
+that wraps one), since each job holds the client's connection pool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import NotSupportedError, ValidationError
+from ..resource import Binding
+from .checkpoint import Checkpoint
+from .engine import Engine, Job, Outcome, Status
+from .export import FORMATS, export
+from .jobs import (
+    CreateJob,
+    DeleteJob,
+    FetchJob,
+    Targets,
+    UpdateJob,
+    bulk_client,
+    paths_of,
+    sequence_digest,
+)
+from .report import BulkReport, Failure, Progress
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..query import QuerySet
+    from ..resource import Resource
+
+__all__ = [
+    "FORMATS",
+    "BulkReport",
+    "Failure",
+    "Progress",
+    "bulk_create",
+    "bulk_delete",
+    "bulk_update",
+    "export",
+    "in_bulk",
+]
+
+DEFAULT_WORKERS = 8
+ProgressCallback = Callable[[Progress], Any]
+Path = str | os.PathLike[str]
+
+
+def bulk_update(
+    qs: QuerySet[Any],
+    values: Mapping[str, Any] | None = None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+    resume: Path | None = None,
+    dry_run: bool = False,
+    attempts: int = 5,
+    total: int | None = None,
+    **fields: Any,
+) -> BulkReport:
+    """Write ``values`` (a mapping, or ``field=value`` keywords) to every record ``qs`` matches.
+
+    Records that already hold the values are skipped without a request. Every
+    value is checked before anything is sent.
+    """
+    targets = Targets.make(qs.model, {**(values or {}), **fields})
+    job = {"operation": "update", "resource": qs.model.__name__, "values": targets.form}
+    with _Run(qs, job, resume, workers, dry_run) as run:
+
+        def jobs(client: Client) -> Iterator[Job]:
+            build = qs.model._meta.structure()
+            for record, binding in run.records():
+                paths = paths_of(build(record, binding), client, targets)
+                yield UpdateJob(client, targets, record, paths, dry_run=dry_run)
+
+        return run.go(f"update {qs.model.__name__}", jobs, executor, progress, attempts, total)
+
+
+def bulk_delete(
+    qs: QuerySet[Any],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+    resume: Path | None = None,
+    dry_run: bool = False,
+    attempts: int = 5,
+    total: int | None = None,
+) -> BulkReport:
+    """DELETE every record ``qs`` matches; one already gone counts as skipped."""
+    qs.model._meta.require("delete")
+    job = {"operation": "delete", "resource": qs.model.__name__}
+    with _Run(qs, job, resume, workers, dry_run) as run:
+
+        def jobs(client: Client) -> Iterator[Job]:
+            build = qs.model._meta.structure()
+            for record, binding in run.records():
+                path, _ = paths_of(build(record, binding), client, None)
+                yield DeleteJob(client, run.key_of(record), path, dry_run=dry_run)
+
+        return run.go(f"delete {qs.model.__name__}", jobs, executor, progress, attempts, total)
+
+
+def in_bulk(
+    qs: QuerySet[Any],
+    sids: Iterable[str] | None = None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """{sid: object} for the ``sids`` that exist and match ``qs``, fetched concurrently.
+
+    Missing SIDs are absent from the answer. Without ``sids``, every record of ``qs``.
+    """
+    if qs.query.low or qs.query.high is not None:
+        raise TypeError("Cannot use in_bulk() on a sliced query.")
+    if sids is None:
+        return {obj.pk if hasattr(obj, "pk") else obj["sid"]: obj for obj in qs.iterator()}
+    if isinstance(sids, str):
+        raise TypeError("in_bulk() takes a list of SIDs, not one SID as a string")
+    plans = {sid: qs.filter(pk=sid).plan() for sid in dict.fromkeys(sids)}  # checks every SID
+    if any(not plan.by_pk for plan in plans.values()):
+        raise NotSupportedError(f"{qs.model.__name__} cannot be fetched by SID in the API")
+    client = qs.client
+    binding = Binding(client, dict(qs.query.path_values(client.account_sid)))
+    found: dict[str, Any] = {}
+
+    def keep(job: Job, outcome: Outcome) -> None:
+        predicate = plans[job.key].predicate
+        if outcome.status is Status.DONE and (predicate is None or predicate(outcome.value)):
+            found[job.key] = qs._build([outcome.value], binding)[0]
+
+    with _Sender(client, workers) as sender:
+        jobs = (FetchJob(sender, sid, plan.path) for sid, plan in plans.items())
+        engine = Engine(
+            f"in_bulk {qs.model.__name__}",
+            workers=workers,
+            executor=executor,
+            progress=progress,
+            total=len(plans),
+            on_outcome=keep,
+        )
+        report = engine.run(jobs)
+    if report.failed:
+        raise report.failed[0].exception or RuntimeError(str(report.failed[0]))
+    return found
+
+
+def bulk_create(
+    qs: QuerySet[Any],
+    objects: Iterable[Resource],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+    resume: Path | None = None,
+) -> BulkReport:
+    """Create every object (each one POST, concurrently), never sending one twice.
+
+    Every object is checked before anything is sent. A create refused with 429
+    is sent again (the API did not process it); one that may have reached the
+    API (a dropped connection, a 5xx) is reported as an unknown outcome in
+    ``report.unknown``, not resent. Created objects get their SIDs in place.
+    """
+    items = list(objects)
+    forms = [_check_new(qs.model, number, obj) for number, obj in enumerate(items)]
+    job = {"operation": "create", "resource": qs.model.__name__, "objects": sequence_digest(forms)}
+    path = dict(qs.query.path)
+    user_client = qs.client
+    with _Run(qs, job, resume, workers, False) as run:
+
+        def jobs(client: Client) -> Iterator[Job]:
+            for number, obj in enumerate(items):
+                yield CreateJob(client, number, obj, path)
+
+        def rebind(job: Job, outcome: Outcome) -> None:
+            if isinstance(job, CreateJob) and job.obj._ctx is not None:
+                job.obj._ctx = Binding(user_client, job.obj._ctx.path)
+
+        return run.go(
+            f"create {qs.model.__name__}", jobs, executor, progress, 1, len(items), rebind
+        )
+
+
+# --- the plumbing every bulk write shares -------------------------------------------------
+
+
+class _Finished(Job):
+    """A record settled by an earlier run of the same job (read from the checkpoint)."""
+
+    def __init__(self, key: str, outcome: Outcome) -> None:
+        self.key = key
+        self.outcome = outcome
+
+    def precheck(self) -> Outcome:
+        return self.outcome
+
+
+class _Sender:
+    """The bulk client for the duration of one call (closed after it)."""
+
+    def __init__(self, client: Client, workers: int) -> None:
+        self.client = client
+        self.view = bulk_client(client, workers)
+
+    def __enter__(self) -> Client:
+        return self.view
+
+    def __exit__(self, *exc: object) -> None:
+        if self.view is not self.client:
+            self.view.close()
+
+
+class _Run:
+    """One bulk write: its records (each SID once), its checkpoint and its engine."""
+
+    def __init__(
+        self,
+        qs: QuerySet[Any],
+        job: Mapping[str, Any],
+        resume: Path | None,
+        workers: int,
+        dry_run: bool,
+    ) -> None:
+        self.qs = qs
+        self.job = dict(job)
+        self.resume = resume
+        self.workers = workers
+        self.dry_run = dry_run
+        self.seen: set[str] = set()
+        self.checkpoint: Checkpoint | None = None
+        meta = qs.model._meta
+        pk = meta.fields.get(meta.pk or "sid")
+        self.pk_key = (pk.key if pk is not None else None) or "sid"
+
+    def __enter__(self) -> _Run:
+        if self.resume is not None:
+            info = {"query": self.qs.explain().splitlines()[0]}
+            self.checkpoint = Checkpoint(self.resume, self.job, info=info, write=not self.dry_run)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint.close()
+
+    def key_of(self, record: Mapping[str, Any]) -> str:
+        return str(record.get(self.pk_key))
+
+    def records(self) -> Iterator[tuple[Mapping[str, Any], Binding]]:
+        """Each matching record once (Twilio's paging can list one twice), unless finished."""
+        for items, binding in self.qs._pages():
+            for record in items:
+                key = self.key_of(record)
+                if key in self.seen:
+                    continue
+                self.seen.add(key)
+                yield record, binding
+
+    def earlier(self, key: str) -> Job | None:
+        """A stand-in job when the checkpoint says ``key`` needs no new request."""
+        state = self.checkpoint.state(key) if self.checkpoint else None
+        if state in ("done", "skip"):
+            return _Finished(key, Outcome(Status.SKIPPED, note="finished in an earlier run"))
+        if state in ("begin", "unknown"):
+            note = "it may have been created in an earlier run: not resent"
+            return _Finished(key, Outcome(Status.UNKNOWN, note=note))
+        return None
+
+    def go(
+        self,
+        operation: str,
+        jobs: Callable[[Client], Iterator[Job]],
+        executor: Executor | None,
+        progress: ProgressCallback | None,
+        attempts: int,
+        total: int | None,
+        also: Callable[[Job, Outcome], None] | None = None,
+    ) -> BulkReport:
+        with _Sender(self.qs.client, self.workers) as client:
+            engine = Engine(
+                operation,
+                workers=self.workers,
+                executor=executor,
+                attempts=attempts,
+                progress=progress,
+                total=total,
+                on_outcome=self._recorder(also),
+                on_submit=self._intent if self.job["operation"] == "create" else None,
+            )
+            return engine.run(self._resumed(jobs(client)))
+
+    def _resumed(self, jobs: Iterator[Job]) -> Iterator[Job]:
+        for job in jobs:
+            yield self.earlier(job.key) or job
+
+    def _intent(self, job: Job) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint.record("begin", job.key, sync=True)
+
+    def _recorder(
+        self, also: Callable[[Job, Outcome], None] | None
+    ) -> Callable[[Job, Outcome], None]:
+        events = {
+            Status.DONE: "done",
+            Status.SKIPPED: "skip",
+            Status.FAILED: "fail",
+            Status.UNKNOWN: "unknown",
+            Status.REFUSED: "clear",
+        }
+
+        def record(job: Job, outcome: Outcome) -> None:
+            if also is not None:
+                also(job, outcome)
+            event = events.get(outcome.status)
+            if self.checkpoint is None or event is None or isinstance(job, _Finished):
+                return
+            if event == "clear" and self.job["operation"] != "create":
+                return
+            sid = getattr(outcome.value, "pk", None) if event == "done" else None
+            self.checkpoint.record(event, job.key, sid or "")
+
+        return record
+
+
+def _check_new(model: type[Resource], number: int, obj: Resource) -> list[tuple[str, str]]:
+    """The create form of the ``number``-th object, after checking it (nothing is sent)."""
+    from ..persistence import form_for
+
+    meta = model._meta
+    meta.require("create")
+    if not isinstance(obj, model):
+        raise TypeError(f"bulk_create() of {meta.name}: object #{number} is a {type(obj).__name__}")
+    if obj.is_saved:
+        raise ValidationError(f"bulk_create(): {meta.name} #{number} ({obj.pk}) is already saved")
+    missing = [
+        s.name
+        for s in meta.writable("create")
+        if "create" in s.required and getattr(obj, s.name) is None
+    ]
+    if missing:
+        raise ValidationError(
+            f"{meta.name} #{number} cannot be created without {', '.join(missing)}"
+        )
+    return form_for(obj, obj.changed_fields(), "create")

@@ -1,0 +1,349 @@
+"""The engine under every bulk call: one request per record, many at once, at the account's pace.
+
+Jobs (one per record, see :mod:`twiliorm.bulk.jobs`) come from a stream that is
+read only as fast as slots free up, so memory stays at a page of records plus
+what is in flight. The engine keeps at most :attr:`Limiter.allowed` jobs
+running on a ``concurrent.futures.Executor`` (a thread pool of ``workers``
+threads unless one is given) and settles every outcome in the calling thread:
+counting, the checkpoint and the progress callback need no locks, and a user's
+executor only ever runs the job itself.
+
+A refused request (429, code 20429: "not processed, safe to retry") goes back
+in line after its Retry-After, or a jittered backoff, and tells the limiter to
+slow down. A request that may or may not have been processed (a 5xx, a dropped
+connection, an unreadable answer) goes back in line too; the job itself checks
+what the record looks like before it writes again (see the jobs). Anything else
+is final: done, skipped, failed, or, for creates, unknown.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import heapq
+import itertools
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import attrs
+
+from .report import BulkReport, Progress
+
+__all__ = ["Engine", "Job", "Limiter", "Outcome", "Status"]
+
+MAX_REFUSALS = 40  # a record refused this often means the account is saturated by others
+REFUSED_BACKOFF = (0.05, 5.0)  # first and longest wait after a 429 without Retry-After
+RETRY_BACKOFF = (0.2, 10.0)  # after an answer that left the outcome uncertain
+
+
+class Status(enum.Enum):
+    """What became of one attempt at one record."""
+
+    DONE = "done"  # written (or found already written by an earlier attempt)
+    SKIPPED = "skipped"  # nothing to write: already in the target state, or gone
+    PLANNED = "planned"  # a dry run: would be written
+    FAILED = "failed"  # the API refused it for good (or it kept failing)
+    UNKNOWN = "unknown"  # a create that may have reached the API: never resent
+    RETRY = "retry"  # may or may not have been processed: check, then try again
+    REFUSED = "refused"  # 429: not processed; try again later, send less at once
+
+
+FINAL = frozenset({Status.DONE, Status.SKIPPED, Status.PLANNED, Status.FAILED, Status.UNKNOWN})
+
+
+@attrs.frozen
+class Outcome:
+    """The result of one attempt: a status and what goes with it."""
+
+    status: Status
+    error: BaseException | None = None
+    note: str = ""
+    wait: float | None = None  # Retry-After, for REFUSED
+    value: Any = None  # what a fetch or a create produced
+    concurrent: int | None = None  # Twilio-Concurrent-Requests, when the answer had it
+
+
+class Job:
+    """One record's work. Subclasses set ``key`` and implement :meth:`run`.
+
+    ``tries`` counts the attempts whose outcome was uncertain, so :meth:`run`
+    knows when an earlier attempt may have been applied and must look first.
+    """
+
+    key: str = ""
+    tries: int = 0
+    refusals: int = 0
+
+    def precheck(self) -> Outcome | None:
+        """An outcome decided without a request (already applied, a dry run), or None."""
+        return None
+
+    def run(self) -> Outcome:  # pragma: no cover - every job kind overrides it
+        raise TypeError(f"{type(self).__name__} does not define run()")
+
+
+class Limiter:
+    """How many requests may be in flight: found by probing, lowered by 429s.
+
+    Twilio caps each account's concurrent requests and refuses the excess with
+    429 without processing it. The limit starts at two and grows by one per
+    success until the first refusal (so it doubles every round trip). A refusal
+    sets the ceiling just under the concurrency the refused request was sent
+    at, and the limit drops to it; below the ceiling the limit grows by one per
+    round trip, at or above it by one per ``probe_rounds`` round trips, so a cap
+    that holds costs one refusal per probe and a cap that rises is found again.
+    Refusals of requests sent before the last decrease are the same overshoot
+    and change nothing.
+
+    Twilio-Concurrent-Requests (the account's requests in flight when one was
+    admitted) refines this: a level recently admitted is never given up for a
+    refusal at that level (the server had not yet counted an answer it had
+    sent), and while it shows more requests than this job has in flight,
+    others share the cap and the limit holds instead of growing.
+    """
+
+    def __init__(self, maximum: int, *, start: int = 2, probe_rounds: int = 16) -> None:
+        self.maximum = max(1, maximum)
+        self.limit = float(min(self.maximum, start))
+        self.probe_rounds = probe_rounds
+        self.ceiling: float | None = None
+        self.epoch = 0
+        self.refused = 0
+        self._admitted: collections.deque[int] = collections.deque(maxlen=64)
+
+    @property
+    def allowed(self) -> int:
+        return max(1, min(self.maximum, int(self.limit)))
+
+    def on_answer(self, in_flight: int, concurrent: int | None) -> None:
+        """A request sent at ``in_flight`` was admitted (whatever it answered)."""
+        if concurrent is not None:
+            if concurrent > in_flight:
+                return
+            self._admitted.append(concurrent)
+        if self.ceiling is None:
+            step = 1.0
+        elif self.limit < self.ceiling:
+            step = 1.0 / self.limit
+        else:
+            step = 1.0 / (self.limit * self.probe_rounds)
+        self.limit = min(float(self.maximum), self.limit + step)
+
+    def on_refused(self, in_flight: int, epoch: int) -> None:
+        """A request sent at ``in_flight`` concurrency, during ``epoch``, was refused."""
+        self.refused += 1
+        if epoch != self.epoch:
+            return
+        self.epoch += 1
+        proven = max(self._admitted, default=1)
+        self.ceiling = max(float(proven), min(self.limit, float(in_flight - 1)))
+        self.limit = min(self.limit, self.ceiling)
+
+
+@attrs.define
+class _Flight:
+    job: Job
+    epoch: int
+    in_flight: int
+
+
+#: told of every attempt's outcome (final or not), in the calling thread
+Settle = Callable[[Job, Outcome], None]
+
+
+class Engine:
+    """Runs a stream of jobs; see the module docstring."""
+
+    def __init__(
+        self,
+        operation: str,
+        *,
+        workers: int,
+        executor: Executor | None = None,
+        attempts: int = 5,
+        progress: Callable[[Progress], Any] | None = None,
+        total: int | None = None,
+        on_outcome: Settle | None = None,
+        on_submit: Callable[[Job], None] | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {attempts}")
+        self.workers = workers
+        self.executor = executor
+        self.attempts = attempts
+        self.progress = progress
+        self.on_outcome = on_outcome
+        self.on_submit = on_submit
+        self.limiter = Limiter(workers)
+        self.report = BulkReport(operation)
+        self.total = total
+        self._samples: collections.deque[int] = collections.deque(maxlen=1000)
+        self._waiting: list[tuple[float, int, Job]] = []
+        self._order = itertools.count()
+        self._started = 0.0
+
+    # --- running ------------------------------------------------------------------
+
+    def run(self, jobs: Iterable[Job]) -> BulkReport:
+        """Run every job to a final outcome; return the report."""
+        self._started = time.monotonic()
+        own = self.executor is None
+        executor = self.executor or ThreadPoolExecutor(
+            self.workers, thread_name_prefix="twiliorm-bulk"
+        )
+        pending: dict[Future[Outcome], _Flight] = {}
+        try:
+            self._loop(iter(jobs), executor, pending)
+        except BaseException:
+            self._drain(pending)  # settle what is in flight (the checkpoint records it)
+            raise
+        finally:
+            if own:
+                executor.shutdown(wait=True, cancel_futures=True)
+            self._finish()
+        return self.report
+
+    def _loop(
+        self, source: Iterator[Job], executor: Executor, pending: dict[Future[Outcome], _Flight]
+    ) -> None:
+        more = True
+        while True:
+            more = self._fill(source, more, executor, pending)
+            if not pending and not self._waiting and not more:
+                return
+            self._await(pending)
+
+    def _fill(
+        self,
+        source: Iterator[Job],
+        more: bool,
+        executor: Executor,
+        pending: dict[Future[Outcome], _Flight],
+    ) -> bool:
+        while len(pending) < self.limiter.allowed:
+            job = self._due()
+            if job is None:
+                if not more:
+                    break
+                job = next(source, None)
+                if job is None:
+                    return False
+                self.report.matched += 1
+                decided = job.precheck()
+                if decided is not None:
+                    self._final(job, decided)
+                    continue
+            self._submit(job, executor, pending)
+        return more
+
+    def _due(self) -> Job | None:
+        if self._waiting and self._waiting[0][0] <= time.monotonic():
+            return heapq.heappop(self._waiting)[2]
+        return None
+
+    def _submit(
+        self, job: Job, executor: Executor, pending: dict[Future[Outcome], _Flight]
+    ) -> None:
+        if self.on_submit is not None:
+            self.on_submit(job)
+        in_flight = len(pending) + 1
+        self._samples.append(in_flight)
+        self.report.requests += 1
+        pending[executor.submit(job.run)] = _Flight(job, self.limiter.epoch, in_flight)
+
+    def _await(self, pending: dict[Future[Outcome], _Flight]) -> None:
+        timeout = None
+        if self._waiting and len(pending) < self.limiter.allowed:
+            timeout = max(0.0, self._waiting[0][0] - time.monotonic())
+        if not pending:
+            time.sleep(timeout or 0.0)
+            return
+        done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            self._settle(pending.pop(future), future)
+
+    def _drain(self, pending: dict[Future[Outcome], _Flight]) -> None:
+        for future in list(pending):
+            if future.cancel():
+                continue
+            try:
+                outcome = future.result()
+            except BaseException as exc:
+                outcome = Outcome(Status.FAILED, error=exc)
+            if outcome.status in FINAL:
+                self._final(pending[future].job, outcome)
+
+    # --- settling -----------------------------------------------------------------
+
+    def _settle(self, flight: _Flight, future: Future[Outcome]) -> None:
+        try:
+            outcome = future.result()
+        except Exception as exc:  # a bug in a job: report it on the record, keep going
+            outcome = Outcome(Status.FAILED, error=exc)
+        job = flight.job
+        if outcome.status not in FINAL and self.on_outcome is not None:
+            self.on_outcome(job, outcome)
+        if outcome.status is Status.REFUSED:
+            self.limiter.on_refused(flight.in_flight, flight.epoch)
+            self.report.refused += 1
+            job.refusals += 1
+            if job.refusals >= MAX_REFUSALS:
+                self._final(job, Outcome(Status.FAILED, outcome.error, "refused too often"))
+            else:
+                self._later(job, outcome.wait or _backoff(job.refusals, REFUSED_BACKOFF))
+            return
+        self.limiter.on_answer(flight.in_flight, outcome.concurrent)
+        if outcome.status is Status.RETRY:
+            job.tries += 1
+            if job.tries >= self.attempts:
+                note = f"gave up after {job.tries} attempts"
+                self._final(job, Outcome(Status.FAILED, outcome.error, note))
+            else:
+                self._later(job, _backoff(job.tries, RETRY_BACKOFF))
+            return
+        self._final(job, outcome)
+
+    def _later(self, job: Job, delay: float) -> None:
+        due = time.monotonic() + delay
+        heapq.heappush(self._waiting, (due, next(self._order), job))
+
+    def _final(self, job: Job, outcome: Outcome) -> None:
+        self.report.count(job.key, outcome.status.value, outcome.error, outcome.note)
+        if self.on_outcome is not None:
+            self.on_outcome(job, outcome)
+        if self.progress is not None:
+            self.progress(self._progress())
+
+    def _progress(self) -> Progress:
+        report = self.report
+        return Progress(
+            operation=report.operation,
+            done=report.settled,
+            total=self.total,
+            succeeded=report.succeeded,
+            skipped=report.skipped,
+            failed=len(report.failed),
+            unknown=len(report.unknown),
+            planned=report.planned,
+            elapsed=time.monotonic() - self._started,
+            concurrency=self.limiter.allowed,
+        )
+
+    def _finish(self) -> None:
+        report = self.report
+        report.elapsed = time.monotonic() - self._started
+        tail = list(self._samples)[len(self._samples) // 2 :]
+        report.concurrency = float(statistics.median(tail)) if tail else 0.0
+
+
+def _backoff(count: int, bounds: tuple[float, float]) -> float:
+    """Exponential backoff with full jitter in [0.5, 1.5) of the step."""
+    first, longest = bounds
+    step = min(longest, first * 2.0 ** max(0, count - 1))
+    return step * (0.5 + random.random())

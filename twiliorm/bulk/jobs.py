@@ -1,0 +1,343 @@
+"""One record's work in a bulk call: update, delete, fetch or create it, safely repeatable.
+
+Each job sends one request (plus a look before it writes again) and turns the
+answer into an :class:`~twiliorm.bulk.engine.Outcome`. The rules that keep a
+write from happening twice live here:
+
+- an update that may have been applied (a 5xx, a dropped connection, an
+  unreadable answer) is retried only after a GET shows the record still
+  differs from the target; a record already in the target state is skipped
+  without a write;
+- a delete that may have been applied is retried; a 404 then means it was;
+- a create is retried only after a 429 (the API did not process it); any other
+  doubt makes its outcome *unknown*, never a second create.
+
+:func:`bulk_client` gives the jobs a client of their own whose transport
+leaves 429s to the engine's limiter (the default transport would wait them out
+where the limiter cannot see them) and never resends a POST.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import urllib3
+from urllib3.util.retry import Retry
+
+from .. import persistence
+from ..client import Client
+from ..exceptions import (
+    DecodeError,
+    FieldError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+from ..resource import Binding
+from ..transport import Response, Urllib3Transport
+from .engine import Job, Outcome, Status
+
+if TYPE_CHECKING:
+    from ..resource import Resource
+
+__all__ = ["CreateJob", "DeleteJob", "FetchJob", "Targets", "UpdateJob", "bulk_client"]
+
+_MISSING = object()
+
+
+# --- the client the jobs send through ------------------------------------------------
+
+
+class BulkRetry(Retry):
+    """GET and DELETE retried in the transport on 5xx and connection errors; never 429.
+
+    A 429 goes back to the engine, whose limiter must see it to slow down. A
+    POST is never retried here: the jobs decide, knowing what it writes.
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 429:
+            return False
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+
+BULK_RETRY = BulkRetry(
+    total=6,
+    connect=3,
+    read=2,
+    status=4,
+    other=0,
+    redirect=0,
+    backoff_factor=0.1,
+    backoff_max=5.0,
+    backoff_jitter=0.1,
+    status_forcelist=(500, 502, 503, 504),
+    allowed_methods=frozenset({"GET", "DELETE"}),
+    respect_retry_after_header=True,
+    raise_on_status=False,
+    raise_on_redirect=False,
+)
+
+
+def bulk_client(client: Client, workers: int) -> Client:
+    """A client like ``client`` with a pool for ``workers`` threads and :data:`BULK_RETRY`.
+
+    A client with a transport of its own (a test double, a recorder) is used as
+    it is. The copy shares the credentials and nothing else; close it after use.
+    """
+    transport = client.transport
+    if not isinstance(transport, Urllib3Transport):
+        return client
+    view = copy.copy(client)
+    pool_kw = getattr(transport, "_pool").connection_pool_kw  # noqa: B009 - keep its timeout
+    view.transport = Urllib3Transport(
+        headers=client._headers(),
+        timeout=pool_kw.get("timeout") or urllib3.Timeout(connect=10.0, read=30.0),
+        retry=BULK_RETRY,
+        pool_size=workers + 2,
+        max_body=transport.max_body,
+    )
+    view._executor = None
+    view._lock = threading.Lock()
+    return view
+
+
+# --- what an update writes --------------------------------------------------------------
+
+
+@attrs.frozen
+class Targets:
+    """The values an update writes: its form, and how to tell a record already has them."""
+
+    model: type[Resource]
+    values: Mapping[str, Any]
+    form: tuple[tuple[str, str], ...]
+    checks: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    comparable: bool
+
+    @classmethod
+    def make(cls, model: type[Resource], values: Mapping[str, Any]) -> Targets:
+        """Check every value (unknown, read-only or malformed raise here, before any request)."""
+        meta = model._meta
+        meta.require("update")
+        if not values:
+            raise FieldError(f"update() of {meta.name} needs at least one field=value to write")
+        blank = model()
+        for name, value in values.items():
+            if name not in meta.fields:
+                known = ", ".join(s.name for s in meta.writable("update"))
+                raise FieldError(f"{meta.name} has no field {name!r}; updatable: {known}")
+            setattr(blank, name, value)
+        form = tuple(persistence.form_for(blank, list(values), "update"))
+        specs = [meta.fields[name] for name in values]
+        checks = tuple(
+            (s.key, s.kind.parse, s.clean(values[s.name], meta.name)) for s in specs if s.key
+        )
+        return cls(model, dict(values), form, checks, len(checks) == len(specs))
+
+    def applied(self, record: Mapping[str, Any]) -> bool:
+        """True when ``record`` (a payload) already holds every target value."""
+        if not self.comparable:
+            return False
+        for key, parse, target in self.checks:
+            value = record.get(key, _MISSING)
+            if value is _MISSING:
+                return False
+            if value is not None and parse is not None:
+                value = parse(value)
+            if not _same(value, target):
+                return False
+        return True
+
+    def mismatch(self, answer: Mapping[str, Any]) -> str:
+        shown = ", ".join(f"{key}={answer.get(key)!r}" for key, _, _ in self.checks)
+        return f"the API accepted the update but the record shows {shown}"
+
+
+def _same(value: Any, target: Any) -> bool:
+    if target is None or target == "":
+        return value is None or value == ""  # an empty form value clears a field
+    return bool(value == target)
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+
+class UpdateJob(Job):
+    """POST the target values to one record, unless it already has them."""
+
+    def __init__(
+        self,
+        client: Client,
+        targets: Targets,
+        record: Mapping[str, Any],
+        paths: tuple[str, str | None],
+        *,
+        dry_run: bool = False,
+    ) -> None:
+        self.key = str(record.get("sid") or paths[0])
+        self.client = client
+        self.targets = targets
+        self.record: Mapping[str, Any] | None = record
+        self.path, self.moved = paths
+        self.dry_run = dry_run
+
+    def precheck(self) -> Outcome | None:
+        assert self.record is not None
+        applied = self.targets.applied(self.record)
+        self.record = None  # the page it came from can go
+        if applied:
+            return Outcome(Status.SKIPPED, note="already applied")
+        return Outcome(Status.PLANNED) if self.dry_run else None
+
+    def run(self) -> Outcome:
+        try:
+            if self.tries and self.targets.applied(self._current()):
+                return Outcome(Status.DONE, note="applied by an earlier attempt")
+            response = self.client.request("POST", self.path, form=self.targets.form)
+            answer = _payload(response)
+            if self.targets.comparable and not self.targets.applied(answer):
+                return Outcome(Status.FAILED, note=self.targets.mismatch(answer))
+            return Outcome(Status.DONE, concurrent=concurrent_requests(response))
+        except Exception as exc:
+            return classify(exc)
+
+    def _current(self) -> Mapping[str, Any]:
+        """The record as the API has it now (at its new path, if the update moves it)."""
+        try:
+            return _payload(self.client.request("GET", self.path))
+        except NotFoundError:
+            if self.moved is None:
+                raise
+            return _payload(self.client.request("GET", self.moved))
+
+
+class DeleteJob(Job):
+    """DELETE one record; a 404 after an uncertain attempt means that attempt did it."""
+
+    def __init__(self, client: Client, key: str, path: str, *, dry_run: bool = False) -> None:
+        self.key = key
+        self.client = client
+        self.path = path
+        self.dry_run = dry_run
+
+    def precheck(self) -> Outcome | None:
+        return Outcome(Status.PLANNED) if self.dry_run else None
+
+    def run(self) -> Outcome:
+        try:
+            response = self.client.request("DELETE", self.path)
+        except NotFoundError as exc:
+            if exc.retried or self.tries:
+                return Outcome(Status.DONE, note="deleted by an earlier attempt")
+            return Outcome(Status.SKIPPED, note="already deleted")
+        except Exception as exc:
+            return classify(exc)
+        return Outcome(Status.DONE, concurrent=concurrent_requests(response))
+
+
+class FetchJob(Job):
+    """GET one record by its path; a 404 leaves it out."""
+
+    def __init__(self, client: Client, key: str, path: str) -> None:
+        self.key = key
+        self.client = client
+        self.path = path
+
+    def run(self) -> Outcome:
+        try:
+            response = self.client.request("GET", self.path)
+            return Outcome(
+                Status.DONE, value=_payload(response), concurrent=concurrent_requests(response)
+            )
+        except NotFoundError:
+            return Outcome(Status.SKIPPED, note="not found")
+        except Exception as exc:
+            return classify(exc)
+
+
+class CreateJob(Job):
+    """POST one new object; resent only after a 429, which proves it was not processed."""
+
+    def __init__(self, client: Client, index: int, obj: Resource, path: Mapping[str, str]) -> None:
+        self.key = f"#{index}"
+        self.client = client
+        self.obj = obj
+        self.path = path
+
+    def run(self) -> Outcome:
+        self.obj._ctx = Binding(self.client, self.path)
+        try:
+            persistence.save(self.obj, None)
+        except RateLimitError as exc:
+            return Outcome(Status.REFUSED, exc, wait=exc.retry_after)
+        except TransportError as exc:
+            if _never_sent(exc):
+                return Outcome(Status.FAILED, exc, "the connection was refused; nothing was sent")
+            return Outcome(Status.UNKNOWN, exc, "it may have been created: not resent")
+        except (ServerError, DecodeError) as exc:
+            return Outcome(Status.UNKNOWN, exc, "it may have been created: not resent")
+        except Exception as exc:
+            return Outcome(Status.FAILED, exc)
+        return Outcome(Status.DONE, value=self.obj)
+
+
+# --- answers ----------------------------------------------------------------------------
+
+
+def classify(exc: Exception) -> Outcome:
+    """The outcome of an idempotent request that raised ``exc``."""
+    if isinstance(exc, RateLimitError):
+        return Outcome(Status.REFUSED, exc, wait=exc.retry_after)
+    if isinstance(exc, (ServerError, TransportError, DecodeError)):
+        return Outcome(Status.RETRY, exc)
+    return Outcome(Status.FAILED, exc)
+
+
+def concurrent_requests(response: Response) -> int | None:
+    """Twilio-Concurrent-Requests: the account's requests in flight, when Twilio says."""
+    value = response.headers.get("Twilio-Concurrent-Requests")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _payload(response: Response) -> Mapping[str, Any]:
+    data = response.json()
+    if not isinstance(data, dict):
+        raise DecodeError(f"the answer is not a record: {type(data).__name__}")
+    return data
+
+
+def _never_sent(exc: TransportError) -> bool:
+    cause = exc.__cause__
+    reason = getattr(cause, "reason", None) or cause
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def paths_of(obj: Resource, client: Client, targets: Targets | None) -> tuple[str, str | None]:
+    """The record's instance path, and its path once ``targets`` are written if that differs."""
+    path = persistence.instance_path(obj, client)
+    if targets is None:
+        return path, None
+    for name, value in targets.values.items():
+        setattr(obj, name, value)
+    moved = persistence.instance_path(obj, client)
+    return path, (moved if moved != path else None)
+
+
+def sequence_digest(forms: Sequence[Sequence[tuple[str, str]]]) -> str:
+    """A short fingerprint of a list of create forms (a checkpoint must match its objects)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for form in forms:
+        digest.update(repr(list(form)).encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]
