@@ -1,0 +1,177 @@
+"""No input can change which resource a request reaches: path parameters, adversarially.
+
+Every path parameter of every declared resource is fed traversal attempts,
+separators (raw and percent-encoded), unicode look-alikes, control
+characters, empty and very long values: each is refused with a
+ValidationError that names the parameter, before anything is sent. Values
+that are accepted land in exactly one path segment, unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import twiliorm
+from twiliorm.paths import PathTemplate
+from twiliorm.resource import resources
+from twiliorm.transport import FunctionTransport, Request, Response
+
+from .test_retry import ACCOUNT, MESSAGE_JSON, SID
+
+HOSTILE = [
+    "",
+    ".",
+    "..",
+    "/",
+    "//",
+    "../Calls",
+    "..%2F..%2FCalls",
+    "%2F",
+    "%2e%2e",
+    "a/b",
+    "a\\b",
+    "?PageSize=1000",
+    "#frag",
+    "x.json?x=1",
+    "SM" + "0" * 32 + "/../Calls",
+    "SM" + "0" * 32 + "%2F..",
+    "SM" + "0" * 32 + "\n",
+    "\uff33\uff2d" + "0" * 32,  # fullwidth letters
+    "SM" + "\uff10" * 32,  # fullwidth digits
+    "SM\u200b" + "0" * 32,  # zero-width space
+    "é",
+    "\u202e",
+    "\x00",
+    " ",
+    "x" * 10_000,
+    "AC" + "0" * 32 + "@evil.example.com",
+]
+
+# Wrong shapes for a SID (harmless in a path, but not a SID).
+NOT_SIDS = ["SM" + "0" * 31, "SM" + "0" * 33, "SM" + "g" * 32, "sm" + "0" * 32, "S" + "0" * 33]
+
+CASES = [
+    (model, name)
+    for model in resources()
+    for name in model._meta.path_names
+    if name not in model._meta.choices
+]
+
+
+def _never_sent(request: Request) -> Response:
+    raise AssertionError(f"a request was sent: {request.method} {request.url}")
+
+
+@pytest.fixture
+def offline() -> twiliorm.Client:
+    return twiliorm.Client(ACCOUNT, "offline-token", transport=FunctionTransport(_never_sent))
+
+
+@pytest.mark.parametrize(("model", "name"), CASES, ids=[f"{m.__name__}.{n}" for m, n in CASES])
+def test_every_path_parameter_refuses_hostile_values(model: Any, name: str) -> None:
+    for value in HOSTILE:
+        with pytest.raises(twiliorm.ValidationError) as e:
+            model._meta.check_path(name, value)
+        assert name in str(e.value)
+    if name == "sid" or name.endswith("_sid"):
+        for value in NOT_SIDS:
+            with pytest.raises(twiliorm.ValidationError, match="shape"):
+                model._meta.check_path(name, value)
+
+
+@pytest.mark.parametrize("model", [m for m in resources() if m._meta.choices])
+def test_choice_parameters_refuse_anything_but_their_choices(model: Any) -> None:
+    for name, allowed in model._meta.choices.items():
+        for value in [*HOSTILE, allowed[0].lower(), allowed[0] + "/"]:
+            with pytest.raises(twiliorm.ValidationError, match=name):
+                model._meta.check_path(name, value)
+
+
+@pytest.mark.parametrize("value", [None, 12, 3.5, b"SM" + b"0" * 32, ["SM" + "0" * 32]])
+def test_non_text_values_are_refused(value: Any) -> None:
+    with pytest.raises(twiliorm.ValidationError, match="sid"):
+        twiliorm.Message._meta.check_path("sid", value)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(case=st.sampled_from(CASES), value=st.text(max_size=80))
+def test_an_accepted_value_fills_exactly_one_segment_unchanged(case: Any, value: str) -> None:
+    model, name = case
+    try:
+        checked = model._meta.check_path(name, value)
+    except twiliorm.ValidationError:
+        return
+    template = next(
+        t
+        for t in (*model._meta.list_paths, *model._meta.create_paths, model._meta.instance_path)
+        if t is not None and name in t.names
+    )
+    _assert_one_segment(template, name, checked)
+
+
+def _assert_one_segment(template: PathTemplate, name: str, value: str) -> None:
+    marker = "\x01"
+    values = {n: (value if n == name else marker) for n in template.names}
+    path = template.fill(values)
+    expected = template.fill({n: marker for n in template.names}).split("/")
+    got = path.split("/")
+    assert len(got) == len(expected)
+    assert "?" not in path and "#" not in path and "\\" not in path
+    for seg, ref in zip(got, expected, strict=True):
+        if seg != ref:
+            assert urllib.parse.unquote(seg.removesuffix(".json")) in (value, value + ".json")
+
+
+def test_sids_of_the_right_shape_are_accepted() -> None:
+    assert twiliorm.Message._meta.check_path("sid", SID) == SID
+    assert twiliorm.Message._meta.check_path("account_sid", ACCOUNT) == ACCOUNT
+
+
+# --- through the public API: refused before anything is sent ----------------------------------
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_get_by_sid_refuses_before_sending(offline: twiliorm.Client, value: str) -> None:
+    with pytest.raises(twiliorm.ValidationError):
+        twiliorm.Message.objects.using(offline).get(sid=value)
+
+
+@pytest.mark.parametrize("value", ["../../Calls", "CF" + "0" * 31, "%2F"])
+def test_a_parent_given_to_filter_is_checked_before_sending(
+    offline: twiliorm.Client, value: str
+) -> None:
+    with pytest.raises(twiliorm.ValidationError, match="conference"):
+        list(twiliorm.Participant.objects.using(offline).filter(conference=value))
+
+
+@pytest.mark.parametrize("value", ["../US", "US/Local", "US%2FLocal", "", "U\u0301S"])
+def test_a_country_code_is_checked_before_sending(offline: twiliorm.Client, value: str) -> None:
+    with pytest.raises(twiliorm.ValidationError, match="country"):
+        twiliorm.AvailablePhoneNumber.objects.using(offline).filter(
+            country=value, type=twiliorm.LOCAL
+        ).first()
+
+
+@pytest.mark.parametrize("value", ["../" + SID, SID + "/..", ""])
+def test_a_tampered_sid_on_an_instance_is_refused_on_save_refresh_and_delete(
+    offline: twiliorm.Client, value: str
+) -> None:
+    message = twiliorm.Message.from_api(
+        json.loads(MESSAGE_JSON), binding=twiliorm.Binding(offline, {})
+    )
+    object.__setattr__(message, "sid", value)
+    message.body = "changed"
+    for action in (message.save, message.refresh, message.delete):
+        with pytest.raises((twiliorm.ValidationError, twiliorm.FieldError)):
+            action()
+
+
+def test_a_foreign_account_cannot_be_smuggled_in(offline: twiliorm.Client) -> None:
+    with pytest.raises(twiliorm.ValidationError, match="account_sid"):
+        list(twiliorm.Message.objects.using(offline, account="AC" + "0" * 32 + "/../AC1"))
