@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AuthenticationError, TwilioRestError, TwiliormError
-from . import demo, sandbox
+from . import browse, demo, sandbox
 
 __all__ = ["main"]
 
-COMMANDS = (sandbox, demo)
+COMMANDS = (sandbox, demo, browse)
 
 
 def build_parser() -> argparse.ArgumentParser:
