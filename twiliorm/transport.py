@@ -69,14 +69,29 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 _CHUNK = 256 * 1024
 
 
+def _form_repr(fields: Sequence[tuple[str, str]]) -> str:
+    return repr([(k, logs.REDACTED if logs.is_sensitive(k) else v) for k, v in fields])
+
+
+def _headers_repr(headers: Mapping[str, str] | None) -> str:
+    if headers is None:
+        return "None"
+    hidden = {"authorization", "proxy-authorization", "cookie"}
+    return repr({k: logs.REDACTED if k.lower() in hidden else v for k, v in headers.items()})
+
+
 @attrs.frozen(slots=True)
 class Request:
-    """One request: ``fields`` are the form of a POST (pairs; a key may repeat)."""
+    """One request: ``fields`` are the form of a POST (pairs; a key may repeat).
+
+    Its ``repr()`` (which tracebacks and test reports show) hides credential
+    headers and credential-like form values.
+    """
 
     method: str
     url: str
-    fields: Sequence[tuple[str, str]] = ()
-    headers: Mapping[str, str] | None = None
+    fields: Sequence[tuple[str, str]] = attrs.field(default=(), repr=_form_repr)
+    headers: Mapping[str, str] | None = attrs.field(default=None, repr=_headers_repr)
 
     @property
     def path(self) -> str:
@@ -87,11 +102,15 @@ class Request:
 
 @attrs.frozen(slots=True)
 class Response:
-    """An answer: status, headers, body; ``retried`` when it came after a retry."""
+    """An answer: status, headers, body; ``retried`` when it came after a retry.
+
+    Its ``repr()`` gives the body's size only: an account's answer holds its
+    auth token, a new API key's its secret.
+    """
 
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
     retried: bool = False
 
     def json(self) -> Any:
