@@ -106,6 +106,12 @@ def _workload(sandbox: Sandbox, out: Path, evidence: Evidence) -> None:
     evidence.attempt(
         lambda: Message.objects.using(plain).all().export(out / "messages.json", format="json")
     )
+    for fmt in ("csv", "jsonl", "json"):  # an Account's payload holds its auth token
+        evidence.attempt(
+            lambda fmt=fmt: (
+                Account.objects.using(plain).all().export(out / f"accounts.{fmt}", format=fmt)
+            )
+        )
 
 
 def _crud(client: twiliorm.Client, evidence: Evidence) -> None:
@@ -181,7 +187,7 @@ def test_no_secret_in_anything_the_run_logged_raised_or_wrote(
         "exported files": "\n".join(written),
     }
     # The search is only meaningful if the run produced all of these.
-    assert evidence.errors >= 12 and len(written) == 2
+    assert evidence.errors >= 12 and len(written) == 5
     assert any("twiliorm.http DEBUG" in line for line in everything_logged.lines)
     assert any("urllib3" in line for line in everything_logged.lines)
     assert any("twiliorm.sandbox" in line for line in everything_logged.lines)
@@ -247,3 +253,12 @@ def test_client_and_transport_reprs_hold_no_secret() -> None:
     with pytest.raises(twiliorm.ConfigurationError) as failed:
         twiliorm.Client("AC" + "1" * 32, token, base_url="http://example.com")
     assert token not in "".join(traceback.format_exception(failed.value))
+
+
+def test_a_credential_is_exported_only_when_named(sandbox: Sandbox, tmp_path: Path) -> None:
+    accounts = Account.objects.using(sandbox.client())
+    accounts.all().export(tmp_path / "default.csv")
+    default = (tmp_path / "default.csv").read_text()
+    assert sandbox.account_sid in default and "auth_token" not in default
+    accounts.all().export(tmp_path / "asked.csv", fields=["sid", "auth_token"])
+    assert sandbox.auth_token in (tmp_path / "asked.csv").read_text()

@@ -33,9 +33,10 @@ BODY_LOG_LIMIT = 4000
 # Paging values carry no personal data and help when reading a log.
 _PAGING = frozenset({"PageSize", "Page", "PageToken"})
 # Names (of params or JSON keys) whose values are credentials, whatever the caller asked.
-_SENSITIVE = re.compile(r"(?i)auth_?token|secret|password|credential|^token$")
+_SENSITIVE = re.compile(r"(?i)auth_?token|secret|password|^credential$|^token$")
 _JSON_SECRET = re.compile(
-    r'("(?:[A-Za-z_]*(?:auth_token|secret|password|credential)[A-Za-z_]*)"\s*:\s*)"(?:[^"\\]|\\.)*"',
+    r'("(?:[A-Za-z_]*(?:auth_?token|secret|password)[A-Za-z_]*|credential|token)"\s*:\s*)'
+    r'"(?:[^"\\]|\\.)*"',
     re.IGNORECASE,
 )
 

@@ -5,8 +5,10 @@ objects) and written before the next page is read, so memory holds a page or
 two whatever the size of the list. Values are written for a spreadsheet or a
 warehouse: timestamps in ISO 8601 UTC (``2015-07-30T20:12:31Z``), prices and
 other decimals as the text Twilio sent (``"-0.00750"``, no float rounding),
-counts as integers, nested objects as JSON. A path is written to a temporary
-file beside it and renamed at the end, so a reader never sees half an export.
+counts as integers, nested objects as JSON. Credential fields (an Account's
+``auth_token``, a new API key's ``secret``) are left out unless named in
+``fields=``. A path is written to a temporary file beside it and renamed at
+the end, so a reader never sees half an export.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from .. import dates
 from ..exceptions import FieldError
+from ..logs import is_sensitive
 from .report import BulkReport, Progress
 
 if TYPE_CHECKING:
@@ -66,7 +69,8 @@ def _columns(
     if isinstance(names, str):
         names = [names]
     chosen = []
-    for name in names or [s.name for s in specs]:
+    # Credentials (an Account's auth_token, a new key's secret) are written only when named.
+    for name in names or [s.name for s in specs if not is_sensitive(s.key or s.name)]:
         spec = by_name.get(name)
         if spec is None or spec.key is None:
             known = ", ".join(s.key or s.name for s in specs)
