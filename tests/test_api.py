@@ -126,6 +126,13 @@ def test_without_credentials_the_client_says_which_variables_to_set(
         api.Client()
 
 
+def test_the_client_takes_a_client_or_credentials_not_both(client: twiliorm.Client) -> None:
+    with pytest.raises(TypeError, match="not both"):
+        api.Client(client.account_sid, client=client)
+    with pytest.raises(TypeError, match="not both"):
+        api.Client(client=client, base_url="http://127.0.0.1:1")
+
+
 def test_every_list_resource_of_the_seed_hangs_off_the_client(conn: api.Client) -> None:
     expected = {
         "accounts": Account,
@@ -473,6 +480,8 @@ def test_transcriptions_of_a_call_come_through_its_recordings(conn: api.Client) 
     tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
     assert conn.transcriptions.list(call=recorded.sid, after=tomorrow) == []
     assert conn.transcriptions.get(mine[0].sid) is not None
+    with pytest.warns(twiliorm.ScanWarning, match="filters only on the client"):
+        conn.transcriptions.list(after=tomorrow)  # the list has no date filter: read in full
 
 
 def test_caller_ids_validate_a_number(conn: api.Client, sent: Recorder) -> None:

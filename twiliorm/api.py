@@ -88,7 +88,6 @@ __all__ = [
     "QUEUED",
     "RINGING",
     "TOLL_FREE",
-    "Accounts",
     "CallerIds",
     "Client",
     "ListResource",
@@ -272,23 +271,6 @@ class ListResource(_Listing[R]):
         self.objects.new(**{meta.pk: sid}).delete()
 
 
-class Accounts(ListResource[Account]):
-    """``conn.accounts``: your account and its sub-accounts."""
-
-    def list(
-        self,
-        *,
-        friendly_name: str | None = None,
-        status: str | None = None,
-        page: int = 0,
-        page_size: int = 50,
-        **filters: Any,
-    ) -> list[Account]:
-        """Accounts, optionally by ``friendly_name`` and ``status`` (active, suspended, closed)."""
-        given = _given(friendly_name=friendly_name, status=status)
-        return super().list(page=page, page_size=page_size, **given, **filters)
-
-
 class SmsMessages(ListResource[Message]):
     """``conn.sms``: sending and reading messages (the Messages list of API 2010)."""
 
@@ -388,14 +370,7 @@ def _lat_long(value: str | tuple[float, float] | None) -> str | None:
     return f"{latitude},{longitude}"
 
 
-class _CallRecords(ListResource[R]):
-    """Lists the seed filters by ``call``, ``before`` and ``after``."""
-
-    def _call_filters(self, call: Any, before: Date | None, after: Date | None) -> dict[str, Any]:
-        return _given(call_sid=call, **_dates("date_created", before, after))
-
-
-class Recordings(_CallRecords[Recording]):
+class Recordings(ListResource[Recording]):
     """``conn.recordings``: recordings of calls and conferences."""
 
     def list(
@@ -412,7 +387,7 @@ class Recordings(_CallRecords[Recording]):
 
         Sends ``CallSid``, ``DateCreated<`` and ``DateCreated>``.
         """
-        given = self._call_filters(call, before, after)
+        given = _given(call_sid=call, **_dates("date_created", before, after))
         return super().list(page=page, page_size=page_size, **given, **filters)
 
 
@@ -566,9 +541,11 @@ class Client:
         account: str | None = None,
         **options: Any,
     ) -> None:
+        if client is not None and (account_sid or auth_token or options):
+            raise TypeError("api.Client takes credentials and options, or client=, not both")
         self.client = client or _client.Client(account_sid, auth_token, **options)
         self.account = account
-        self.accounts = Accounts(Account, self.client, account=account)
+        self.accounts = ListResource(Account, self.client, account=account)
         self.calls = ListResource(Call, self.client, account=account)
         self.sms = SmsMessages(Message, self.client, account=account)
         self.messages = self.sms

@@ -17,6 +17,7 @@ import inspect
 import os
 import pkgutil
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -57,10 +58,18 @@ def write_family_pages(app: Any) -> None:
     for name, text in pages.items():
         target = out / name
         if not target.exists() or target.read_text() != text:  # unchanged pages stay unread
-            target.write_text(text)
+            _replace(target, text)
     for stale in out.glob("*.rst"):
         if stale.name not in pages:
             stale.unlink()
+
+
+def _replace(target: Path, text: str) -> None:
+    """Write a page atomically: another build in the same checkout never reads half of it."""
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, target)
 
 
 def families() -> list[tuple[str, ModuleType, list[type[Resource]]]]:
