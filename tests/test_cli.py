@@ -284,6 +284,35 @@ def test_a_bad_value_or_field_is_one_line_and_sends_nothing(
     assert len(env.requests) == before
 
 
+def test_credentials_are_shown_only_when_named(
+    env: Sandbox, client: twiliorm.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sub = twiliorm.Account.objects.using(client).create(friendly_name="customer")
+    token = str(sub.auth_token)
+    for argv in (
+        ["ls", "accounts", "--format", "json"],
+        ["ls", "accounts", "--format", "csv"],
+        ["ls", "accounts"],
+        ["get", "accounts", str(sub.sid)],
+        ["get", "accounts", str(sub.sid), "--format", "json"],
+    ):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert sub.sid in out and token not in out and "auth_token" not in out, argv
+    assert main(["get", "accounts", str(sub.sid), "--fields", "sid,auth_token"]) == 0
+    assert token in capsys.readouterr().out
+
+
+def test_fields_choose_the_keys_of_json_and_csv_too(
+    env: Sandbox, client: twiliorm.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send(client, 2)
+    assert main(["ls", "messages", "--format", "json", "--fields", "sid,from_"]) == 0
+    assert [set(p) for p in json.loads(capsys.readouterr().out)] == [{"sid", "from"}] * 2
+    assert main(["ls", "messages", "--format", "csv", "--fields", "to,body"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "to,body"
+
+
 # --- get and explain ---------------------------------------------------------------------------
 
 

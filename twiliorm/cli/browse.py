@@ -35,6 +35,8 @@ from typing import Any, TextIO
 from .. import dates
 from ..client import Client
 from ..exceptions import ConfigurationError, ScanWarning, TwiliormError
+from ..fields import FieldSpec
+from ..logs import is_sensitive
 from ..query import QuerySet
 from ..resource import Resource, resources
 
@@ -147,7 +149,8 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fields",
         metavar="A,B,...",
-        help="the table's columns (attribute names; default: a few useful ones)",
+        help="the fields to show (attribute names; default: a few in a table, all in json and "
+        "csv, credentials such as auth_token only when named)",
     )
 
 
@@ -335,15 +338,16 @@ def _write(
     *,
     many: bool,
 ) -> int:
+    named = _named(model, args.fields)
     try:
         if args.format == "json":
-            _write_json(records, out, many)
+            _write_json(records, model, named, out, many)
         elif args.format == "csv":
-            _write_csv(records, model, out)
+            _write_csv(records, _shown(model, named), out)
         elif many:
-            _write_table(records, model, args.fields, out)
+            _write_table(records, model, named, out)
         else:
-            _write_record(next(records), model, out)
+            _write_record(next(records), _shown(model, named), out)
         out.flush()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as a SIGPIPE would.
@@ -353,18 +357,56 @@ def _write(
     return 0
 
 
-def _write_json(records: Iterator[Resource], out: TextIO, many: bool) -> None:
+def _named(model: type[Resource], fields: str | None) -> list[FieldSpec] | None:
+    """The fields ``--fields`` names, checked; None when it names none."""
+    if not fields:
+        return None
+    meta = model._meta
+    readable = {spec.name: spec for spec in meta.payload_fields}
+    chosen = [name.strip() for name in fields.split(",") if name.strip()]
+    for name in chosen:
+        if name not in readable:
+            known = ", ".join(readable)
+            raise CommandError(f"{meta.name} has no field {name!r}; its fields are: {known}")
+    return [readable[name] for name in chosen]
+
+
+def _shown(model: type[Resource], named: list[FieldSpec] | None) -> list[FieldSpec]:
+    """What to print: the named fields, or all but credentials (an Account's auth_token)."""
+    if named is not None:
+        return named
+    return [spec for spec in model._meta.payload_fields if not is_sensitive(spec.key or "")]
+
+
+def _payload(record: Resource, model: type[Resource], named: list[FieldSpec] | None) -> Any:
+    payload = record.to_api()
+    keys = {spec.key for spec in _shown(model, named)}
+    known = {spec.key for spec in model._meta.payload_fields}
+    return {
+        key: value
+        for key, value in payload.items()
+        if key in keys or (named is None and key not in known and not is_sensitive(key))
+    }
+
+
+def _write_json(
+    records: Iterator[Resource],
+    model: type[Resource],
+    named: list[FieldSpec] | None,
+    out: TextIO,
+    many: bool,
+) -> None:
     if not many:
-        out.write(json.dumps(next(records).to_api(), indent=2) + "\n")
+        out.write(json.dumps(_payload(next(records), model, named), indent=2) + "\n")
         return
     out.write("[")
     for i, record in enumerate(records):
-        out.write(("," if i else "") + "\n  " + json.dumps(record.to_api()))
+        out.write(("," if i else "") + "\n  " + json.dumps(_payload(record, model, named)))
     out.write("\n]\n")
 
 
-def _write_csv(records: Iterator[Resource], model: type[Resource], out: TextIO) -> None:
-    keys = [spec.key for spec in model._meta.payload_fields if spec.key]
+def _write_csv(records: Iterator[Resource], specs: list[FieldSpec], out: TextIO) -> None:
+    keys = [spec.key or "" for spec in specs]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(keys)
     for record in records:
@@ -383,9 +425,12 @@ def _csv_value(value: Any) -> str:
 
 
 def _write_table(
-    records: Iterator[Resource], model: type[Resource], fields: str | None, out: TextIO
+    records: Iterator[Resource],
+    model: type[Resource],
+    named: list[FieldSpec] | None,
+    out: TextIO,
 ) -> None:
-    columns = _columns(model, fields)
+    columns = [spec.name for spec in named] if named else _columns(model)
     rows = [[_cell(getattr(record, name)) for name in columns] for record in records]
     if not rows:
         print(f"twiliorm: no {model._meta.key or model.__name__} matched", file=sys.stderr)
@@ -393,23 +438,15 @@ def _write_table(
     _table([name.rstrip("_") for name in columns], rows, out)
 
 
-def _write_record(record: Resource, model: type[Resource], out: TextIO) -> None:
-    names = [spec.name for spec in model._meta.payload_fields]
-    rows = [[name.rstrip("_"), _cell(getattr(record, name), wide=True)] for name in names]
+def _write_record(record: Resource, specs: list[FieldSpec], out: TextIO) -> None:
+    rows = [[s.name.rstrip("_"), _cell(getattr(record, s.name), wide=True)] for s in specs]
     _table(["field", "value"], rows, out)
 
 
-def _columns(model: type[Resource], fields: str | None) -> list[str]:
+def _columns(model: type[Resource]) -> list[str]:
+    """A few useful columns: the SID, then dates, numbers, names and status."""
     meta = model._meta
-    readable = [spec.name for spec in meta.payload_fields]
-    if fields:
-        chosen = [name.strip() for name in fields.split(",") if name.strip()]
-        unknown = [name for name in chosen if name not in readable]
-        if unknown:
-            raise CommandError(
-                f"{meta.name} has no field {unknown[0]!r}; its fields are: {', '.join(readable)}"
-            )
-        return chosen
+    readable = [spec.name for spec in _shown(model, None)]
     first = [meta.pk] if meta.pk in readable else []
     rest = [name for name in _PREFERRED if name in readable and name not in first]
     others = [name for name in readable if name not in first and name not in rest]
