@@ -1,9 +1,18 @@
-"""``twiliorm sandbox``: serve the local Twilio-compatible API on 127.0.0.1."""
+"""``twiliorm sandbox``: serve the local Twilio-compatible API on 127.0.0.1.
+
+It prints where it listens and the credentials to use (as ``export`` lines
+for a shell), then logs one line per request until Ctrl-C (or SIGTERM)
+stops it. ``--db FILE`` keeps everything across restarts; ``--seed N``
+stores N messages and N calls (once per database); ``--latency``,
+``--faults`` / ``--fault-seed`` and ``--concurrency-limit`` make it behave
+like a slow, flaky or busy Twilio (see :mod:`twiliorm.sandbox.faults`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -21,17 +30,40 @@ def add_parser(subparsers: Any) -> None:
         "--port", type=int, default=8008, help="port (default 8008; 0 picks a free one)"
     )
     parser.add_argument(
-        "--db", metavar="FILE", help="keep state in this SQLite file across restarts"
+        "--db", metavar="FILE", help="keep every record and credential in this SQLite file"
     )
     parser.add_argument(
-        "--latency",
-        type=float,
-        default=0.0,
-        metavar="MS",
-        help="add MS milliseconds to every answer",
+        "--seed", type=_count, default=0, metavar="N", help="store N messages and N calls"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS", help="add MS milliseconds to answers"
+    )
+    parser.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="inject faults: comma-separated KIND[@METHOD]=RATE[:ARG], e.g. 429=0.1:2,reset=0.01",
+    )
+    parser.add_argument(
+        "--fault-seed", type=int, default=0, metavar="N", help="seed of the fault sequence"
+    )
+    parser.add_argument(
+        "--concurrency-limit",
+        type=_count,
+        metavar="K",
+        help="answer 429 (code 20429) above K requests in flight per account",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.set_defaults(handler=run)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +71,21 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    sandbox = Sandbox(host=args.host, port=args.port, db=args.db, latency_ms=args.latency)
+    try:
+        sandbox = Sandbox(
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            latency_ms=args.latency,
+            faults=args.faults,
+            fault_seed=args.fault_seed,
+            concurrency_limit=args.concurrency_limit or None,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        print(f"twiliorm sandbox: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _interrupt)
     sandbox.start()
     print(f"twiliorm sandbox on {sandbox.base_url}", flush=True)
     print(f"  export TWILIO_API_BASE_URL={sandbox.base_url}")
@@ -52,3 +98,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # stop as Ctrl-C does: close the database cleanly

@@ -15,7 +15,9 @@ an inventory of numbers, conferences, queues, sub-accounts.
 from __future__ import annotations
 
 from .app import App, Settings
+from .behaviours.outcomes import CALL_OUTCOMES, MESSAGE_OUTCOMES
 from .clock import Clock
+from .faults import Faults
 from .server import Sandbox
 
-__all__ = ["App", "Clock", "Sandbox", "Settings"]
+__all__ = ["CALL_OUTCOMES", "MESSAGE_OUTCOMES", "App", "Clock", "Faults", "Sandbox", "Settings"]

@@ -215,6 +215,16 @@ class Behaviour:
         if "subresource_uris" in body:
             body["subresource_uris"] = self.subresource_uris(values, body)
 
+    def finish_payload_for(self, account: str, body: dict[str, Any]) -> None:
+        """``uri`` and ``subresource_uris`` of a record the sandbox makes itself (no request)."""
+        values = {"account_sid": account}
+        if self.meta.pk and self.meta.pk in body:
+            values[self.meta.pk] = body[self.meta.pk]
+        if "uri" in body and self.meta.instance_path is not None:
+            body["uri"] = self.meta.instance_path.fill(values)
+        if "subresource_uris" in body:
+            body["subresource_uris"] = self.subresource_uris(values, body)
+
     def subresource_uris(
         self, values: dict[str, str], body: dict[str, Any]
     ) -> dict[str, str] | None:

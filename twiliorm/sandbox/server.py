@@ -165,11 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
         self, reply: Reply | None, fault: Fault | None, inflight: int, started: float
     ) -> None:
         kind = fault.kind if fault else None
+        self._log(reply, fault, started)  # before answering: a client never outruns its line
         if reply is None or kind == "lost":
             self._drop(reset=kind == "reset")
         else:
             self._write(reply, inflight, kind, fault)
-        self._log(reply, fault, started)
 
     def _write(self, reply: Reply, inflight: int, kind: str | None, fault: Fault | None) -> None:
         self.send_response(reply.status)
@@ -267,6 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed HTTP (bad request line, unknown method): Twilio's error body, then close."""
         status = 405 if code == 501 else code
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # unparsed: answer with a status line and headers
         error = ApiError(
             status,
             _HTTP_CODES.get(status, 20001),

@@ -319,10 +319,7 @@ class Calls(Behaviour):
             price_unit="USD",
             queue_time="0",
         )
-        values = {"account_sid": account, "sid": sid}
-        if self.meta.instance_path:
-            body["uri"] = self.meta.instance_path.fill(values)
-        body["subresource_uris"] = self.subresource_uris(values, body)
+        self.finish_payload_for(account, body)
         seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
         return Record(seq, self.name, account, "", sid, body)
 

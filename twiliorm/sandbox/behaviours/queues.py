@@ -52,9 +52,7 @@ class Queues(Behaviour):
             date_created=now,
             date_updated=now,
         )
-        values = {"account_sid": account, "sid": sid}
-        body["uri"] = self.meta.instance_path.fill(values) if self.meta.instance_path else None
-        body["subresource_uris"] = self.subresource_uris(values, body)
+        self.finish_payload_for(account, body)
         seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
         return Record(seq, self.name, account, "", sid, body)
 

@@ -88,9 +88,7 @@ class Recordings(_Served):
             error_code=None,
             media_url=f"{TWILIO}/2010-04-01/Accounts/{call.account}/Recordings/{sid}",
         )
-        values = {"account_sid": call.account, "sid": sid}
-        body["uri"] = self.meta.instance_path.fill(values) if self.meta.instance_path else None
-        body["subresource_uris"] = self.subresource_uris(values, body)
+        self.finish_payload_for(call.account, body)
         seq = self.store.insert(self.name, call.account, "", sid, body, self.index(body))
         return Record(seq, self.name, call.account, "", sid, body)
 
