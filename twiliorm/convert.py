@@ -9,10 +9,10 @@ Reading pages is the hot path of the library (one call per record, hundreds
 of thousands in a migration), so each resource class gets one generated
 function, made once from its declaration, that reads a payload into a slotted
 instance with one assignment per field and calls a kind's parser only where
-the value needs one. cattrs' own generated structuring builds a keyword dict
-and calls ``__init__``, which measured about twice the cost per record
-(tests/bench/bench_structure.py), so the mapping code is generated here and
-cattrs dispatches to it.
+the value needs one (:func:`build_structure`). cattrs' own generated
+structuring builds a keyword dict and calls ``__init__``, which measured
+about 1.5 times the cost per record (``python -m tests.bench.bench_structure``),
+so the mapping code is generated here and cattrs dispatches to it.
 
 Forward compatibility: unknown keys are kept in ``_extra``, absent keys are
 remembered in ``_absent``, and ``to_api()`` gives back exactly the payload
@@ -32,6 +32,7 @@ import cattrs
 
 from . import dates
 from .exceptions import DecodeError
+from .fields import EnumKind
 
 if TYPE_CHECKING:
     from .resource import Binding, Meta, Resource
@@ -43,7 +44,16 @@ _PRIVATE = ("_ctx", "_orig", "_extra", "_absent")
 
 
 def build_structure(meta: Meta) -> Callable[[Mapping[str, Any], Binding | None], Any]:
-    """Generate ``structure(payload, binding) -> instance`` for one resource class."""
+    """Generate ``structure(payload, binding) -> instance`` for one resource class.
+
+    Two functions come from the declaration. The one returned reads every
+    declared key by subscript and looks enum values up in the members table
+    directly; a payload it cannot take that way (an absent key, an unhashable
+    enum value) raises KeyError or TypeError inside it, and it hands the
+    payload to the general function, which reads with ``.get`` and calls every
+    kind's parser. Both give the same instance for the same payload.
+    """
+    _check_covers_every_slot(meta)
     payload = meta.payload_fields
     namespace: dict[str, Any] = {
         "_new": object.__new__,
@@ -51,30 +61,61 @@ def build_structure(meta: Meta) -> Callable[[Mapping[str, Any], Binding | None],
         "_known": frozenset(s.key for s in payload),
         "_odd": _odd_keys,
     }
+    namespace["_general"] = _compile(meta, _general_source(meta, namespace), namespace)
+    return _compile(meta, _fast_source(meta, namespace), namespace)
+
+
+def _compile(
+    meta: Meta, lines: list[str], namespace: dict[str, Any]
+) -> Callable[[Mapping[str, Any], Binding | None], Any]:
+    code = compile("\n".join(lines), f"<twiliorm structure {meta.name}>", "exec")
+    exec(code, namespace)
+    fn: Callable[[Mapping[str, Any], Binding | None], Any] = namespace.pop("structure")
+    return fn
+
+
+def _general_source(meta: Meta, namespace: dict[str, Any]) -> list[str]:
     lines = ["def structure(d, ctx=None):", "    g = d.get", "    o = _new(_cls)"]
-    for i, spec in enumerate(payload):
+    for i, spec in enumerate(meta.payload_fields):
         lines.append(f"    v{i} = g({spec.key!r})")
         if spec.kind.parse is not None:
             namespace[f"_p{i}"] = spec.kind.parse
             lines.append(f"    if v{i} is not None: v{i} = _p{i}(v{i})")
         lines.append(f"    o.{spec.name} = v{i}")
-    lines += [f"    o.{s.name} = None" for s in meta.fields.values() if s.key is None]
-    snapshot = "".join(f"v{i}, " for i in range(len(payload)))
+    return lines + _tail(meta, "d.keys() == _known", "    ")
+
+
+def _fast_source(meta: Meta, namespace: dict[str, Any]) -> list[str]:
+    lines = ["def structure(d, ctx=None):", "  try:", "    o = _new(_cls)"]
+    for i, spec in enumerate(meta.payload_fields):
+        lines.append(f"    v{i} = d[{spec.key!r}]")
+        if type(spec.kind).parse is EnumKind.parse:  # inlined, minus its TypeError guard
+            namespace[f"_m{i}"] = spec.kind.members
+            lines.append(f"    v{i} = _m{i}.get(v{i}, v{i})")
+        elif spec.kind.parse is not None:
+            namespace[f"_p{i}"] = spec.kind.parse
+            lines.append(f"    if v{i} is not None: v{i} = _p{i}(v{i})")
+        lines.append(f"    o.{spec.name} = v{i}")
+    # Every declared key was found, so any other key count means unknown keys.
+    lines += _tail(meta, f"len(d) == {len(meta.payload_fields)}", "    ")
+    return [*lines, "  except (KeyError, TypeError):", "    return _general(d, ctx)"]
+
+
+def _tail(meta: Meta, plain: str, indent: str) -> list[str]:
+    """Write-only attributes, the private slots, and the return."""
+    snapshot = "".join(f"v{i}, " for i in range(len(meta.payload_fields)))
+    lines = [f"o.{s.name} = None" for s in meta.fields.values() if s.key is None]
     lines += [
-        "    o._ctx = ctx",
-        f"    o._orig = ({snapshot})",
-        "    if d.keys() == _known:",
-        "        o._extra = None",
-        "        o._absent = None",
-        "    else:",
-        "        o._extra, o._absent = _odd(d, _known)",
-        "    return o",
+        "o._ctx = ctx",
+        f"o._orig = ({snapshot})",
+        f"if {plain}:",
+        "    o._extra = None",
+        "    o._absent = None",
+        "else:",
+        "    o._extra, o._absent = _odd(d, _known)",
+        "return o",
     ]
-    _check_covers_every_slot(meta)
-    code = compile("\n".join(lines), f"<twiliorm structure {meta.name}>", "exec")
-    exec(code, namespace)
-    fn: Callable[[Mapping[str, Any], Binding | None], Any] = namespace["structure"]
-    return fn
+    return [indent + line for line in lines]
 
 
 def _check_covers_every_slot(meta: Meta) -> None:

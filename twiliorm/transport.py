@@ -43,12 +43,28 @@ from urllib3.util.retry import Retry
 from . import logs
 from .exceptions import ConfigurationError, DecodeError, TransportError, error_class_for
 
-try:  # optional speed-up; the result is identical either way
+_fast_loads: Callable[[bytes], Any] | None
+try:  # optional speed-up; the result is identical either way (see _loads)
     import orjson
 
-    _loads: Callable[[bytes], Any] = orjson.loads
+    _fast_loads = orjson.loads
 except ImportError:  # pragma: no cover - exercised when orjson is absent
-    _loads = json.loads
+    _fast_loads = None
+
+
+def _loads(body: bytes) -> Any:
+    """Parse a body, with orjson when it is installed.
+
+    What orjson refuses and json accepts (NaN, a BOM, a lone surrogate escape)
+    is left to json, so the result does not depend on whether orjson is there.
+    """
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(body)
+        except ValueError:
+            pass
+    return json.loads(body)
+
 
 __all__ = [
     "DEFAULT_RETRY",
