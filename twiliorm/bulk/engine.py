@@ -113,7 +113,9 @@ class Limiter:
         self.ceiling: float | None = None
         self.epoch = 0
         self.refused = 0
-        self._admitted: collections.deque[int] = collections.deque(maxlen=64)
+        # The admitted levels of the last answers (0: the account was shared, so it says
+        # nothing of ours); old ones age out, so a cap that drops is followed down.
+        self._admitted: collections.deque[int] = collections.deque(maxlen=32)
 
     @property
     def allowed(self) -> int:
@@ -122,9 +124,10 @@ class Limiter:
     def on_answer(self, in_flight: int, concurrent: int | None) -> None:
         """A request sent at ``in_flight`` was admitted (whatever it answered)."""
         if concurrent is not None:
-            if concurrent > in_flight:
+            shared = concurrent > in_flight
+            self._admitted.append(0 if shared else concurrent)
+            if shared:
                 return
-            self._admitted.append(concurrent)
         if self.ceiling is None:
             step = 1.0
         elif self.limit < self.ceiling:

@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AuthenticationError, TwilioRestError, TwiliormError
-from . import browse, demo, sandbox
+from . import browse, bulk, demo, sandbox
 
 __all__ = ["main"]
 
-COMMANDS = (sandbox, demo, browse)
+COMMANDS = (sandbox, demo, browse, bulk)
 
 
 def build_parser() -> argparse.ArgumentParser:

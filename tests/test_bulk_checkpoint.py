@@ -1,0 +1,177 @@
+"""Checkpoints (resuming without repeating or skipping) and the adaptive limiter, piece by piece."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import twiliorm
+from twiliorm import Message
+from twiliorm.bulk.checkpoint import Checkpoint
+from twiliorm.bulk.engine import Limiter
+from twiliorm.sandbox import Sandbox
+
+JOB = {"operation": "update", "resource": "Message", "values": [["Body", ""]]}
+
+
+# --- the file -----------------------------------------------------------------------------
+
+
+def test_events_survive_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    with Checkpoint(path, JOB) as first:
+        first.record("done", "SM1")
+        first.record("fail", "SM2")
+        first.record("begin", "#3", sync=True)
+    with Checkpoint(path, JOB) as again:
+        assert again.states == {"SM1": "done", "SM2": "fail", "#3": "begin"}
+        assert again.resumed == 3
+        again.record("done", "#3", "SM3")
+    assert Checkpoint(path, JOB).state("#3") == "done"
+
+
+def test_a_torn_last_line_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    with Checkpoint(path, JOB) as first:
+        first.record("done", "SM1")
+    with open(path, "ab") as handle:
+        handle.write(b"done SM2")  # killed in the middle of a write: no newline
+    with Checkpoint(path, JOB) as again:
+        assert again.states == {"SM1": "done"}
+        again.record("done", "SM3")
+    assert path.read_text().splitlines()[1:] == ["done SM1", "done SM3"]
+
+
+def test_a_header_cut_short_starts_over(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    path.write_bytes(b"# twiliorm checkp")
+    with Checkpoint(path, JOB) as fresh:
+        assert fresh.states == {}
+    assert path.read_text().startswith("# twiliorm checkpoint 1 ")
+
+
+def test_another_jobs_checkpoint_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    Checkpoint(path, JOB).close()
+    other = dict(JOB, values=[["Body", "x"]])
+    with pytest.raises(twiliorm.ConfigurationError, match="belongs to another job"):
+        Checkpoint(path, other)
+    stranger = tmp_path / "notes.txt"
+    stranger.write_text("shopping list\n")
+    with pytest.raises(twiliorm.ConfigurationError, match="not a twiliorm checkpoint"):
+        Checkpoint(stranger, JOB)
+    assert stranger.read_text() == "shopping list\n"
+    broken = tmp_path / "broken.ckpt"
+    Checkpoint(broken, JOB).close()
+    with open(broken, "a") as handle:
+        handle.write("maybe SM1\n")
+    with pytest.raises(twiliorm.ConfigurationError, match="line 2"):
+        Checkpoint(broken, JOB)
+
+
+def test_a_read_only_checkpoint_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    Checkpoint(path, JOB, write=False).record("done", "SM1")
+    assert not path.exists()
+
+
+# --- resuming through the bulk calls ------------------------------------------------------
+
+
+def test_resume_skips_what_is_done_and_does_the_rest(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    sandbox.seed(40, 0)
+    path = tmp_path / "redact.ckpt"
+    first = Message.objects.all()[:15].update(body="", resume=path)
+    assert first.succeeded == 15
+    writes = sum(1 for r in sandbox.requests if r.method == "POST")
+    second = Message.objects.update(body="", resume=path)
+    assert second.reasons == {"finished in an earlier run": 15}
+    assert second.succeeded == 25
+    assert sum(1 for r in sandbox.requests if r.method == "POST") == writes + 25
+    with pytest.raises(twiliorm.ConfigurationError, match="belongs to another job"):
+        Message.objects.all().delete(resume=path)
+
+
+def test_a_dry_run_reads_the_checkpoint_without_writing_it(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    sandbox.seed(10, 0)
+    path = tmp_path / "job.ckpt"
+    assert Message.objects.update(body="", dry_run=True, resume=path).planned == 10
+    assert not path.exists()
+    Message.objects.all()[:4].update(body="", resume=path)
+    size = path.stat().st_size
+    report = Message.objects.update(body="", dry_run=True, resume=path)
+    assert report.planned == 6 and report.skipped == 4
+    assert path.stat().st_size == size
+
+
+def test_a_create_checkpoint_must_match_its_objects(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "create.ckpt"
+    objects = [Message(to="+15558675310", from_="+14155550100", body=f"#{n}") for n in range(5)]
+    assert Message.objects.bulk_create(objects, resume=path).succeeded == 5
+    again = [Message(to="+15558675310", from_="+14155550100", body=f"#{n}") for n in range(5)]
+    report = Message.objects.bulk_create(again, resume=path)
+    assert report.skipped == 5 and report.succeeded == 0
+    assert Message.objects.count() == 5
+    with pytest.raises(twiliorm.ConfigurationError, match="another job"):
+        Message.objects.bulk_create(again[:4], resume=path)
+
+
+# --- the limiter ----------------------------------------------------------------------------
+
+
+def test_the_limit_doubles_each_round_trip_until_a_refusal() -> None:
+    limiter = Limiter(64)
+    for _ in range(6):  # one round trip: every request in flight answers
+        for _ in range(limiter.allowed):
+            limiter.on_answer(limiter.allowed, None)
+    assert limiter.allowed == 64 or limiter.allowed >= 2**6
+    limiter = Limiter(64)
+    for _ in range(3):
+        limiter.on_answer(2, None)
+    assert limiter.allowed == 5
+
+
+def test_a_refusal_drops_to_just_under_it_once_per_overshoot() -> None:
+    limiter = Limiter(32, start=12)
+    limiter.on_refused(in_flight=9, epoch=0)
+    assert limiter.allowed == 8 and limiter.ceiling == 8
+    limiter.on_refused(in_flight=12, epoch=0)  # sent before the decrease: the same overshoot
+    assert limiter.allowed == 8 and limiter.refused == 2
+
+
+def test_at_the_ceiling_it_probes_slowly() -> None:
+    limiter = Limiter(32, start=8, probe_rounds=16)
+    limiter.on_refused(in_flight=5, epoch=0)
+    assert limiter.allowed == 4
+    for _ in range(4 * 15):
+        limiter.on_answer(4, None)
+    assert limiter.allowed == 4  # not yet: one step per 16 round trips
+    for _ in range(16):
+        limiter.on_answer(4, None)
+    assert limiter.allowed == 5
+
+
+def test_an_admitted_level_is_kept_through_a_refusal_at_it() -> None:
+    limiter = Limiter(32, start=4)
+    for _ in range(8):
+        limiter.on_answer(4, 4)  # Twilio-Concurrent-Requests: 4 were admitted
+    limiter.limit = 4.0
+    limiter.on_refused(in_flight=4, epoch=0)  # the server had not yet counted an answer
+    assert limiter.allowed == 4
+
+
+def test_others_on_the_account_hold_the_limit() -> None:
+    limiter = Limiter(32, start=4)
+    limiter.on_answer(4, 9)  # the account has 9 in flight, this job 4
+    assert limiter.limit == 4.0
+    for _ in range(40):
+        limiter.on_answer(4, 9)
+    limiter.on_refused(in_flight=4, epoch=0)
+    assert limiter.allowed == 3  # the shared answers proved nothing about this job's share

@@ -1,0 +1,138 @@
+"""QuerySet.export(): values for a warehouse, three formats, streaming, atomic files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+import twiliorm
+from twiliorm import Call, Message
+from twiliorm.bulk import Progress
+from twiliorm.sandbox import Sandbox
+
+
+@pytest.fixture
+def seeded(sandbox: Sandbox, client: twiliorm.Client) -> Sandbox:
+    sandbox.seed(50, 50)
+    return sandbox
+
+
+def test_csv_values_are_written_for_a_spreadsheet(seeded: Sandbox) -> None:
+    out = io.StringIO()
+    report = Message.objects.export(
+        out,
+        fields=[
+            "sid",
+            "from_",
+            "date_sent",
+            "price",
+            "num_segments",
+            "error_code",
+            "uri",
+            "subresource_uris",
+        ],
+    )
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    first = Message.objects.get(sid=rows[0]["sid"])
+    assert report.matched == report.succeeded == len(rows) == 50
+    assert list(rows[0]) == [
+        "sid",
+        "from",
+        "date_sent",
+        "price",
+        "num_segments",
+        "error_code",
+        "uri",
+        "subresource_uris",
+    ]
+    assert rows[0]["from"] == first.from_
+    assert rows[0]["date_sent"] == first.date_sent.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert rows[0]["price"] == "-0.00750"  # the text Twilio sent, not a float
+    assert rows[0]["num_segments"] == "1"
+    assert json.loads(rows[0]["subresource_uris"]) == first.subresource_uris
+    failed = [r for r in rows if r["error_code"]]
+    assert all(r["error_code"].isdigit() for r in failed)
+    assert any(r["error_code"] == "" for r in rows)  # null is an empty cell
+
+
+def test_jsonl_and_json_carry_types(seeded: Sandbox, tmp_path: Path) -> None:
+    lines = tmp_path / "calls.jsonl"
+    whole = tmp_path / "calls.json"
+    Call.objects.export(lines, "jsonl")
+    Call.objects.export(whole, "json", fields=["sid", "duration", "start_time", "price"])
+    records = [json.loads(line) for line in lines.read_text().splitlines()]
+    array = json.loads(whole.read_text())
+    assert len(records) == len(array) == 50
+    assert isinstance(records[0]["duration"], int)
+    assert records[0]["sid"] == array[0]["sid"]
+    timed = [r for r in array if r["start_time"]]
+    assert timed and all(r["start_time"].endswith("Z") and "T" in r["start_time"] for r in timed)
+    assert all(r["price"] is None or isinstance(r["price"], str) for r in array)
+    assert set(array[0]) == {"sid", "duration", "start_time", "price"}
+
+
+def test_export_follows_the_query(seeded: Sandbox) -> None:
+    out = io.StringIO()
+    target = Message.objects.first()
+    assert target is not None
+    Message.objects.filter(to=target.to).export(out, "jsonl", fields=["to"])
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert records and {r["to"] for r in records} == {target.to}
+    sliced = io.StringIO()
+    Message.objects.all()[:7].export(sliced, "jsonl")
+    assert len(sliced.getvalue().splitlines()) == 7
+
+
+def test_a_binary_file_and_progress_per_page(seeded: Sandbox) -> None:
+    pages: list[Progress] = []
+    buffer = io.BytesIO()
+    Message.objects.page_size(20).export(buffer, "csv", fields=["sid"], progress=pages.append)
+    assert [p.done for p in pages] == [20, 40, 50]
+    assert buffer.getvalue().decode().count("\n") == 51
+
+
+def test_bad_arguments_write_nothing(seeded: Sandbox, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    with pytest.raises(twiliorm.FieldError, match="no field 'nope' to export"):
+        Message.objects.export(target, fields=["sid", "nope"])
+    with pytest.raises(ValueError, match="csv, jsonl, json"):
+        Message.objects.export(target, "xlsx")
+    assert not target.exists()
+
+
+def test_a_failed_export_leaves_no_half_file(seeded: Sandbox, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("the previous export\n")
+
+    def interrupt(progress: Progress) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Message.objects.page_size(10).export(target, progress=interrupt)
+    assert target.read_text() == "the previous export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_memory_holds_a_page_not_the_list(sandbox: Sandbox, client: twiliorm.Client) -> None:
+    sandbox.seed(2000, 0)
+    peaks = []
+    for size in (100, 2000):
+        out = io.StringIO()
+        tracemalloc.start()
+        Message.objects.all()[:size].page_size(100).export(_Sink(), "jsonl")
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        del out
+    assert peaks[1] < 2 * peaks[0]  # 20 times the records, not 20 times the memory
+
+
+class _Sink(io.StringIO):
+    """A file that keeps nothing (so only the exporter's own memory is measured)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
