@@ -192,7 +192,9 @@ class _IsoDate(_Rfc2822):
 
 
 def _parse_decimal_text(value: Any) -> Any:
-    if isinstance(value, str):
+    # Twilio sends "" where a number is not applicable (the count of usage "totalprice"):
+    # it is kept as it came, so it is written back as it came.
+    if isinstance(value, str) and value:
         try:
             return decimal.Decimal(value)
         except decimal.InvalidOperation as exc:
@@ -222,7 +224,7 @@ class _DecimalText(Kind):
 
 
 def _parse_integer_text(value: Any) -> Any:
-    return int(value) if isinstance(value, str) else value
+    return int(value) if isinstance(value, str) and value else value
 
 
 class _IntegerText(_DecimalText):
