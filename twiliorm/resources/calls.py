@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from .. import fields
+from ..exceptions import ValidationError
 from ..resource import Resource, related, resource
 from .common import HttpMethod
 
@@ -225,6 +226,28 @@ class Call(Resource):
     url: str | None = fields.param(fields.URI)
     twiml: str | None = fields.param()
     application_sid: str | None = fields.param(fields.sid_kind("AP"), writable="create")
+
+    def hangup(self) -> Call:
+        """End this call if it is in progress (``Status=completed``)."""
+        return self.update(status=CallStatus.COMPLETED)
+
+    def cancel(self) -> Call:
+        """Cancel this call if it is still queued or ringing (``Status=canceled``)."""
+        return self.update(status=CallStatus.CANCELED)
+
+    def redirect(
+        self,
+        url: str | None = None,
+        *,
+        twiml: str | None = None,
+        method: HttpMethod | str | None = None,
+    ) -> Call:
+        """Give this live call new instructions: the TwiML at ``url`` (fetched with ``method``),
+        or the TwiML document ``twiml`` itself."""
+        if (url is None) == (twiml is None):
+            raise ValidationError("Call.redirect() takes a url or twiml=..., exactly one of them")
+        given = {"url": url, "twiml": twiml, "method": method}
+        return self.update(**{name: value for name, value in given.items() if value is not None})
 
 
 @resource(

@@ -118,7 +118,7 @@ class Participant(Resource):
     date_updated: datetime | None = fields.rfc2822()
     end_conference_on_exit: bool | None = fields.boolean(writable=True)
     muted: bool | None = fields.boolean(filter=True, writable=True)
-    hold: bool | None = fields.boolean(filter=True, writable="update")
+    on_hold: bool | None = fields.boolean(key="hold", filter=True, writable="update")
     start_conference_on_enter: bool | None = fields.boolean(writable="create")
     status: ParticipantStatus | str | None = fields.enum_field(ParticipantStatus)
     queue_time: int | None = fields.integer_text()
@@ -194,6 +194,26 @@ class Participant(Resource):
         fields.enum_kind(HttpMethod), writable="update"
     )
     beep_on_exit: bool | None = fields.param(fields.BOOLEAN, writable="update")
+
+    def mute(self) -> Participant:
+        """Mute this participant (``Muted=true``)."""
+        return self.update(muted=True)
+
+    def unmute(self) -> Participant:
+        """Let this participant speak again (``Muted=false``)."""
+        return self.update(muted=False)
+
+    def hold(self) -> Participant:
+        """Put this participant on hold (``Hold=true``; ``hold_url`` plays meanwhile)."""
+        return self.update(on_hold=True)
+
+    def unhold(self) -> Participant:
+        """Take this participant off hold (``Hold=false``)."""
+        return self.update(on_hold=False)
+
+    def kick(self) -> None:
+        """Remove this participant from the conference, hanging up its call (DELETE)."""
+        self.delete()
 
 
 @resource(

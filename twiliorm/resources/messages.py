@@ -139,6 +139,14 @@ class Message(Resource):
     media_url: list[str] | None = fields.param(fields.LIST, writable="create")
     content_sid: str | None = fields.param(fields.sid_kind("HX"), writable="create")
 
+    def redact(self) -> Message:
+        """Erase this message's body (``Body=`` empty), keeping the message itself."""
+        return self.update(body="")
+
+    def cancel(self) -> Message:
+        """Cancel this scheduled message before it is sent (``Status=canceled``)."""
+        return self.update(status=MessageStatus.CANCELED)
+
 
 @resource(
     path="/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media.json",

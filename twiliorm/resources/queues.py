@@ -54,3 +54,9 @@ class Member(Resource):
     # write-only parameters
     url: str | None = fields.param(fields.URI, writable="update", required="update")
     method: HttpMethod | str | None = fields.param(fields.enum_kind(HttpMethod), writable="update")
+
+    def dequeue(self, url: str, method: HttpMethod | str | None = None) -> Member:
+        """Take this call out of the queue to the TwiML at ``url`` (fetched with ``method``)."""
+        if method is None:
+            return self.update(url=url)
+        return self.update(url=url, method=method)

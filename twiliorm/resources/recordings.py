@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from .. import fields
+from .. import fields, persistence
+from ..exceptions import ValidationError
 from ..resource import Resource, related, resource
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "Transcription",
     "TranscriptionStatus",
 ]
+
+
+MEDIA_FORMATS = ("wav", "mp3")
 
 
 class RecordingStatus(fields.ApiEnum):
@@ -99,6 +103,14 @@ class Recording(Resource):
 
     # search parameters of the list
     include_soft_deleted = fields.query(fields.BOOLEAN)
+
+    def download(self, format: str = "wav") -> bytes:
+        """The audio of this recording, as WAV (``"wav"``) or MP3 (``"mp3"``) bytes."""
+        if format not in MEDIA_FORMATS:
+            raise ValidationError(f"Recording.download() format is 'wav' or 'mp3', not {format!r}")
+        client = persistence.client_of(self)
+        path = persistence.instance_path(self, client).removesuffix(".json")
+        return client.request("GET", f"{path}.{format}").body
 
 
 @resource(

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
 from .. import fields
+from ..manager import Manager
+from ..query import QuerySet
 from ..resource import Resource, resource
 from .common import HttpMethod
 
 __all__ = [
     "UsageRecord",
+    "UsageRecordManager",
+    "UsageRecordQuerySet",
     "UsageTrigger",
     "UsageTriggerRecurring",
     "UsageTriggerTriggerField",
@@ -30,6 +35,63 @@ class UsageTriggerTriggerField(fields.ApiEnum):
     PRICE = "price"
 
 
+PERIODS = ("Today", "Yesterday", "ThisMonth", "LastMonth", "Daily", "Monthly", "Yearly", "AllTime")
+
+
+class UsageRecordQuerySet(QuerySet["UsageRecord"]):
+    """Usage records, with the API's periods as methods: ``UsageRecord.objects.daily()``."""
+
+    def period(self, name: str) -> UsageRecordQuerySet:
+        """Records over one of the API's periods (``"Daily"``, ``"ThisMonth"``...)."""
+        chosen: UsageRecordQuerySet = self.filter(period=name)  # type: ignore[assignment]
+        return chosen
+
+    def daily(self) -> UsageRecordQuerySet:
+        """One record per category and day."""
+        return self.period("Daily")
+
+    def monthly(self) -> UsageRecordQuerySet:
+        """One record per category and month."""
+        return self.period("Monthly")
+
+    def yearly(self) -> UsageRecordQuerySet:
+        """One record per category and year."""
+        return self.period("Yearly")
+
+    def today(self) -> UsageRecordQuerySet:
+        return self.period("Today")
+
+    def yesterday(self) -> UsageRecordQuerySet:
+        return self.period("Yesterday")
+
+    def this_month(self) -> UsageRecordQuerySet:
+        return self.period("ThisMonth")
+
+    def last_month(self) -> UsageRecordQuerySet:
+        return self.period("LastMonth")
+
+    def all_time(self) -> UsageRecordQuerySet:
+        """One record per category, over the account's whole life."""
+        return self.period("AllTime")
+
+
+if TYPE_CHECKING:  # the methods from_queryset() adds, as a type checker should see them
+
+    class UsageRecordManager(Manager["UsageRecord"]):
+        def period(self, name: str) -> UsageRecordQuerySet: ...
+        def daily(self) -> UsageRecordQuerySet: ...
+        def monthly(self) -> UsageRecordQuerySet: ...
+        def yearly(self) -> UsageRecordQuerySet: ...
+        def today(self) -> UsageRecordQuerySet: ...
+        def yesterday(self) -> UsageRecordQuerySet: ...
+        def this_month(self) -> UsageRecordQuerySet: ...
+        def last_month(self) -> UsageRecordQuerySet: ...
+        def all_time(self) -> UsageRecordQuerySet: ...
+
+else:
+    UsageRecordManager = Manager.from_queryset(UsageRecordQuerySet)
+
+
 @resource(
     path=(
         "/2010-04-01/Accounts/{account_sid}/Usage/Records.json",
@@ -37,21 +99,13 @@ class UsageTriggerTriggerField(fields.ApiEnum):
     ),
     operations="list",
     key="usage_records",
-    choices={
-        "period": (
-            "Today",
-            "Yesterday",
-            "ThisMonth",
-            "LastMonth",
-            "Daily",
-            "Monthly",
-            "Yearly",
-            "AllTime",
-        )
-    },
+    choices={"period": PERIODS},
+    manager=UsageRecordManager,
 )
 class UsageRecord(Resource):
     """Twilio account usage records"""
+
+    objects: ClassVar[UsageRecordManager]
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string()
