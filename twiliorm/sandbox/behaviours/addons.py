@@ -1,0 +1,229 @@
+"""Add-ons: assigned to incoming numbers, and their results on recordings.
+
+Assigning an installed add-on (``XE...``) to a number gives the assignment
+the add-on's SID and one extension (``XF...``, enabled). When a recording is
+made of a call to or from a number with add-ons assigned, each add-on
+analyses it: the recording's ``AddOnResults`` show one completed result per
+add-on, with one JSON payload whose data (``Data.json``) answers 307 with
+``redirect_to`` as Twilio does. A result appears the first time the
+recording's results are read, and a deleted one stays deleted. Deleting an
+assignment deletes its extensions, deleting a result its payloads.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, cast
+
+from ..errors import ApiError
+from ..generic import Behaviour, Page, behaviour, new_sid
+from ..render import Reply
+from ..store import Record
+from .sip import parent_record
+
+if TYPE_CHECKING:
+    from ..app import Context
+
+__all__ = ["AddOnResults", "AssignedAddOns", "Extensions", "PayloadData", "Payloads"]
+
+_ASSIGNED = "IncomingPhoneNumberAssignedAddOn"
+_EXTENSION = "IncomingPhoneNumberAssignedAddOnExtension"
+_RESULT = "RecordingAddOnResult"
+_PAYLOAD = "RecordingAddOnResultPayload"
+Records = list[Record]  # named here: ``list`` is an operation inside a Behaviour class
+
+
+def _blank(behaviour: Behaviour) -> dict[str, Any]:
+    return {spec.key: None for spec in behaviour.meta.payload_fields if spec.key}
+
+
+def _insert(
+    behaviour: Behaviour, account: str, params: dict[str, str], body: dict[str, Any]
+) -> Record:
+    """Store a record made by the sandbox itself, under the parent its path names."""
+    parent = behaviour.parent_of(params)
+    pk = str(body["sid"])
+    seq = behaviour.store.insert(behaviour.name, account, parent, pk, body, behaviour.index(body))
+    return Record(seq, behaviour.name, account, parent, pk, body)
+
+
+def _children(behaviour: Behaviour, resource: str, account: str, parent: str) -> Records:
+    return [r for r in behaviour.store.all(resource, account) if r.parent.startswith(parent)]
+
+
+@behaviour(_ASSIGNED)
+class AssignedAddOns(Behaviour):
+    def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
+        parent_record(self, ctx, "IncomingPhoneNumber", "resource_sid")
+        sid = ctx.form_value("InstalledAddOnSid") or ""
+        if self.store.get(self.name, ctx.account, self.parent_of(ctx.params), sid):
+            raise ApiError(400, 20001, f"Add-on {sid} is already assigned to this number")
+        body.update(
+            sid=sid,
+            friendly_name="Sandbox Recording Analysis",
+            unique_name="twiliorm-sandbox-analysis",
+            description="Analyses recordings of this number's calls (sandbox)",
+            configuration={"recordings": True},
+        )
+
+    def after_create(self, ctx: Context, record: Record) -> None:
+        extensions = self.app.behaviours[_EXTENSION]
+        params = {**ctx.params, "assigned_add_on_sid": record.pk}
+        sid = new_sid("XF")
+        body = _blank(extensions)
+        body.update(
+            sid=sid,
+            account_sid=ctx.account,
+            resource_sid=ctx.params["resource_sid"],
+            assigned_add_on_sid=record.pk,
+            friendly_name="Recording Analysis",
+            product_name="Recording Analysis",
+            unique_name="recording-analysis",
+            enabled=True,
+        )
+        template = extensions.meta.instance_path
+        body["uri"] = template.fill({**params, "sid": sid}) if template else None
+        _insert(extensions, ctx.account, params, body)
+
+    def before_delete(self, ctx: Context, record: Record) -> None:
+        extensions = f"{record.parent}&assigned_add_on_sid={record.pk}"
+        for extension in _children(self, _EXTENSION, record.account, extensions):
+            self.store.delete(extension)
+
+
+@behaviour(_EXTENSION)
+class Extensions(Behaviour):
+    def list(self, ctx: Context) -> Page:
+        self._check_parents(ctx)
+        return super().list(ctx)
+
+    def _check_parents(self, ctx: Context) -> None:
+        parent_record(self, ctx, "IncomingPhoneNumber", "resource_sid")
+        number = f"resource_sid={ctx.params['resource_sid']}"
+        if not self.store.get(_ASSIGNED, ctx.account, number, ctx.params["assigned_add_on_sid"]):
+            raise ApiError.not_found(ctx.path)
+
+
+@behaviour(_RESULT)
+class AddOnResults(Behaviour):
+    """One result per add-on assigned to a number of the recorded call."""
+
+    def list(self, ctx: Context) -> Page:
+        self.analyse(ctx.account, ctx.params["reference_sid"], ctx.path)
+        return super().list(ctx)
+
+    def load(self, ctx: Context) -> Record:
+        self.analyse(ctx.account, ctx.params["reference_sid"], ctx.path)
+        return super().load(ctx)
+
+    def before_delete(self, ctx: Context, record: Record) -> None:
+        for payload in _children(self, _PAYLOAD, record.account, f"{record.parent}&"):
+            if payload.parent.endswith(f"add_on_result_sid={record.pk}"):
+                self.store.delete(payload)
+
+    def analyse(self, account: str, recording_sid: str, path: str) -> None:
+        """Run the numbers' add-ons on a recording, once each."""
+        recording = self.store.get("Recording", account, "", recording_sid)
+        if recording is None:
+            raise ApiError.not_found(path)
+        for assigned in self.assigned_to_numbers_of(recording):
+            done = self.store.state(self.name, f"{recording_sid}:{assigned.pk}")
+            if not done:
+                self.store.set_state(self.name, f"{recording_sid}:{assigned.pk}", {"done": True})
+                self.result(recording, assigned)
+
+    def assigned_to_numbers_of(self, recording: Record) -> Records:
+        call = self.store.get("Call", recording.account, "", str(recording.body.get("call_sid")))
+        if call is None:
+            return []
+        ends = {call.body.get("to"), call.body.get("from")}
+        numbers = [
+            n.pk
+            for n in self.store.all("IncomingPhoneNumber", recording.account)
+            if n.body.get("phone_number") in ends
+        ]
+        wanted = {f"resource_sid={pk}" for pk in numbers}
+        return [a for a in self.store.all(_ASSIGNED, recording.account) if a.parent in wanted]
+
+    def result(self, recording: Record, assigned: Record) -> None:
+        now = self.app.now_rfc2822()
+        params = {"account_sid": recording.account, "reference_sid": recording.pk}
+        body = _blank(self)
+        body.update(
+            sid=new_sid("XR"),
+            account_sid=recording.account,
+            status="completed",
+            add_on_sid="XB" + assigned.pk[2:],
+            add_on_configuration_sid=assigned.pk,
+            date_created=now,
+            date_updated=now,
+            date_completed=now,
+            reference_sid=recording.pk,
+        )
+        body["subresource_uris"] = self.subresource_uris({**params, "sid": body["sid"]}, body)
+        record = _insert(self, recording.account, params, body)
+        payloads = cast(Payloads, self.app.behaviours[_PAYLOAD])
+        payloads.payload(record)
+
+
+@behaviour(_PAYLOAD)
+class Payloads(Behaviour):
+    def payload(self, result: Record) -> Record:
+        """The JSON payload an add-on leaves with its result."""
+        made = result.body
+        params = {
+            "account_sid": result.account,
+            "reference_sid": str(made["reference_sid"]),
+            "add_on_result_sid": result.pk,
+        }
+        body = _blank(self)
+        body.update(
+            sid=new_sid("XH"),
+            add_on_result_sid=result.pk,
+            account_sid=result.account,
+            label="recording-analysis",
+            add_on_sid=made["add_on_sid"],
+            add_on_configuration_sid=made["add_on_configuration_sid"],
+            content_type="application/json",
+            date_created=made["date_created"],
+            date_updated=made["date_updated"],
+            reference_sid=made["reference_sid"],
+        )
+        body["subresource_uris"] = self.subresource_uris({**params, "sid": body["sid"]}, body)
+        return _insert(self, result.account, params, body)
+
+    def list(self, ctx: Context) -> Page:
+        self._analysed(ctx)
+        return super().list(ctx)
+
+    def load(self, ctx: Context) -> Record:
+        self._analysed(ctx)
+        return super().load(ctx)
+
+    def _analysed(self, ctx: Context) -> None:
+        results = cast(AddOnResults, self.app.behaviours[_RESULT])
+        results.analyse(ctx.account, ctx.params["reference_sid"], ctx.path)
+        parent = f"reference_sid={ctx.params['reference_sid']}"
+        if not self.store.get(_RESULT, ctx.account, parent, ctx.params["add_on_result_sid"]):
+            raise ApiError.not_found(ctx.path)
+
+
+@behaviour("RecordingAddOnResultPayloadData")
+class PayloadData(Behaviour):
+    """Where the payload's data is: Twilio answers 307 with ``redirect_to``."""
+
+    def singleton(self, ctx: Context) -> Reply:  # type: ignore[override]
+        payloads = cast(Payloads, self.app.behaviours[_PAYLOAD])
+        payloads._analysed(ctx)
+        parent = "reference_sid={reference_sid}&add_on_result_sid={add_on_result_sid}"
+        found = self.store.get(
+            _PAYLOAD, ctx.account, parent.format(**ctx.params), ctx.params["payload_sid"]
+        )
+        if found is None:
+            raise ApiError.not_found(ctx.path)
+        # Twilio redirects to where the data is stored; the sandbox keeps no data to serve
+        # there, so it answers no Location a client would follow.
+        base = self.app.base_url or "https://api.twilio.com"
+        where = f"{base}{ctx.path.removesuffix('.json')}"
+        body = json.dumps({"redirect_to": where}).encode()
+        return Reply(307, {"Content-Type": "application/json"}, body)
