@@ -1,0 +1,38 @@
+"""Delete messages older than N days, after a look at what would go.
+
+    python examples/migrations/delete_old_messages.py [DAYS]
+
+The same from the shell (GNU date; it asks before deleting unless --yes):
+
+    twiliorm delete messages --filter date_sent__lt=$(date -u -d '60 days ago' +%F) --dry-run
+    twiliorm delete messages --filter date_sent__lt=$(date -u -d '60 days ago' +%F) --yes
+
+A message already deleted (by another run, or by hand meanwhile) counts as
+skipped, not failed.
+"""
+
+import datetime as dt
+import sys
+
+from _rehearsal import connect
+
+from twiliorm import Message
+
+days = int(sys.argv[1]) if len(sys.argv) > 1 else 60
+sandbox = connect(messages=200)
+if sandbox:
+    Message.objects.create(to="+15558675310", from_="+14155550100", body="keep me")
+
+cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+old = Message.objects.filter(date_sent__lt=cutoff)
+look = old.delete(dry_run=True)
+print(look)
+report = old.delete(workers=8, progress=lambda p: None)
+print(report)
+
+assert report.ok, report.failed
+assert report.succeeded + report.skipped == look.planned
+assert not old.exists()
+if sandbox:
+    assert [m.body for m in Message.objects.all()] == ["keep me"]
+    sandbox.stop()

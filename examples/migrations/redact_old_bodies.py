@@ -1,0 +1,44 @@
+"""Redact the bodies of messages older than N days (a retention rule).
+
+    python examples/migrations/redact_old_bodies.py [DAYS]
+
+The same from the shell (GNU date):
+
+    twiliorm update messages --filter date_sent__lt=$(date -u -d '30 days ago' +%F) \
+        --set body= --checkpoint redact.ckpt
+
+Twilio redacts a body when it is updated to the empty string. Messages whose
+body is already empty are skipped without a request, and the checkpoint lets
+a run that was interrupted finish the rest when started again.
+"""
+
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+
+from _rehearsal import connect
+
+import twiliorm
+from twiliorm import Message
+
+days = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+sandbox = connect(messages=300)
+if sandbox:  # a few recent messages, which must keep their bodies
+    for n in range(5):
+        Message.objects.create(to="+15558675310", from_="+14155550100", body=f"recent {n}")
+
+cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+old = Message.objects.filter(date_sent__lt=cutoff)
+print(old.explain())
+checkpoint = Path(tempfile.gettempdir()) / f"redact-{twiliorm.default_client().account_sid}.ckpt"
+report = old.update(body="", workers=8, resume=checkpoint)
+print(report)
+
+assert report.ok, report.failed
+left = [m.sid for m in old if m.body]
+print(f"{len(left)} old messages still have a body; checkpoint in {checkpoint}")
+assert not left
+if sandbox:
+    assert Message.objects.filter(date_sent__gte=cutoff).count() == 5
+    sandbox.stop()
