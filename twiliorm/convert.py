@@ -32,7 +32,7 @@ import cattrs
 
 from . import dates
 from .exceptions import DecodeError
-from .fields import EnumKind
+from .fields import EnumKind, Kind
 
 if TYPE_CHECKING:
     from .resource import Binding, Meta, Resource
@@ -89,8 +89,9 @@ def _fast_source(meta: Meta, namespace: dict[str, Any]) -> list[str]:
     lines = ["def structure(d, ctx=None):", "  try:", "    o = _new(_cls)"]
     for i, spec in enumerate(meta.payload_fields):
         lines.append(f"    v{i} = d[{spec.key!r}]")
-        if type(spec.kind).parse is EnumKind.parse:  # inlined, minus its TypeError guard
-            namespace[f"_m{i}"] = spec.kind.members
+        members = _enum_members(spec.kind)
+        if members is not None:  # EnumKind.parse inlined, minus its TypeError guard
+            namespace[f"_m{i}"] = members
             lines.append(f"    v{i} = _m{i}.get(v{i}, v{i})")
         elif spec.kind.parse is not None:
             namespace[f"_p{i}"] = spec.kind.parse
@@ -99,6 +100,12 @@ def _fast_source(meta: Meta, namespace: dict[str, Any]) -> list[str]:
     # Every declared key was found, so any other key count means unknown keys.
     lines += _tail(meta, f"len(d) == {len(meta.payload_fields)}", "    ")
     return [*lines, "  except (KeyError, TypeError):", "    return _general(d, ctx)"]
+
+
+def _enum_members(kind: Kind) -> Mapping[Any, Any] | None:
+    if isinstance(kind, EnumKind) and type(kind).parse is EnumKind.parse:
+        return kind.members
+    return None
 
 
 def _tail(meta: Meta, plain: str, indent: str) -> list[str]:
@@ -166,15 +173,32 @@ def unstructure(obj: Resource) -> dict[str, Any]:
     """The JSON payload of an instance: declared keys (as they came) plus unknown ones."""
     absent = obj._absent or ()
     out: dict[str, Any] = {}
-    for spec in obj._meta.payload_fields:
-        key = spec.key or ""
+    for key, name, dump in _dump_plan(type(obj)):
         if key in absent:
             continue
-        value = getattr(obj, spec.name)
-        out[key] = value if value is None else spec.kind.dump(value)
+        value = getattr(obj, name)
+        out[key] = value if value is None or dump is None else dump(value)
     if obj._extra:
         out.update(obj._extra)
     return out
+
+
+_DumpPlan = tuple[tuple[str, str, Callable[[Any], Any] | None], ...]
+_dump_plans: dict[type[Any], _DumpPlan] = {}
+
+
+def _dump_plan(cls: type[Resource]) -> _DumpPlan:
+    """(key, attribute, dump or None when the value is its own JSON) per field, once per class."""
+    plan = _dump_plans.get(cls)
+    if plan is None:
+        plan = _dump_plans[cls] = tuple(
+            (spec.key or "", spec.name, _own_dump(spec.kind)) for spec in cls._meta.payload_fields
+        )
+    return plan
+
+
+def _own_dump(kind: Kind) -> Callable[[Any], Any] | None:
+    return None if type(kind).dump is Kind.dump else kind.dump
 
 
 def _is_resource(cls: Any) -> bool:

@@ -24,6 +24,8 @@ _MONTH_NUMBERS = {name: f"{i:02d}" for i, name in enumerate(_MONTHS, start=1)}
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _from_iso = dt.datetime.fromisoformat
 _DAYS_KEPT = 4096
+_MINUTE = dt.timedelta(minutes=1)
+_ZERO = dt.timedelta(0)
 _iso_days: dict[str, str] = {}  # ", 30 Jul 2015 " -> "2015-07-30T"
 
 
@@ -66,13 +68,23 @@ def format_rfc2822(value: dt.datetime) -> str:
     Another offset is kept as it is, so a value read from the API is written
     back unchanged.
     """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    offset = value.strftime("%z") or "+0000"
     return (
         f"{_DAYS[value.weekday()]}, {value.day:02d} {_MONTHS[value.month - 1]} "
-        f"{value.year:04d} {value.hour:02d}:{value.minute:02d}:{value.second:02d} {offset}"
+        f"{value.year:04d} {value.hour:02d}:{value.minute:02d}:{value.second:02d} "
+        f"{_offset(value)}"
     )
+
+
+def _offset(value: dt.datetime) -> str:
+    # strftime("%z") gives the same text but costs more than the rest of the line.
+    offset = value.utcoffset()
+    if not offset:
+        return "+0000"
+    if offset % _MINUTE:
+        return value.strftime("%z")
+    minutes = offset // _MINUTE
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{'-' if offset < _ZERO else '+'}{hours:02d}{minutes:02d}"
 
 
 def parse_iso_datetime(text: str) -> dt.datetime:
