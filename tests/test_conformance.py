@@ -12,8 +12,9 @@ compared:
   the verb the spec's operationId names, and nothing is declared that the
   spec lacks;
 - fields: every property of every response schema is a field of the resource
-  answering it, of the kind its format implies, and no field is declared
-  that no response has;
+  answering it, of the kind its format implies, declared in the order of
+  Twilio's payload (so ``to_api()`` and the sandbox keep Twilio's key order),
+  and no field is declared that no response has;
 - filters: every query parameter of a list (``DateSent<`` included) is a
   filter lookup or a search parameter, and nothing else is sent;
 - form parameters: every create and update parameter is writable under its
@@ -419,7 +420,21 @@ def _check_fields(spec: Mapping[str, Any], meta: Meta, ops: list[Operation]) -> 
     known = {k for schema in schemas.values() for k in schema.get("properties", {})}
     for key in sorted(set(by_key) - known):
         problems.append(Problem("field", f"{meta.name}.{key}", "no response of the spec has it"))
-    return problems
+    return problems + _check_order(meta, schemas)
+
+
+def _check_order(meta: Meta, schemas: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
+    """Fields are declared in the order of Twilio's payload, so to_api() keeps its key order."""
+    order: dict[str, None] = {}
+    for schema in schemas.values():
+        order.update(dict.fromkeys(schema.get("properties", {})))
+    declared = [s.key for s in meta.payload_fields if s.key in order]
+    expected = [key for key in order if key in declared]
+    if declared == expected:
+        return []
+    first = next(i for i, (a, b) in enumerate(zip(declared, expected, strict=True)) if a != b)
+    text = f"declared {declared[first]!r} where Twilio's payload has {expected[first]!r}"
+    return [Problem("field", f"{meta.name} field order", text)]
 
 
 # --- filters and form parameters --------------------------------------------------------
@@ -726,6 +741,15 @@ def test_a_missing_or_extra_operation_is_reported(spec: dict[str, Any]) -> None:
     assert _new_problems(spec, _drifted(Balance, operations=frozenset({"fetch", "delete"}))) == {
         "[operation] DELETE /2010-04-01/Accounts/{account_sid}/Balance.json: "
         "Balance.delete is not an operation of the spec"
+    }
+
+
+def test_fields_out_of_twilios_order_are_reported(spec: dict[str, Any]) -> None:
+    from twiliorm import Queue
+
+    swapped = dict(reversed(list(Queue._meta.fields.items())))
+    assert _new_problems(spec, _drifted(Queue, fields=swapped)) == {
+        "[field] Queue field order: declared 'max_size' where Twilio's payload has 'date_updated'"
     }
 
 

@@ -2,7 +2,13 @@
 
 Each module only declares: fields with their API facts, class options, and
 the few methods a resource has that no other has (``purchase()``,
-``hangup()``). Verbs, paging and conversion live in the base.
+``hangup()``, ``download()``). Verbs, paging and conversion live in the base.
+
+A declaration reads in one order: related views (``call.recordings``), the
+payload's fields in the order Twilio sends them (so ``to_api()`` and the
+sandbox keep Twilio's key order), write-only parameters, search parameters,
+then the resource's own methods. ``tests/test_conformance.py`` holds every
+declaration to Twilio's OpenAPI contract.
 """
 
 from __future__ import annotations

@@ -55,7 +55,13 @@ class AccountType(fields.ApiEnum):
     operations="list fetch create update",
 )
 class Account(Resource):
-    """Twilio accounts (aka Project) or subaccounts"""
+    """An account (a project) or one of its sub-accounts.
+
+    ``Account.objects.create(friendly_name=...)`` makes a sub-account;
+    ``account.update(status=AccountStatus.CLOSED)`` closes one for good. Every
+    other resource is reached below an account: ``account.messages``, or
+    ``Message.objects.using(account=sid)``.
+    """
 
     addresses: ClassVar[related[Address]] = related("Address")
     applications: ClassVar[related[Application]] = related("Application")
@@ -111,7 +117,7 @@ class Account(Resource):
     instance_path="/2010-04-01/Accounts/{account_sid}/Balance.json",
 )
 class Balance(Resource):
-    """Account balance"""
+    """The account's balance: ``Balance.objects.get()`` (or ``account.balance.get()``)."""
 
     account_sid: str | None = fields.sid("AC")
     balance: Decimal | None = fields.decimal_text()
@@ -123,7 +129,10 @@ class Balance(Resource):
     operations="list fetch update delete",
 )
 class Key(Resource):
-    """API keys"""
+    """A standard API key of the account; deleting it revokes it at once.
+
+    Keys are made through :class:`NewKey`, the only answer that carries the secret.
+    """
 
     sid: str | None = fields.sid("SK")
     friendly_name: str | None = fields.string(writable="update")
@@ -137,7 +146,7 @@ class Key(Resource):
     operations="create",
 )
 class NewKey(Resource):
-    """API keys"""
+    """A new API key: ``NewKey.objects.create(friendly_name=...)`` answers its ``secret``, once."""
 
     sid: str | None = fields.sid("SK")
     friendly_name: str | None = fields.string(writable="create")
@@ -151,7 +160,7 @@ class NewKey(Resource):
     operations="list fetch update delete",
 )
 class SigningKey(Resource):
-    """Create a new signing key"""
+    """A signing key of the account (listed, renamed, deleted; made through ``NewSigningKey``)."""
 
     sid: str | None = fields.sid("SK")
     friendly_name: str | None = fields.string(writable="update")
@@ -165,7 +174,7 @@ class SigningKey(Resource):
     operations="create",
 )
 class NewSigningKey(Resource):
-    """Create a new signing key"""
+    """A new signing key: the create answers its ``secret``, once."""
 
     sid: str | None = fields.sid("SK")
     friendly_name: str | None = fields.string(writable="create")
@@ -180,7 +189,7 @@ class NewSigningKey(Resource):
     operations="create",
 )
 class Token(Resource):
-    """Credentials for ICE servers"""
+    """Short-lived STUN/TURN credentials for WebRTC: ``Token.objects.create(ttl=3600)``."""
 
     account_sid: str | None = fields.sid("AC")
     date_created: datetime | None = fields.rfc2822()

@@ -34,9 +34,10 @@ class DependentPhoneNumberEmergencyStatus(fields.ApiEnum):
     operations="list fetch create update delete",
 )
 class Address(Resource):
-    """An Address instance resource represents your or your customer's physical location within a
-    country. Around the world, some local authorities require the name and address of the user
-    to be on file with Twilio to purchase and own a phone number.
+    """A customer's address, which some countries require before a number is bought there.
+
+    Numbers name it in ``address_sid``; ``address.dependent_phone_numbers`` lists
+    them, and an address they depend on cannot be deleted.
     """
 
     dependent_phone_numbers: ClassVar[related[DependentPhoneNumber]] = related(
@@ -69,7 +70,7 @@ class Address(Resource):
     operations="list",
 )
 class DependentPhoneNumber(Resource):
-    """Phone numbers dependent on an Address resource"""
+    """A number that depends on an address: ``address.dependent_phone_numbers.all()``."""
 
     sid: str | None = fields.sid("PN")
     account_sid: str | None = fields.sid("AC")

@@ -20,10 +20,9 @@ __all__ = [
     operations="list fetch create update delete",
 )
 class Application(Resource):
-    """An Application instance resource represents an application that you have created with
-    Twilio. An application inside of Twilio is just a set of URLs and other configuration data
-    that tells Twilio how to behave when one of your Twilio numbers receives a call or SMS
-    message.
+    """A TwiML application: voice and messaging URLs that numbers and clients share.
+
+    Numbers point to it with ``voice_application_sid`` and ``sms_application_sid``.
     """
 
     account_sid: str | None = fields.sid("AC")
@@ -55,7 +54,7 @@ class Application(Resource):
     instance_path="/2010-04-01/Accounts/{account_sid}/AuthorizedConnectApps/{connect_app_sid}.json",
 )
 class AuthorizedConnectApp(Resource):
-    """Authorized Twilio Connect apps"""
+    """A Connect app this account has authorized, and what it may do (``permissions``)."""
 
     account_sid: str | None = fields.sid("AC")
     connect_app_company_name: str | None = fields.string()
@@ -72,7 +71,11 @@ class AuthorizedConnectApp(Resource):
     operations="list fetch update delete",
 )
 class ConnectApp(Resource):
-    """Twilio Connect apps"""
+    """A Connect app of this account, which other accounts authorize to act for them.
+
+    Connect apps are made in Twilio's Console; over the API they are listed,
+    changed and deleted.
+    """
 
     account_sid: str | None = fields.sid("AC")
     authorize_redirect_url: str | None = fields.uri(writable="update")

@@ -24,7 +24,11 @@ __all__ = [
     instance_path="/2010-04-01/Accounts/{account_sid}/AvailablePhoneNumbers/{country_code}.json",
 )
 class AvailablePhoneNumberCountry(Resource):
-    """Country codes with available phone numbers"""
+    """A country with numbers to buy; its views search them by type.
+
+    ``AvailablePhoneNumberCountry.objects.get(country_code="GB").mobile.all()``
+    searches British mobile numbers.
+    """
 
     local: ClassVar[related[AvailablePhoneNumber]] = related("AvailablePhoneNumber", type="Local")
     toll_free: ClassVar[related[AvailablePhoneNumber]] = related(
@@ -66,7 +70,11 @@ class AvailablePhoneNumberCountry(Resource):
     defaults={"country_code": "US", "type": "Local"},
 )
 class AvailablePhoneNumber(Resource):
-    """Available local phone numbers"""
+    """A number available to buy, found with the API's search parameters.
+
+    ``AvailablePhoneNumber.objects.filter(country="US", type=twiliorm.LOCAL,
+    area_code=530, contains="WOLF")``; ``number.purchase()`` buys it.
+    """
 
     friendly_name: str | None = fields.phone()
     phone_number: str | None = fields.phone()

@@ -19,9 +19,7 @@ __all__ = [
     operations="list fetch update delete",
 )
 class OutgoingCallerId(Resource):
-    """An OutgoingCallerId resource represents a single verified number that may be used as a
-    caller ID when making outgoing calls via the REST API and within the TwiML `<Dial>` verb.
-    """
+    """A verified number the account may use as caller ID (made by a ``ValidationRequest``)."""
 
     sid: str | None = fields.sid("PN")
     date_created: datetime | None = fields.rfc2822()
@@ -38,8 +36,11 @@ class OutgoingCallerId(Resource):
     operations="create",
 )
 class ValidationRequest(Resource):
-    """An OutgoingCallerId resource represents a single verified number that may be used as a
-    caller ID when making outgoing calls via the REST API and within the TwiML `<Dial>` verb.
+    """A request to verify a caller ID: Twilio calls the number and asks for the code.
+
+    ``ValidationRequest.objects.create(phone_number=...)`` answers the
+    ``validation_code`` to enter; once it is entered, the number is an
+    :class:`OutgoingCallerId`.
     """
 
     account_sid: str | None = fields.sid("AC")

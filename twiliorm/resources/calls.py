@@ -144,7 +144,12 @@ class StreamStatus(fields.ApiEnum):
     operations="list fetch create update delete",
 )
 class Call(Resource):
-    """A Call is an object that represents a connection between a telephone and Twilio."""
+    """A phone call, made with ``Call.objects.create(to=..., from_=..., url=...)``.
+
+    A live call is steered with ``hangup()``, ``cancel()`` (before it is answered)
+    and ``redirect()``; what hangs off it is reached from it: ``call.recordings``,
+    ``call.streams``, ``call.payments``...
+    """
 
     recordings: ClassVar[related[CallRecording]] = related("CallRecording")
     notifications: ClassVar[related[CallNotification]] = related("CallNotification")
@@ -255,9 +260,7 @@ class Call(Resource):
     operations="list",
 )
 class CallEvent(Resource):
-    """API and webhook requests and responses. Contains parameters and TwiML for application
-    control.
-    """
+    """A request Twilio made or received for a call, with its answer: ``call.events.all()``."""
 
     request: Any = fields.json()
     response: Any = fields.json()
@@ -268,7 +271,7 @@ class CallEvent(Resource):
     operations="list fetch",
 )
 class CallNotification(Resource):
-    """Error notifications for calls"""
+    """An error or warning logged about a call: ``call.notifications.all()``."""
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string()
@@ -294,8 +297,10 @@ class CallNotification(Resource):
     operations="list fetch create update delete",
 )
 class CallRecording(Resource):
-    """A Recording resource represents the recording associated with a voice call, conference, or
-    SIP Trunk.
+    """A recording of a call: ``call.recordings.create()`` starts one on a live call.
+
+    It is paused, resumed or stopped with ``update(status=...)``; the same
+    recording is an account :class:`Recording` too.
     """
 
     account_sid: str | None = fields.sid("AC")
@@ -338,8 +343,10 @@ class CallRecording(Resource):
     operations="create update",
 )
 class Payment(Resource):
-    """Twilio enabled secure payments solution for accepting credit and ACH payments over the
-    phone.
+    """A payment collected on a live call: ``call.payments.create(...)``.
+
+    It is captured and completed (or cancelled) with ``update(capture=...)`` and
+    ``update(status=...)``.
     """
 
     account_sid: str | None = fields.sid("AC")
@@ -389,7 +396,10 @@ class Payment(Resource):
     operations="create update",
 )
 class Siprec(Resource):
-    """Start and stop forked media streaming using the SIPREC protocol."""
+    """A SIPREC session forking a live call's media: ``call.siprec.create(connector_name=...)``.
+
+    ``update(status="stopped")`` ends it.
+    """
 
     sid: str | None = fields.sid("SR")
     account_sid: str | None = fields.sid("AC")
@@ -420,7 +430,10 @@ class Siprec(Resource):
     operations="create update",
 )
 class Stream(Resource):
-    """The Stream resource allows you to create and stop uni-directional Media Streams"""
+    """A media stream of a live call to a WebSocket: ``call.streams.create(url="wss://...")``.
+
+    ``update(status="stopped")`` ends it.
+    """
 
     sid: str | None = fields.sid("MZ")
     account_sid: str | None = fields.sid("AC")
@@ -451,7 +464,10 @@ class Stream(Resource):
     operations="create update",
 )
 class RealtimeTranscription(Resource):
-    """RealtimeTranscription"""
+    """A real-time transcription of a live call: ``call.transcriptions.create(...)``.
+
+    ``update(status="stopped")`` ends it.
+    """
 
     sid: str | None = fields.sid("GT")
     account_sid: str | None = fields.sid("AC")
@@ -493,9 +509,7 @@ class RealtimeTranscription(Resource):
     operations="create",
 )
 class UserDefinedMessage(Resource):
-    """Allows your server-side application to send messages to the Voice SDK end user during an
-    active Call.
-    """
+    """A message sent to the Voice SDK client of a live call: ``call.user_defined_messages``."""
 
     account_sid: str | None = fields.sid("AC")
     call_sid: str | None = fields.sid("CA")
@@ -514,9 +528,7 @@ class UserDefinedMessage(Resource):
     operations="create delete",
 )
 class UserDefinedMessageSubscription(Resource):
-    """Subscription for server-side application access to messages sent from the Voice SDK for an
-    active Call.
-    """
+    """A subscription to what a live call's Voice SDK client sends, delivered to ``callback``."""
 
     account_sid: str | None = fields.sid("AC")
     call_sid: str | None = fields.sid("CA")

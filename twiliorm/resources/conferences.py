@@ -71,7 +71,11 @@ class ParticipantStatus(fields.ApiEnum):
     operations="list fetch update",
 )
 class Conference(Resource):
-    """Voice call conferences"""
+    """A conference call, started when its first participant joins.
+
+    ``conference.participants`` are its calls; ``update(status="completed")`` ends
+    it for everyone.
+    """
 
     participants: ClassVar[related[Participant]] = related("Participant")
     recordings: ClassVar[related[ConferenceRecording]] = related("ConferenceRecording")
@@ -106,7 +110,11 @@ class Conference(Resource):
     instance_path="/2010-04-01/Accounts/{account_sid}/Conferences/{conference_sid}/Participants/{call_sid}.json",
 )
 class Participant(Resource):
-    """Conference participants"""
+    """A call in a conference, named by its ``call_sid``: ``conference.participants``.
+
+    ``mute()``, ``unmute()``, ``hold()``, ``unhold()`` and ``kick()`` act on it;
+    ``conference.participants.create(from_=..., to=...)`` dials someone in.
+    """
 
     account_sid: str | None = fields.sid("AC")
     call_sid: str | None = fields.sid("CA")
@@ -221,7 +229,7 @@ class Participant(Resource):
     operations="list fetch update delete",
 )
 class ConferenceRecording(Resource):
-    """Recordings of conferences"""
+    """A recording of a conference: ``conference.recordings``."""
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string()

@@ -80,7 +80,11 @@ class MessageFeedbackOutcome(fields.ApiEnum):
     operations="list fetch create update delete",
 )
 class Message(Resource):
-    """A Message resource represents an inbound or outbound message."""
+    """An SMS, MMS or chat message: ``Message.objects.create(to=..., from_=..., body=...)``.
+
+    ``redact()`` erases its body, ``cancel()`` stops a scheduled one;
+    ``message.media`` holds its attachments.
+    """
 
     media: ClassVar[related[Media]] = related("Media")
     feedback: ClassVar[related[MessageFeedback]] = related("MessageFeedback")
@@ -155,9 +159,7 @@ class Message(Resource):
     path_attrs={"message_sid": "parent_sid"},
 )
 class Media(Resource):
-    """The Media subresource of a Message resource represents a piece of media, such as an image,
-    that is associated with the Message.
-    """
+    """An attachment of a message (an image...): ``message.media.all()``."""
 
     account_sid: str | None = fields.sid("AC")
     content_type: str | None = fields.string()
@@ -174,9 +176,7 @@ class Media(Resource):
     operations="create",
 )
 class MessageFeedback(Resource):
-    """The MessageFeedback subresource of a Message resource. MessageFeedback contains the reported
-    outcome of whether the Message recipient performed a tracked user action.
-    """
+    """Whether a message's recipient did what it asked: ``message.feedback.create(outcome=...)``."""
 
     account_sid: str | None = fields.sid("AC")
     message_sid: str | None = fields.sid("SM", "MM")

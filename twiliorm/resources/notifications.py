@@ -18,7 +18,7 @@ __all__ = [
     operations="list fetch",
 )
 class Notification(Resource):
-    """[DEPRECATED] Log entries"""
+    """An entry of the account's error and warning log (deprecated by Twilio for the Debugger)."""
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string()

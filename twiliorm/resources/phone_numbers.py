@@ -55,7 +55,11 @@ class IncomingPhoneNumberEmergencyAddressStatus(fields.ApiEnum):
     choices={"type": ("Local", "TollFree", "Mobile")},
 )
 class IncomingPhoneNumber(Resource):
-    """Incoming phone numbers on a Twilio account/project"""
+    """A number the account owns: bought, configured, and released with ``delete()``.
+
+    Bought with ``IncomingPhoneNumber.objects.create(phone_number=...)`` (or
+    ``available.purchase()``); ``filter(type="Local")`` lists one type.
+    """
 
     assigned_add_ons: ClassVar[related[IncomingPhoneNumberAssignedAddOn]] = related(
         "IncomingPhoneNumberAssignedAddOn"
@@ -114,7 +118,7 @@ class IncomingPhoneNumber(Resource):
     operations="list fetch create delete",
 )
 class IncomingPhoneNumberAssignedAddOn(Resource):
-    """IncomingPhoneNumberAssignedAddOn"""
+    """An installed add-on assigned to a number: ``number.assigned_add_ons``."""
 
     extensions: ClassVar[related[IncomingPhoneNumberAssignedAddOnExtension]] = related(
         "IncomingPhoneNumberAssignedAddOnExtension"
@@ -143,7 +147,7 @@ class IncomingPhoneNumberAssignedAddOn(Resource):
     operations="list fetch",
 )
 class IncomingPhoneNumberAssignedAddOnExtension(Resource):
-    """IncomingPhoneNumberAssignedAddOnExtension"""
+    """A feature of an add-on assigned to a number: ``assigned.extensions``."""
 
     sid: str | None = fields.sid("XF")
     account_sid: str | None = fields.sid("AC")

@@ -20,7 +20,7 @@ __all__ = [
     operations="list fetch create update delete",
 )
 class Queue(Resource):
-    """Queues of calls"""
+    """A queue of calls waiting (TwiML ``<Enqueue>``); ``queue.members`` are the calls."""
 
     members: ClassVar[related[Member]] = related("Member")
 
@@ -42,7 +42,7 @@ class Queue(Resource):
     instance_path="/2010-04-01/Accounts/{account_sid}/Queues/{queue_sid}/Members/{call_sid}.json",
 )
 class Member(Resource):
-    """Calls in a call queue"""
+    """A call waiting in a queue: ``queue.members``; ``dequeue(url)`` takes it out."""
 
     call_sid: str | None = fields.sid("CA")
     date_enqueued: datetime | None = fields.rfc2822()

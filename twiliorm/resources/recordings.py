@@ -76,7 +76,11 @@ class TranscriptionStatus(fields.ApiEnum):
     operations="list fetch delete",
 )
 class Recording(Resource):
-    """Recordings of phone calls"""
+    """A recording of a call or conference; ``download()`` gives its audio.
+
+    ``recording.transcriptions`` and ``recording.add_on_results`` hold what was
+    made from it.
+    """
 
     transcriptions: ClassVar[related[RecordingTranscription]] = related("RecordingTranscription")
     add_on_results: ClassVar[related[RecordingAddOnResult]] = related("RecordingAddOnResult")
@@ -118,7 +122,7 @@ class Recording(Resource):
     operations="list fetch delete",
 )
 class RecordingAddOnResult(Resource):
-    """The results of an Add-on API call"""
+    """What an add-on made of a recording: ``recording.add_on_results``."""
 
     payloads: ClassVar[related[RecordingAddOnResultPayload]] = related(
         "RecordingAddOnResultPayload"
@@ -141,7 +145,7 @@ class RecordingAddOnResult(Resource):
     operations="list fetch delete",
 )
 class RecordingAddOnResultPayload(Resource):
-    """A single Add-on results' payload"""
+    """One payload of an add-on result: ``result.payloads``."""
 
     data: ClassVar[related[RecordingAddOnResultPayloadData]] = related(
         "RecordingAddOnResultPayloadData"
@@ -166,7 +170,7 @@ class RecordingAddOnResultPayload(Resource):
     instance_path="/2010-04-01/Accounts/{account_sid}/Recordings/{reference_sid}/AddOnResults/{add_on_result_sid}/Payloads/{payload_sid}/Data.json",
 )
 class RecordingAddOnResultPayloadData(Resource):
-    """The Payload Data subresource hosts the actual data returned by the Add-on"""
+    """Where a payload's data is (``redirect_to``): ``payload.data.get()``."""
 
     redirect_to: str | None = fields.uri()
 
@@ -176,7 +180,7 @@ class RecordingAddOnResultPayloadData(Resource):
     operations="list fetch delete",
 )
 class RecordingTranscription(Resource):
-    """References to text transcriptions of call recordings"""
+    """A transcription of a recording: ``recording.transcriptions``."""
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string()
@@ -200,7 +204,7 @@ class RecordingTranscription(Resource):
     operations="list fetch delete",
 )
 class Transcription(Resource):
-    """Text transcriptions of call recordings"""
+    """A transcription of one of the account's recordings."""
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string()

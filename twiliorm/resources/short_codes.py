@@ -18,7 +18,7 @@ __all__ = [
     operations="list fetch update",
 )
 class ShortCode(Resource):
-    """Messaging short codes"""
+    """A short code of the account (approved by Twilio, then configured over the API)."""
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string(writable="update")

@@ -30,7 +30,7 @@ __all__ = [
     operations="list fetch create update delete",
 )
 class SipCredentialList(Resource):
-    """Lists of SIP credentials"""
+    """A list of SIP usernames and passwords: ``credential_list.credentials``."""
 
     credentials: ClassVar[related[SipCredential]] = related("SipCredential")
 
@@ -48,7 +48,7 @@ class SipCredentialList(Resource):
     operations="list fetch create update delete",
 )
 class SipCredential(Resource):
-    """Username and password information for SIP Domains"""
+    """A SIP username and password in a credential list; the password is never answered."""
 
     sid: str | None = fields.sid("CR")
     account_sid: str | None = fields.sid("AC")
@@ -67,7 +67,7 @@ class SipCredential(Resource):
     operations="list fetch create update delete",
 )
 class SipDomain(Resource):
-    """Custom DNS hostnames that can accept SIP traffic"""
+    """A SIP domain (``name.sip.twilio.com``), with the lists that authenticate its traffic."""
 
     ip_access_control_list_mappings: ClassVar[related[SipIpAccessControlListMapping]] = related(
         "SipIpAccessControlListMapping"
@@ -115,7 +115,7 @@ class SipDomain(Resource):
     operations="list fetch create update delete",
 )
 class SipIpAccessControlList(Resource):
-    """Access control lists of IP address resources"""
+    """A list of IP addresses allowed to send SIP traffic: ``acl.ip_addresses``."""
 
     ip_addresses: ClassVar[related[SipIpAddress]] = related("SipIpAddress")
 
@@ -133,7 +133,7 @@ class SipIpAccessControlList(Resource):
     operations="list fetch create update delete",
 )
 class SipIpAddress(Resource):
-    """IP addresses that have access to a SIP Domain"""
+    """An IPv4 address (or range, with ``cidr_prefix_length``) in an access control list."""
 
     sid: str | None = fields.sid("IP")
     account_sid: str | None = fields.sid("AC")
@@ -151,7 +151,7 @@ class SipIpAddress(Resource):
     operations="list fetch create delete",
 )
 class SipCredentialListMapping(Resource):
-    """Credential lists associated with a SIP Domain"""
+    """A credential list authenticating a domain's calls: ``domain.credential_list_mappings``."""
 
     account_sid: str | None = fields.sid("AC")
     date_created: datetime | None = fields.rfc2822()
@@ -172,7 +172,7 @@ class SipCredentialListMapping(Resource):
     operations="list fetch create delete",
 )
 class SipIpAccessControlListMapping(Resource):
-    """Access control lists associated with a SIP Domain"""
+    """An IP access control list of a domain: ``domain.ip_access_control_list_mappings``."""
 
     account_sid: str | None = fields.sid("AC")
     date_created: datetime | None = fields.rfc2822()
@@ -194,7 +194,7 @@ class SipIpAccessControlListMapping(Resource):
     key="contents",
 )
 class SipAuthCallsCredentialListMapping(Resource):
-    """Credential lists for SIP calls"""
+    """A credential list authenticating a domain's calls (``Auth/Calls``)."""
 
     account_sid: str | None = fields.sid("AC")
     date_created: datetime | None = fields.rfc2822()
@@ -214,7 +214,7 @@ class SipAuthCallsCredentialListMapping(Resource):
     key="contents",
 )
 class SipAuthCallsIpAccessControlListMapping(Resource):
-    """IP address lists for SIP calls"""
+    """An IP access control list authenticating a domain's calls (``Auth/Calls``)."""
 
     account_sid: str | None = fields.sid("AC")
     date_created: datetime | None = fields.rfc2822()
@@ -234,7 +234,7 @@ class SipAuthCallsIpAccessControlListMapping(Resource):
     key="contents",
 )
 class SipAuthRegistrationsCredentialListMapping(Resource):
-    """Credential lists for SIP registrations"""
+    """A credential list authenticating registrations to a domain."""
 
     account_sid: str | None = fields.sid("AC")
     date_created: datetime | None = fields.rfc2822()

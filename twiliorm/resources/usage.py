@@ -103,7 +103,12 @@ else:
     manager=UsageRecordManager,
 )
 class UsageRecord(Resource):
-    """Twilio account usage records"""
+    """The account's usage of one category over a period.
+
+    ``UsageRecord.objects.filter(category="sms").this_month()``; the periods are
+    ``daily()``, ``monthly()``, ``yearly()``, ``today()``, ``yesterday()``,
+    ``this_month()``, ``last_month()`` and ``all_time()``.
+    """
 
     objects: ClassVar[UsageRecordManager]
 
@@ -133,7 +138,7 @@ class UsageRecord(Resource):
     key="usage_triggers",
 )
 class UsageTrigger(Resource):
-    """Webhooks that notify you of usage thresholds"""
+    """A webhook Twilio calls once usage of a category reaches ``trigger_value``."""
 
     account_sid: str | None = fields.sid("AC")
     api_version: str | None = fields.string()
