@@ -141,6 +141,37 @@ class Manager(Generic[R]):
         return type(f"{queryset_class.__name__}Manager", (cls,), proxies)
 
 
+def _same_docs(names: tuple[str, ...]) -> None:
+    """Give each delegating method the QuerySet method's docstring, so help() tells it all."""
+    for name in names:
+        getattr(Manager, name).__doc__ = getattr(QuerySet, name).__doc__
+
+
+_same_docs(
+    (
+        "all",
+        "filter",
+        "exclude",
+        "get",
+        "create",
+        "get_or_create",
+        "first",
+        "exists",
+        "count",
+        "iterator",
+        "values",
+        "values_list",
+        "explain",
+        "page_size",
+        "using",
+        "update",
+        "export",
+        "in_bulk",
+        "bulk_create",
+    )
+)
+
+
 def _proxy(name: str) -> Any:
     def method(self: Manager[Any], *args: Any, **kwargs: Any) -> Any:
         return getattr(self.get_queryset(), name)(*args, **kwargs)
