@@ -244,6 +244,8 @@ class QuerySet(Generic[T]):
         meta = self.model._meta
         if not conditions and meta.pk is None and "fetch" in meta.operations:
             return self._fetch_singleton()
+        if self._by_pk_alone(conditions):
+            return self._fetch_by_pk(*conditions.values())
         qs = self.filter(**conditions) if conditions else self
         plan = qs.plan()
         if plan.by_pk:
@@ -263,6 +265,31 @@ class QuerySet(Generic[T]):
                     f"get() returned more than one {meta.name} -- it returned {more}!"
                 )
         raise self.model.DoesNotExist(f"{meta.name} matching query does not exist.")
+
+    def _by_pk_alone(self, conditions: Mapping[str, Any]) -> bool:
+        """``get(sid=...)`` on an unfiltered, unsliced query: the plan would be one GET of
+        the instance path, so it is built directly (a profile showed the plan's cost)."""
+        meta, query = self.model._meta, self.query
+        sliced = query.low or query.high is not None
+        if len(conditions) != 1 or query.where or query.excludes or sliced:
+            return False
+        name, value = next(iter(conditions.items()))
+        pk = meta.pk
+        fetchable = meta.instance_path is not None and "fetch" in meta.operations
+        return pk in meta.fields and name in (pk, "pk") and value is not None and fetchable
+
+    def _fetch_by_pk(self, value: Any) -> T:
+        meta = self.model._meta
+        assert meta.instance_path is not None and meta.pk is not None
+        client = self.client
+        values = self.query.path_values(client.account_sid)
+        path_values = dict(values)
+        cleaned = meta.fields[meta.pk].clean(value, meta.name)  # as filter(sid=) checks it
+        values[meta.pk] = meta.check_path(meta.pk, cleaned)
+        if meta.instance_path.missing(values):
+            return self.filter(**{meta.pk: value}).get()
+        record = fetch_payload(self.model, client, meta.instance_path.fill(values))
+        return self._build([record], Binding(client, path_values))[0]
 
     def _fetch_singleton(self) -> T:
         meta = self.model._meta
