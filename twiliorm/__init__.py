@@ -15,8 +15,9 @@ run all of it against without an account.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from . import fields
+from . import api, fields
 from ._version import __version__
 from .client import Client, connect, default_client
 from .constants import (
@@ -60,7 +61,7 @@ from .exceptions import (
 )
 from .manager import Manager
 from .query import QuerySet
-from .resource import Binding, Resource, related, resource, resources
+from .resource import Binding, Resource, related, resource
 from .resources import (
     Account,
     AccountStatus,
@@ -163,6 +164,11 @@ from .resources import (
     UserDefinedMessageSubscription,
     ValidationRequest,
 )
+
+if TYPE_CHECKING:
+    # At run time ``twiliorm.resources`` is the declarations package, made callable
+    # (see resources/__init__.py); type checkers see the function it calls.
+    from .resource import resources
 
 logging.getLogger("twiliorm").addHandler(logging.NullHandler())
 
@@ -308,6 +314,7 @@ __all__ = [
     "ValidationError",
     "ValidationRequest",
     "__version__",
+    "api",
     "connect",
     "default_client",
     "fields",

@@ -1,4 +1,4 @@
-"""Every error twiliorm raises, in one tree.
+"""Every error twiliorm raises, in one tree::
 
     TwiliormError
     ├── ConfigurationError          no credentials, or settings that cannot work

@@ -67,11 +67,16 @@ class Plan:
     by_pk: bool
     server: tuple[str, ...]
     client: tuple[str, ...]
+    nested: bool = False
 
     @property
     def scan(self) -> bool:
-        """True when only the client narrows: the whole list is read."""
-        return bool(self.client) and not self.server and not self.by_pk
+        """True when only the client narrows an account-wide list: all of it is read.
+
+        A list below a parent (a conference's participants) is already narrowed
+        by its path, so filtering it on the client is no scan.
+        """
+        return bool(self.client) and not self.server and not self.by_pk and not self.nested
 
     @property
     def query_string(self) -> str:
@@ -220,6 +225,7 @@ class Query:
             by_pk=by_pk,
             server=tuple(compiler.server),
             client=tuple(compiler.notes),
+            nested=any(name != "account_sid" for name, _ in self.path),
         )
 
     def _pk_value(self) -> Any:

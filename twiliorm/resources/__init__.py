@@ -13,6 +13,10 @@ declaration to Twilio's OpenAPI contract.
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from .accounts import *  # noqa: F403
 from .addresses import *  # noqa: F403
 from .applications import *  # noqa: F403
@@ -29,3 +33,16 @@ from .recordings import *  # noqa: F403
 from .short_codes import *  # noqa: F403
 from .sip import *  # noqa: F403
 from .usage import *  # noqa: F403
+
+
+class _Package(types.ModuleType):
+    """``twiliorm.resources()`` lists the declared classes (the name DESIGN gives it) while
+    ``twiliorm.resources`` stays this package, so ``twiliorm.resources.messages`` works too."""
+
+    def __call__(self) -> list[Any]:
+        from ..resource import resources
+
+        return resources()
+
+
+sys.modules[__name__].__class__ = _Package
