@@ -10,6 +10,7 @@ in :mod:`twiliorm.sandbox.behaviours` and override only what differs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import secrets
@@ -21,6 +22,7 @@ import attrs
 
 from .. import dates
 from ..fields import FieldSpec
+from ..paths import PathTemplate
 from ..resource import Meta, related
 from .errors import ApiError, bad_param, missing_param
 from .store import Event, Record
@@ -39,6 +41,8 @@ _REGISTRY: dict[str, type[Behaviour]] = {}
 #: Behaviour has a ``list`` operation, which hides the builtin inside the class.
 Clauses = list[tuple[str, Sequence[Any]]]
 Rows = list[tuple[int, str]]
+#: (attribute, fixed path values, parent placeholder, list paths) of a parent's children
+Children = list[tuple[str, dict[str, str], str, list[PathTemplate]]]
 
 
 def behaviour(*names: str) -> Callable[[type[Behaviour]], type[Behaviour]]:
@@ -230,22 +234,29 @@ class Behaviour:
     ) -> dict[str, str] | None:
         """The list paths of this record's children, from the parent's ``related`` views."""
         out = {}
+        pk = str(body.get(self.meta.pk or "sid"))
+        for attr, fixed, parent, templates in self._children:
+            fill = {**values, **fixed, parent: pk}
+            for template in templates:
+                if all(name in fill for name in template.names):
+                    out[attr] = template.template.format_map(fill)  # values are path-safe
+                    break
+        return out or body.get("subresource_uris")
+
+    @functools.cached_property
+    def _children(self) -> Children:
+        """(attribute, fixed path values, parent placeholder, list paths, longest first)."""
+        out = []
         for attr, value in vars(self.meta.model).items():
-            if not isinstance(value, related):
-                continue
-            child = self.app.models.get(value.model_name)
+            child = self.app.models.get(value.model_name) if isinstance(value, related) else None
             if child is None:
                 continue
-            child_meta = child._meta
-            templates = child_meta.list_paths or child_meta.create_paths
-            parent = child_meta.parent_param
-            if not templates or parent is None:
-                continue
-            fill = {**values, **value.path, parent: str(body.get(self.meta.pk or "sid"))}
-            usable = [t for t in templates if not t.missing(fill)]
-            if usable:
-                out[attr] = max(usable, key=lambda t: len(t.names)).fill(fill)
-        return out or body.get("subresource_uris")
+            templates = child._meta.list_paths or child._meta.create_paths
+            parent = child._meta.parent_param
+            if templates and parent is not None:
+                ordered = sorted(templates, key=lambda t: -len(t.names))
+                out.append((attr, dict(value.path), parent, ordered))
+        return out
 
     def apply_form(self, ctx: Context, body: dict[str, Any], operation: str) -> None:
         """Write the form values the declaration makes writable on ``operation``."""
@@ -308,14 +319,19 @@ class Behaviour:
         created = body.get("date_created")
         if isinstance(created, str):
             out["_created"] = _iso(created)
-        for spec in self.meta.payload_fields:
-            if spec.filter is None or spec.key is None:
-                continue
-            value = body.get(spec.key)
-            if value is not None and spec.kind.name == "rfc2822":
-                value = _iso(value)
-            out[spec.key] = value
+        for key, is_date in self._indexed:
+            value = body.get(key)
+            out[key] = _iso(value) if is_date and value is not None else value
         return out
+
+    @functools.cached_property
+    def _indexed(self) -> tuple[tuple[str, bool], ...]:
+        """(key, is an RFC 2822 date) of each filtered field: what ``index`` keeps."""
+        return tuple(
+            (spec.key, spec.kind.name == "rfc2822")
+            for spec in self.meta.payload_fields
+            if spec.filter is not None and spec.key is not None
+        )
 
     # --- events on the sandbox clock, and state kept beside a record -------------------
 
@@ -459,8 +475,16 @@ def _token_seq(token: str) -> int:
     return int(token[2:])
 
 
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_MONTHS = {name: f"{i:02d}" for i, name in enumerate(_MONTH_NAMES, start=1)}
+
+
 def _iso(rfc2822: str) -> str:
-    return dates.parse_rfc2822(rfc2822).strftime("%Y-%m-%dT%H:%M:%S")
+    """``Thu, 30 Jul 2015 20:12:31 +0000`` -> ``2015-07-30T20:12:31`` (UTC)."""
+    month = _MONTHS.get(rfc2822[8:11]) if len(rfc2822) == 31 else None
+    if month is not None and rfc2822.endswith(" +0000"):  # the sandbox's own: no parsing
+        return f"{rfc2822[12:16]}-{month}-{rfc2822[5:7]}T{rfc2822[17:25]}"
+    return dates.parse_rfc2822(rfc2822).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 _DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")

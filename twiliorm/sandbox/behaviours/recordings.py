@@ -158,6 +158,9 @@ class View(Behaviour):
     def fetch(self, ctx: Context) -> dict[str, Any]:
         return self.project(self.load(ctx).body)
 
+    def update(self, ctx: Context) -> dict[str, Any]:
+        return self.project(super().update(ctx))
+
     def load(self, ctx: Context) -> Record:
         record = self.store.get(self.source, ctx.account, "", ctx.params.get("sid", ""))
         if record is None or record.body.get(self.key) != ctx.params[self.param]:
