@@ -99,7 +99,7 @@ class Sent:
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        return urllib.parse.parse_qsl(urllib.parse.urlsplit(self.request.url).query)
+        return urllib.parse.parse_qsl(urllib.parse.urlsplit(self.request.url).query, True)
 
     @property
     def path(self) -> str:
