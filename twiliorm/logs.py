@@ -13,6 +13,11 @@ bodies) are shown as ``...``; only paging values are kept. A client made
 with ``Client(log_bodies=True)`` logs the values and the answer's body too,
 still with every credential-like value (auth tokens, API secrets,
 passwords) replaced by ``<redacted>``.
+
+urllib3's own loggers are urllib3's: they never see credentials either, but
+``urllib3.connectionpool`` names the URL, query string included, when it
+retries (WARNING) and for every request (DEBUG); keep it at ERROR where
+query values such as phone numbers must not be logged.
 """
 
 from __future__ import annotations
