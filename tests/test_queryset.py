@@ -253,3 +253,29 @@ def test_a_scan_warns_once_and_strict_refuses(seeded: twiliorm.Client, sandbox: 
     strict = sandbox.client(strict=True)
     with pytest.raises(twiliorm.ScanError):
         list(Message.objects.using(strict).filter(status="failed"))
+
+
+def test_update_checks_every_value_first_and_changes_nothing_on_failure(
+    client: twiliorm.Client,
+) -> None:
+    number = twiliorm.AvailablePhoneNumber.objects.first()
+    assert number is not None
+    bought = number.purchase(friendly_name="before")
+    sent = record(client)
+    with pytest.raises(twiliorm.ValidationError):
+        bought.update(friendly_name="after", voice_method="TELEPATHY")
+    with pytest.raises(twiliorm.FieldError):
+        bought.update(friendly_name="after", phone_number="+15005550006")
+    assert bought.friendly_name == "before" and sent.requests == []
+    bought.update(friendly_name="after")
+    assert bought.friendly_name == "after" and list(sent.requests[-1].fields) == [
+        ("FriendlyName", "after")
+    ]
+
+
+def test_an_offset_keeps_its_plus_sign() -> None:
+    trigger = twiliorm.UsageTrigger(
+        trigger_value="+30", usage_category="sms", callback_url="http://x"
+    )
+    form = dict(twiliorm.persistence.form_for(trigger, ["trigger_value"], "create"))
+    assert form == {"TriggerValue": "+30"}

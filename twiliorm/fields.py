@@ -217,9 +217,12 @@ class _DecimalText(Kind):
             return value
         if isinstance(value, str):
             try:
-                return decimal.Decimal(value)
+                number = decimal.Decimal(value)
             except decimal.InvalidOperation:
                 pass
+            else:
+                # "+30" is not 30 to Twilio: a usage trigger reads it as 30 more than now.
+                return value.strip() if value.strip().startswith("+") else number
         raise ValidationError(f"{where} takes a number, got {value!r}")
 
 

@@ -284,12 +284,28 @@ class Resource:
         return persistence.save(self, update_fields)
 
     def update(self: R, **values: Any) -> R:
-        """Set ``values`` and save exactly those fields."""
+        """Set ``values`` and save exactly those fields (one POST).
+
+        Every value is checked first, and the instance is left as it was if
+        the check or the request fails.
+        """
+        meta = self._meta
         for name, value in values.items():
-            if name not in self._meta.fields:
-                raise _unknown_field(self._meta, name)
+            spec = meta.fields.get(name)
+            if spec is None:
+                raise _unknown_field(meta, name)
+            if self._orig is not None and "update" not in spec.writable:
+                raise FieldError(f"{meta.name}.{name} cannot be changed by an update")
+            spec.clean(value, meta.name)
+        before = {name: getattr(self, name) for name in values}
+        for name, value in values.items():
             setattr(self, name, value)
-        return self.save(update_fields=values)
+        try:
+            return self.save(update_fields=values)
+        except BaseException:
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
 
     def delete(self) -> None:
         """DELETE this instance."""
