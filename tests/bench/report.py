@@ -101,8 +101,23 @@ def summarize_latency(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "sequential_ms": stat([off[r]["wall_s"] * 1000 for r in reps]),
             "ratio": stat([on[r]["wall_s"] / off[r]["wall_s"] for r in reps]),
             "consumer_ms_per_page": stat([off[r]["consumer_s"] * 1000 / pages for r in reps]),
+            "best_ratio": stat([best_ratio(off[r], pages) for r in reps]),
         }
     return out
+
+
+def best_ratio(sequential: dict[str, Any], pages: int) -> float:
+    """The ratio a perfect one-page-ahead prefetch would reach in that sequential run.
+
+    Each page costs F to get (request, wait, parse, build) and W of the consumer's
+    work. With the next page in flight while one is consumed, and F and W
+    overlapping perfectly, the run takes F + (pages - 1) * max(F, W) + W instead of
+    pages * (F + W). Each page's URL comes from the page before (next_page_uri),
+    so nothing can be fetched further ahead.
+    """
+    work = sequential["consumer_s"] / pages
+    fetch = (sequential["wall_s"] - sequential["consumer_s"]) / pages
+    return (fetch + (pages - 1) * max(fetch, work) + work) / (pages * (fetch + work))
 
 
 def _target(
@@ -217,7 +232,8 @@ def render_latency(s: dict[str, Any], latency_ms: int) -> list[str]:
         lines.append(
             f"consumer {consumer!r:7s} ({f['consumer_ms_per_page']['median']:.1f} ms work/page, "
             f"{f['pages']} pages): prefetch {fmt(f['prefetch_ms'])} ms, sequential "
-            f"{fmt(f['sequential_ms'])} ms, ratio {fmt(f['ratio'], 2)}"
+            f"{fmt(f['sequential_ms'])} ms, ratio {fmt(f['ratio'], 2)} (best possible "
+            f"{fmt(f['best_ratio'], 2)})"
         )
     return lines
 
