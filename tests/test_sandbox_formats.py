@@ -126,3 +126,16 @@ def test_recording_media_is_served_as_wav_and_mp3(raw: Raw) -> None:
             assert answer.data[:2] == b"\xff\xfb" and len(answer.data) > 1000
     missing = http.request("GET", f"{raw.base}{raw.a}/Recordings/RE{'0' * 32}.mp3")
     assert missing.status == 404 and missing.json()["code"] == 20404
+
+
+def test_recording_media_is_public_as_on_twilio_but_its_metadata_is_not(raw: Raw) -> None:
+    (recording,) = raw("GET", f"{raw.a}/Recordings.json").json()["recordings"]
+    anonymous = urllib3.PoolManager()
+    audio = anonymous.request("GET", recording["media_url"] + ".mp3")
+    assert audio.status == 200 and audio.headers["Content-Type"] == "audio/mpeg"
+    metadata = anonymous.request("GET", f"{raw.base}{recording['uri']}")
+    assert metadata.status == 401 and metadata.json()["code"] == 20003
+    wrong = anonymous.request(
+        "GET", recording["media_url"], headers=urllib3.make_headers(basic_auth="AC:wrong")
+    )
+    assert wrong.status == 401

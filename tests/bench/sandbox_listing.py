@@ -71,7 +71,8 @@ class Meter:
             cpu = time.thread_time()
             original(handler)
             spent = time.thread_time() - cpu
-            if getattr(handler, "command", None) == "GET":
+            # a keep-alive connection ends with one more call that reads nothing: not a page
+            if handler.raw_requestline and getattr(handler, "command", None) == "GET":
                 with meter.lock:
                     meter.samples.append(spent)
 

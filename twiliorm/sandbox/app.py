@@ -40,7 +40,7 @@ from .clock import Clock, Scheduler, at_second
 from .errors import ApiError
 from .generic import Behaviour, Page, behaviour_for
 from .render import Reply
-from .routes import Router
+from .routes import MEDIA_FORMATS, Match, Router
 from .store import Credential, Event, Store
 
 __all__ = ["App", "Context", "LoggedRequest", "Reply", "Settings"]
@@ -307,8 +307,8 @@ class App:
         body: bytes,
         rid: str,
     ) -> Context:
-        principal = self._authenticate(headers)
         match = self.router.match(method, path)
+        principal = self._principal(match, headers)
         if match.route is None:
             if match.allowed:
                 raise ApiError(405, 20004, f"Method not allowed: {method} {path}")
@@ -332,6 +332,14 @@ class App:
             rid,
             route.meta.name,
         )
+
+    def _principal(self, match: Match, headers: Mapping[str, str]) -> Credential:
+        """Who asks. Recording media is public, as on Twilio: it may come without credentials."""
+        public = match.format in MEDIA_FORMATS and _header(headers, "Authorization") is None
+        if public and "account_sid" in match.params:
+            account = match.params["account_sid"]
+            return Credential("", "", account, "public")
+        return self._authenticate(headers)
 
     def _authenticate(self, headers: Mapping[str, str]) -> Credential:
         value = _header(headers, "Authorization")

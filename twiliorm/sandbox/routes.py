@@ -22,7 +22,7 @@ import attrs
 from ..paths import PathTemplate
 from ..resource import Meta, Resource
 
-__all__ = ["Match", "Route", "Router"]
+__all__ = ["MEDIA_FORMATS", "Match", "Route", "Router"]
 
 _METHODS = {"list": "GET", "create": "POST", "fetch": "GET", "update": "POST", "delete": "DELETE"}
 _ACCOUNT = "AC[0-9a-fA-F]{32}"
@@ -31,6 +31,8 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _FORMATS = (".json", ".csv", ".xml")
 #: resources whose instance is also media, and the format without an extension
 _MEDIA = {"Recording": ("wav", (".wav", ".mp3"))}
+#: the formats that answer media ("wav", "mp3")
+MEDIA_FORMATS = frozenset(e[1:] for _, extensions in _MEDIA.values() for e in extensions)
 #: placeholder values Twilio takes beside a SID (``Members/Front.json``)
 _EXTRA_VALUES = {("Member", "call_sid"): "Front"}
 

@@ -95,7 +95,7 @@ class Credential:
     username: str
     secret: str
     account: str
-    kind: str  # "auth_token", "api_key" or "test"
+    kind: str  # "auth_token", "api_key", "test"; "public" for media asked without any
 
 
 @attrs.frozen
@@ -196,8 +196,12 @@ class Store:
         return attrs.evolve(record, body=body)
 
     def delete(self, record: Record) -> None:
+        """Remove a record and the state kept beside it."""
         with self._lock:
             self._db.execute("DELETE FROM records WHERE seq=?", (record.seq,))
+            self._db.execute(
+                "DELETE FROM state WHERE kind=? AND key=?", (record.resource, record.pk)
+            )
 
     def page(
         self,
