@@ -234,11 +234,13 @@ def bench_export() -> bool:
                 f"{float(elapsed):.1f} s; RSS before {int(base) / 1024:.1f} MiB, "
                 f"peak {int(peak) / 1024:.1f} MiB (+{(int(peak) - int(base)) / 1024:.1f})"
             )
+        page = page_bytes(remote)
         remote.log()
     growth = max(results[(100_000, f)] - results[(10_000, f)] for f in ("csv", "jsonl"))
     return check(
-        f"peak RSS grows {growth / 1024:.1f} MiB from 10k to 100k (a page is ~1.5 MB)",
-        growth < 16 * 1024,
+        f"peak RSS grows {growth / 1024:.1f} MiB from 10k to 100k "
+        f"(a page of 1000 is {page / 1e6:.2f} MB of JSON)",
+        growth < page * 2 / 1024,
     )
 
 
