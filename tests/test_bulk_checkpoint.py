@@ -175,3 +175,24 @@ def test_others_on_the_account_hold_the_limit() -> None:
         limiter.on_answer(4, 9)
     limiter.on_refused(in_flight=4, epoch=0)
     assert limiter.allowed == 3  # the shared answers proved nothing about this job's share
+
+
+def test_ctrl_c_settles_what_is_in_flight_then_resume_finishes(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    sandbox.seed(60, 0)
+    path = tmp_path / "job.ckpt"
+
+    def interrupt(progress: object) -> None:
+        if getattr(progress, "done", 0) == 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Message.objects.update(body="", workers=6, resume=path, progress=interrupt)
+    written = [r.path for r in sandbox.requests if r.method == "POST" and r.status == 200]
+    recorded = path.read_text().count("\ndone ")
+    assert recorded == len(written) >= 20  # every write that happened is in the checkpoint
+    report = Message.objects.update(body="", resume=path)
+    assert report.succeeded == 60 - recorded and report.skipped == recorded
+    paths = [r.path for r in sandbox.requests if r.method == "POST" and r.status == 200]
+    assert len(paths) == len(set(paths)) == 60

@@ -137,7 +137,7 @@ def in_bulk(
     if qs.query.low or qs.query.high is not None:
         raise TypeError("Cannot use in_bulk() on a sliced query.")
     if sids is None:
-        return {obj.pk if hasattr(obj, "pk") else obj["sid"]: obj for obj in qs.iterator()}
+        return {obj.pk: obj for obj in qs.iterator()}
     if isinstance(sids, str):
         raise TypeError("in_bulk() takes a list of SIDs, not one SID as a string")
     plans = {sid: qs.filter(pk=sid).plan() for sid in dict.fromkeys(sids)}  # checks every SID

@@ -14,6 +14,10 @@ slow down. A request that may or may not have been processed (a 5xx, a dropped
 connection, an unreadable answer) goes back in line too; the job itself checks
 what the record looks like before it writes again (see the jobs). Anything else
 is final: done, skipped, failed, or, for creates, unknown.
+
+An exception in the calling thread (Ctrl-C) stops new submissions; the
+requests already in flight are waited for and settled (so the checkpoint
+records them) before it propagates.
 """
 
 from __future__ import annotations
