@@ -279,3 +279,29 @@ def test_an_offset_keeps_its_plus_sign() -> None:
     )
     form = dict(twiliorm.persistence.form_for(trigger, ["trigger_value"], "create"))
     assert form == {"TriggerValue": "+30"}
+
+
+def test_changing_a_path_field_updates_the_instance_where_it_was(client: twiliorm.Client) -> None:
+    sub = twiliorm.Account.objects.create(friendly_name="new home")
+    number = twiliorm.AvailablePhoneNumber.objects.first()
+    assert number is not None
+    bought = number.purchase()
+    sent = record(client)
+    bought.account_sid = sub.sid
+    bought.save()
+    assert f"/Accounts/{client.account_sid}/IncomingPhoneNumbers/{bought.sid}.json" in sent.requests[-1].url
+    assert bought.account_sid == sub.sid
+    assert twiliorm.IncomingPhoneNumber.objects.using(account=sub.sid).get(sid=bought.sid)
+    assert not twiliorm.IncomingPhoneNumber.objects.exists()
+
+
+def test_derive_makes_a_client_with_its_own_pool(sandbox: Sandbox) -> None:
+    client = sandbox.client()
+    twin = client.derive(retry=False, pool_size=2)
+    assert twin is not client and twin.transport is not client.transport
+    assert twin.account_sid == client.account_sid and twin.base_url == client.base_url
+    assert Message.objects.using(twin).count() == 0
+    twin.close()
+    assert Message.objects.using(client).count() == 0
+    with pytest.raises(TypeError):
+        client.derive(colour="red")

@@ -512,7 +512,7 @@ class Participants(_Listing[Participant]):
         return self._find(self._in(conference), participant)
 
     def update(self, conference: Any, participant: Any, **values: Any) -> Participant:
-        """Change a participant (``muted=True``, ``hold=True``...): fetch, then POST."""
+        """Change a participant (``muted=True``, ``on_hold=True``...): fetch, then POST."""
         return self._in(conference).get(pk=participant).update(**values)
 
     def delete(self, conference: Any, participant: Any) -> None:

@@ -15,6 +15,7 @@ authorization and user-agent headers, the base URL.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import threading
@@ -27,7 +28,7 @@ import urllib3
 from urllib3.util.retry import Retry
 
 from ._version import __version__
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, DecodeError
 from .transport import (
     DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
@@ -88,6 +89,12 @@ class Client:
         self.strict = strict
         self._username = username
         self._secret = secret
+        self._options: dict[str, Any] = {
+            "timeout": timeout,
+            "retry": retry,
+            "pool_size": pool_size,
+            "log_bodies": log_bodies,
+        }
         self.transport = transport or Urllib3Transport(
             headers=self._headers(),
             timeout=_timeout(timeout),
@@ -97,6 +104,31 @@ class Client:
         )
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    def derive(self, **options: Any) -> Client:
+        """A client for the same account and base URL, with transport ``options`` changed
+        (``retry=``, ``timeout=``, ``pool_size=``, ``log_bodies=``) and a pool of its own.
+
+        A client built around a transport of your own (a test double) has no pool
+        to copy: ``derive()`` returns that client itself.
+        """
+        unknown = set(options) - set(self._options)
+        if unknown:
+            raise TypeError(f"derive() takes {sorted(self._options)}, not {sorted(unknown)}")
+        if not isinstance(self.transport, Urllib3Transport):
+            return self
+        twin = copy.copy(self)
+        twin._options = {**self._options, **options}
+        twin.transport = Urllib3Transport(
+            headers=self._headers(),
+            timeout=_timeout(twin._options["timeout"]),
+            retry=_retry(twin._options["retry"]),
+            pool_size=twin._options["pool_size"],
+            log_bodies=twin._options["log_bodies"],
+        )
+        twin._executor = None
+        twin._lock = threading.Lock()
+        return twin
 
     def _headers(self) -> dict[str, str]:
         headers = urllib3.make_headers(
@@ -138,10 +170,10 @@ class Client:
         return response
 
     def get_json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
-        return self.request("GET", path, params=params).json()
+        return _json(self.request("GET", path, params=params), "GET", path)
 
     def post_json(self, path: str, form: Sequence[tuple[str, str]]) -> Any:
-        return self.request("POST", path, form=form).json()
+        return _json(self.request("POST", path, form=form), "POST", path)
 
     def delete(self, path: str) -> Response:
         return self.request("DELETE", path)
@@ -166,6 +198,14 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _json(response: Response, method: str, path: str) -> Any:
+    try:
+        return response.json()
+    except DecodeError as exc:
+        where = path.split("?", 1)[0]  # the query may hold phone numbers: keep it out of errors
+        raise DecodeError(f"{method} {where}: {exc}") from exc
 
 
 def _credentials(

@@ -21,6 +21,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}\Z")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}\Z")
 _SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}\Z")
+_COUNTRY = re.compile(r"[A-Z]{2}\Z")
 
 
 def check_path_value(name: str, value: Any, pattern: re.Pattern[str] | None = None) -> str:
@@ -35,6 +36,8 @@ def check_path_value(name: str, value: Any, pattern: re.Pattern[str] | None = No
             pattern = _ACCOUNT_SID
         elif name == "sid" or name.endswith("_sid"):
             pattern = _SID
+        elif name == "country_code":
+            pattern = _COUNTRY
         else:
             pattern = _SAFE
     if not pattern.match(value):
@@ -48,6 +51,8 @@ def _describe(pattern: re.Pattern[str]) -> str:
         return "two capital letters + 32 hex digits"
     if pattern is _SAFE:
         return "letters, digits, '.', '_' or '-'"
+    if pattern is _COUNTRY:
+        return "an ISO country code such as 'US'"
     return f"matching {pattern.pattern}"
 
 

@@ -88,6 +88,11 @@ class Meta:
         return tuple(s for s in self.fields.values() if s.key is not None)
 
     @property
+    def payload_names(self) -> tuple[str, ...]:
+        """The attributes of the payload fields, in the order of ``_orig`` snapshots."""
+        return tuple(s.name for s in self.payload_fields)
+
+    @property
     def path_names(self) -> tuple[str, ...]:
         """Every placeholder of every path, in order, once."""
         seen: dict[str, None] = {}
@@ -262,13 +267,19 @@ class Resource:
         ]
 
     def path_values(self) -> dict[str, Any]:
-        """Values for this instance's path placeholders: attributes, then its binding."""
+        """Values for this instance's path placeholders: attributes, then its binding.
+
+        For an instance read from the API the attributes count as they were read:
+        setting ``number.account_sid`` to move a number must not move the path
+        the update is sent to.
+        """
         meta = self._meta
         ctx = self._ctx
         values: dict[str, Any] = dict(ctx.path) if ctx else {}
+        loaded = dict(zip(meta.payload_names, self._orig, strict=True)) if self._orig else {}
         for name in meta.path_names:
             attr = meta.path_attrs.get(name, name)
-            own = getattr(self, attr, None) if attr in meta.fields else None
+            own = loaded.get(attr, getattr(self, attr, None)) if attr in meta.fields else None
             if own is not None:
                 values[name] = own
         for name, default in meta.defaults.items():

@@ -19,8 +19,6 @@ where the limiter cannot see them) and never resends a POST.
 
 from __future__ import annotations
 
-import copy
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +37,7 @@ from ..exceptions import (
     TransportError,
 )
 from ..resource import Binding
-from ..transport import Response, Urllib3Transport
+from ..transport import Response
 from .engine import Job, Outcome, Status
 
 if TYPE_CHECKING:
@@ -90,21 +88,7 @@ def bulk_client(client: Client, workers: int) -> Client:
     A client with a transport of its own (a test double, a recorder) is used as
     it is. The copy shares the credentials and nothing else; close it after use.
     """
-    transport = client.transport
-    if not isinstance(transport, Urllib3Transport):
-        return client
-    view = copy.copy(client)
-    pool_kw = getattr(transport, "_pool").connection_pool_kw  # noqa: B009 - keep its timeout
-    view.transport = Urllib3Transport(
-        headers=client._headers(),
-        timeout=pool_kw.get("timeout") or urllib3.Timeout(connect=10.0, read=30.0),
-        retry=BULK_RETRY,
-        pool_size=workers + 2,
-        max_body=transport.max_body,
-    )
-    view._executor = None
-    view._lock = threading.Lock()
-    return view
+    return client.derive(retry=BULK_RETRY, pool_size=workers + 2)
 
 
 # --- what an update writes --------------------------------------------------------------

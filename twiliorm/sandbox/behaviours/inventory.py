@@ -329,7 +329,8 @@ def search(
     regex = re.compile(_pattern(contains)) if contains else None
     wanted = _contains_digits(contains) if contains else ""
     found: list[dict[str, Any]] = []
-    for number, area in _candidates(matching_areas(country, kind, q), wanted, limit * 4):
+    # Bought numbers drop out of the stock, so look further than ``limit`` candidates.
+    for number, area in _candidates(matching_areas(country, kind, q), wanted, limit * 4 + 200):
         if (regex is None or regex.search(number)) and not owned(number):
             found.append(payload(number, area))
             if len(found) >= limit:
