@@ -180,52 +180,60 @@ class Behaviour:
     # --- payloads ---------------------------------------------------------------------
 
     def new_payload(self, ctx: Context) -> dict[str, Any]:
+        return self.blank(ctx.account, ctx.params, prefix=self.sid_prefix(ctx))
+
+    def blank(
+        self, account: str, params: Mapping[str, str] | None = None, *, prefix: str | None = None
+    ) -> dict[str, Any]:
+        """A new payload: every key null, then the identity, the account, the dates, the
+        API version and the path parameters that are fields of the resource."""
         meta = self.meta
         body: dict[str, Any] = {spec.key: None for spec in meta.payload_fields if spec.key}
         now = self.app.now_rfc2822()
-        pk = meta.pk
-        if pk == "sid" and "sid" in body:
-            body["sid"] = new_sid(self.sid_prefix(ctx))
-        for name, value in ctx.params.items():
-            attr = meta.path_attrs.get(name, name)
-            spec = meta.fields.get(attr)
+        if meta.pk == "sid" and "sid" in body:
+            body["sid"] = new_sid(prefix or self.default_prefix())
+        for name, value in (params or {}).items():
+            spec = meta.fields.get(meta.path_attrs.get(name, name))
             if spec is not None and spec.key in body:
                 body[spec.key] = value
-        for key, value in (
-            ("account_sid", ctx.account),
-            ("date_created", now),
-            ("date_updated", now),
-        ):
-            if key in body:
-                body[key] = value
-        if "api_version" in body:
-            body["api_version"] = "2010-04-01"
+        fixed = {"account_sid": account, "date_created": now, "date_updated": now}
+        fixed["api_version"] = "2010-04-01"
+        body.update({key: value for key, value in fixed.items() if key in body})
         return body
 
+    def make(self, account: str, params: Mapping[str, str] | None = None, **values: Any) -> Record:
+        """Store a record the sandbox makes itself (no request): :meth:`blank`, then
+        ``values``, then ``uri`` and ``subresource_uris``, under the parent ``params`` name."""
+        body = self.blank(account, params)
+        body.update(values)
+        self.finish_payload_for(account, body, params)
+        parent = self.parent_of(params or {})
+        pk = str(body[self.meta.pk or "sid"])
+        seq = self.store.insert(self.name, account, parent, pk, body, self.index(body))
+        return Record(seq, self.name, account, parent, pk, body)
+
     def sid_prefix(self, ctx: Context) -> str:
+        return self.default_prefix()
+
+    def default_prefix(self) -> str:
         spec = self.meta.fields.get("sid")
         prefixes = getattr(spec.kind, "prefixes", ()) if spec else ()
         return prefixes[0] if prefixes else "XX"
 
     def finish_payload(self, ctx: Context, body: dict[str, Any]) -> None:
         """Fill ``uri`` and ``subresource_uris`` once the identity is known."""
-        values = {**ctx.params, "account_sid": ctx.account}
-        if self.meta.pk and self.meta.pk in body:
-            values[self.meta.pk] = body[self.meta.pk]
-        if "uri" in body and self.meta.instance_path is not None:
-            missing = self.meta.instance_path.missing(values)
-            if not missing:
-                body["uri"] = self.meta.instance_path.fill(values)
-        if "subresource_uris" in body:
-            body["subresource_uris"] = self.subresource_uris(values, body)
+        self.finish_payload_for(ctx.account, body, ctx.params)
 
-    def finish_payload_for(self, account: str, body: dict[str, Any]) -> None:
-        """``uri`` and ``subresource_uris`` of a record the sandbox makes itself (no request)."""
-        values = {"account_sid": account}
+    def finish_payload_for(
+        self, account: str, body: dict[str, Any], params: Mapping[str, str] | None = None
+    ) -> None:
+        """``uri`` and ``subresource_uris`` from the account, the path and the identity."""
+        values = {**(params or {}), "account_sid": account}
         if self.meta.pk and self.meta.pk in body:
             values[self.meta.pk] = body[self.meta.pk]
-        if "uri" in body and self.meta.instance_path is not None:
-            body["uri"] = self.meta.instance_path.fill(values)
+        path = self.meta.instance_path
+        if "uri" in body and path is not None and not path.missing(values):
+            body["uri"] = path.fill(values)
         if "subresource_uris" in body:
             body["subresource_uris"] = self.subresource_uris(values, body)
 

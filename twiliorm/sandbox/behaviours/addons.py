@@ -33,20 +33,6 @@ _PAYLOAD = "RecordingAddOnResultPayload"
 Records = list[Record]  # named here: ``list`` is an operation inside a Behaviour class
 
 
-def _blank(behaviour: Behaviour) -> dict[str, Any]:
-    return {spec.key: None for spec in behaviour.meta.payload_fields if spec.key}
-
-
-def _insert(
-    behaviour: Behaviour, account: str, params: dict[str, str], body: dict[str, Any]
-) -> Record:
-    """Store a record made by the sandbox itself, under the parent its path names."""
-    parent = behaviour.parent_of(params)
-    pk = str(body["sid"])
-    seq = behaviour.store.insert(behaviour.name, account, parent, pk, body, behaviour.index(body))
-    return Record(seq, behaviour.name, account, parent, pk, body)
-
-
 def _children(behaviour: Behaviour, resource: str, account: str, parent: str) -> Records:
     return [r for r in behaviour.store.all(resource, account) if r.parent.startswith(parent)]
 
@@ -68,22 +54,15 @@ class AssignedAddOns(Behaviour):
 
     def after_create(self, ctx: Context, record: Record) -> None:
         extensions = self.app.behaviours[_EXTENSION]
-        params = {**ctx.params, "assigned_add_on_sid": record.pk}
-        sid = new_sid("XF")
-        body = _blank(extensions)
-        body.update(
-            sid=sid,
-            account_sid=ctx.account,
-            resource_sid=ctx.params["resource_sid"],
-            assigned_add_on_sid=record.pk,
+        extensions.make(
+            ctx.account,
+            {**ctx.params, "assigned_add_on_sid": record.pk},
+            sid=new_sid("XF"),
             friendly_name="Recording Analysis",
             product_name="Recording Analysis",
             unique_name="recording-analysis",
             enabled=True,
         )
-        template = extensions.meta.instance_path
-        body["uri"] = template.fill({**params, "sid": sid}) if template else None
-        _insert(extensions, ctx.account, params, body)
 
     def before_delete(self, ctx: Context, record: Record) -> None:
         extensions = f"{record.parent}&assigned_add_on_sid={record.pk}"
@@ -147,21 +126,15 @@ class AddOnResults(Behaviour):
 
     def result(self, recording: Record, assigned: Record) -> None:
         now = self.app.now_rfc2822()
-        params = {"account_sid": recording.account, "reference_sid": recording.pk}
-        body = _blank(self)
-        body.update(
+        record = self.make(
+            recording.account,
+            {"reference_sid": recording.pk},
             sid=new_sid("XR"),
-            account_sid=recording.account,
             status="completed",
             add_on_sid="XB" + assigned.pk[2:],
             add_on_configuration_sid=assigned.pk,
-            date_created=now,
-            date_updated=now,
             date_completed=now,
-            reference_sid=recording.pk,
         )
-        body["subresource_uris"] = self.subresource_uris({**params, "sid": body["sid"]}, body)
-        record = _insert(self, recording.account, params, body)
         payloads = cast(Payloads, self.app.behaviours[_PAYLOAD])
         payloads.payload(record)
 
@@ -171,26 +144,17 @@ class Payloads(Behaviour):
     def payload(self, result: Record) -> Record:
         """The JSON payload an add-on leaves with its result."""
         made = result.body
-        params = {
-            "account_sid": result.account,
-            "reference_sid": str(made["reference_sid"]),
-            "add_on_result_sid": result.pk,
-        }
-        body = _blank(self)
-        body.update(
+        return self.make(
+            result.account,
+            {"reference_sid": str(made["reference_sid"]), "add_on_result_sid": result.pk},
             sid=new_sid("XH"),
-            add_on_result_sid=result.pk,
-            account_sid=result.account,
             label="recording-analysis",
             add_on_sid=made["add_on_sid"],
             add_on_configuration_sid=made["add_on_configuration_sid"],
             content_type="application/json",
             date_created=made["date_created"],
             date_updated=made["date_updated"],
-            reference_sid=made["reference_sid"],
         )
-        body["subresource_uris"] = self.subresource_uris({**params, "sid": body["sid"]}, body)
-        return _insert(self, result.account, params, body)
 
     def list(self, ctx: Context) -> Page:
         self._analysed(ctx)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, bad_param
-from ..generic import Behaviour, behaviour, new_sid
+from ..generic import Behaviour, behaviour
 from ..store import Record
 
 if TYPE_CHECKING:
@@ -53,14 +53,8 @@ class Applications(Behaviour):
 class ConnectApps(Behaviour):
     def register(self, account: str, friendly_name: str, **values: Any) -> dict[str, Any]:
         """Make a Connect app in ``account``, as Twilio's Console does; return its payload."""
-        sid = new_sid("CN")
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-        body.update(account_sid=account, sid=sid, friendly_name=friendly_name, permissions=[])
-        body.update(values)
-        body["deauthorize_callback_method"] = body.get("deauthorize_callback_method") or "POST"
-        body["uri"] = f"/2010-04-01/Accounts/{account}/ConnectApps/{sid}.json"
-        self.store.insert(self.name, account, "", sid, body, self.index(body))
-        return body
+        values.setdefault("deauthorize_callback_method", "POST")
+        return self.make(account, friendly_name=friendly_name, permissions=[], **values).body
 
     def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
         check_methods(ctx, body)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import ApiError
-from ..generic import Behaviour, behaviour, new_sid
+from ..generic import Behaviour, behaviour
 from ..store import Record
 from . import magic, outcomes
 
@@ -301,27 +301,18 @@ class Calls(Behaviour):
 
     def new_leg(self, account: str, frm: str, to: str) -> Record:
         """An outbound call started by the sandbox itself (a participant's leg)."""
-        now = self.app.now_rfc2822()
-        sid = new_sid("CA")
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-        body.update(
-            sid=sid,
-            account_sid=account,
-            api_version="2010-04-01",
-            date_created=now,
-            date_updated=now,
+        parties: dict[str, Any] = {"from": frm, "to": to}  # "from" is no keyword name
+        return self.make(
+            account,
+            None,
             direction="outbound-api",
             status="queued",
-            to=to,
             to_formatted=_formatted(to),
-            **{"from": frm},
             from_formatted=_formatted(frm),
             price_unit="USD",
             queue_time="0",
+            **parties,
         )
-        self.finish_payload_for(account, body)
-        seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
-        return Record(seq, self.name, account, "", sid, body)
 
     def _participants(self) -> Any:
         return self.app.behaviours["Participant"]

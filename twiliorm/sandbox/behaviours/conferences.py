@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ApiError
-from ..generic import Behaviour, behaviour, new_sid
+from ..generic import Behaviour, behaviour
 from ..store import Record
 
 if TYPE_CHECKING:
@@ -41,22 +41,7 @@ class Conferences(Behaviour):
             record = self.store.get(self.name, account, "", _sid_of(rows[0][1]))
             assert record is not None
             return record
-        now = self.app.now_rfc2822()
-        sid = new_sid("CF")
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-        body.update(
-            sid=sid,
-            account_sid=account,
-            friendly_name=name,
-            status="init",
-            region="us1",
-            api_version="2010-04-01",
-            date_created=now,
-            date_updated=now,
-        )
-        self.finish_payload_for(account, body)
-        seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
-        return Record(seq, self.name, account, "", sid, body)
+        return self.make(account, friendly_name=name, status="init", region="us1")
 
     def set(self, record: Record, **changes: Any) -> Record:
         current = self.store.get(self.name, record.account, "", record.pk) or record
@@ -95,19 +80,13 @@ class Participants(Behaviour):
     def _add(
         self, call: Record, conference: Record, options: dict[str, str], status: str
     ) -> Record:
-        now = self.app.now_rfc2822()
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-
         def flag(name: str, default: bool) -> bool:
             value = options.get(name)
             return default if value is None else value.lower() == "true"
 
-        body.update(
-            account_sid=call.account,
-            call_sid=call.pk,
-            conference_sid=conference.pk,
-            date_created=now,
-            date_updated=now,
+        return self.make(
+            call.account,
+            {"conference_sid": conference.pk, "call_sid": call.pk},
             status=status,
             queue_time="0",
             muted=flag("muted", False),
@@ -117,11 +96,6 @@ class Participants(Behaviour):
             end_conference_on_exit=flag("endConferenceOnExit", False),
             label=options.get("label"),
         )
-        values = {"account_sid": call.account, "conference_sid": conference.pk, "call_sid": call.pk}
-        body["uri"] = self.meta.instance_path.fill(values) if self.meta.instance_path else None
-        parent = f"conference_sid={conference.pk}"
-        seq = self.store.insert(self.name, call.account, parent, call.pk, body, self.index(body))
-        return Record(seq, self.name, call.account, parent, call.pk, body)
 
     def create(self, ctx: Context) -> dict[str, Any]:
         conference = self.store.get("Conference", ctx.account, "", ctx.params["conference_sid"])

@@ -261,24 +261,12 @@ class Validations(_Answered):
 class ShortCodes(Behaviour):
     def provision(self, account: str, short_code: str, **values: Any) -> dict[str, Any]:
         """Give ``account`` a short code, as Twilio does once one is approved."""
-        sid = new_sid("SC")
-        now = self.app.now_rfc2822()
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-        body.update(
-            sid=sid,
-            account_sid=account,
-            short_code=short_code,
-            friendly_name=short_code,
-            api_version="2010-04-01",
-            date_created=now,
-            date_updated=now,
-            sms_method="POST",
-            sms_fallback_method="POST",
-            uri=f"/2010-04-01/Accounts/{account}/SMS/ShortCodes/{sid}.json",
-        )
-        body.update(values)
-        self.store.insert(self.name, account, "", sid, body, self.index(body))
-        return body
+        defaults = {
+            "friendly_name": short_code,
+            "sms_method": "POST",
+            "sms_fallback_method": "POST",
+        }
+        return self.make(account, short_code=short_code, **{**defaults, **values}).body
 
     def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
         check_methods(ctx, body)

@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ApiError
-from ..generic import Behaviour, Page, behaviour, new_sid
+from ..generic import Behaviour, Page, behaviour
 from ..store import Record
 
 if TYPE_CHECKING:
@@ -39,22 +39,9 @@ class Queues(Behaviour):
             found = self.store.get(self.name, account, "", json.loads(rows[0][1])["sid"])
             assert found is not None
             return found
-        now = self.app.now_rfc2822()
-        sid = new_sid("QU")
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-        body.update(
-            sid=sid,
-            account_sid=account,
-            friendly_name=name,
-            current_size=0,
-            average_wait_time=0,
-            max_size=100,
-            date_created=now,
-            date_updated=now,
+        return self.make(
+            account, friendly_name=name, current_size=0, average_wait_time=0, max_size=100
         )
-        self.finish_payload_for(account, body)
-        seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
-        return Record(seq, self.name, account, "", sid, body)
 
     def resize(self, account: str, queue_sid: str) -> None:
         queue = self.store.get(self.name, account, "", queue_sid)

@@ -67,45 +67,29 @@ class Recordings(_Served):
     def record_call(
         self, call: Record, seconds: int, *, conference_sid: str | None = None
     ) -> Record:
-        now = self.app.now_rfc2822()
         sid = new_sid("RE")
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-        body.update(
+        return self.make(
+            call.account,
             sid=sid,
-            account_sid=call.account,
             call_sid=call.pk,
             conference_sid=conference_sid,
-            api_version="2010-04-01",
-            date_created=now,
-            date_updated=now,
-            start_time=call.body.get("start_time") or now,
+            start_time=call.body.get("start_time") or self.app.now_rfc2822(),
             duration=str(seconds),
             status="completed",
             channels=1,
             source="OutboundAPI",
             price="-0.00250",
             price_unit="USD",
-            error_code=None,
             media_url=f"{TWILIO}/2010-04-01/Accounts/{call.account}/Recordings/{sid}",
         )
-        self.finish_payload_for(call.account, body)
-        seq = self.store.insert(self.name, call.account, "", sid, body, self.index(body))
-        return Record(seq, self.name, call.account, "", sid, body)
 
 
 @behaviour("Transcription")
 class Transcriptions(Behaviour):
     def transcribe(self, recording: Record) -> Record:
-        now = self.app.now_rfc2822()
-        sid = new_sid("TR")
-        body: dict[str, Any] = {spec.key: None for spec in self.meta.payload_fields if spec.key}
-        body.update(
-            sid=sid,
-            account_sid=recording.account,
+        return self.make(
+            recording.account,
             recording_sid=recording.pk,
-            api_version="2010-04-01",
-            date_created=now,
-            date_updated=now,
             duration=recording.body.get("duration"),
             status="completed",
             transcription_text="Hello from the twiliorm sandbox.",
@@ -113,9 +97,6 @@ class Transcriptions(Behaviour):
             price_unit="USD",
             type="fast",
         )
-        body["uri"] = f"/2010-04-01/Accounts/{recording.account}/Transcriptions/{sid}.json"
-        seq = self.store.insert(self.name, recording.account, "", sid, body, self.index(body))
-        return Record(seq, self.name, recording.account, "", sid, body)
 
 
 class View(Behaviour):
