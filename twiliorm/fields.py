@@ -119,12 +119,6 @@ class _Text(Kind):
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def clean(self, value: Any, where: str) -> Any:
-        # A whole number is accepted as its digits (area_code=530, as the seed writes it).
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        return super().clean(value, where)
-
 
 class _Sid(Kind):
     name = "sid"

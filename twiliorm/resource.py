@@ -269,9 +269,9 @@ class Resource:
     def path_values(self) -> dict[str, Any]:
         """Values for this instance's path placeholders: attributes, then its binding.
 
-        For an instance read from the API the attributes count as they were read:
-        setting ``number.account_sid`` to move a number must not move the path
-        the update is sent to.
+        A path field the API lets an update change (a number's ``account_sid``,
+        which moves it) counts as it was read: the update goes to where the
+        instance is. Identity fields count as they are now, as a pk does in Django.
         """
         meta = self._meta
         ctx = self._ctx
@@ -279,7 +279,12 @@ class Resource:
         loaded = dict(zip(meta.payload_names, self._orig, strict=True)) if self._orig else {}
         for name in meta.path_names:
             attr = meta.path_attrs.get(name, name)
-            own = loaded.get(attr, getattr(self, attr, None)) if attr in meta.fields else None
+            spec = meta.fields.get(attr)
+            if spec is None:
+                continue
+            own = getattr(self, attr)
+            if "update" in spec.writable and loaded.get(attr) is not None:
+                own = loaded[attr]
             if own is not None:
                 values[name] = own
         for name, default in meta.defaults.items():
