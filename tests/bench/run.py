@@ -159,7 +159,11 @@ def run_traced(env: str, server: PageServer, n: int) -> list[dict[str, Any]]:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description="twiliorm, the official twilio client and raw urllib3 side by side, "
+        "against pre-rendered Twilio pages; prints a table and writes JSON.",
+    )
     p.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
     p.add_argument("--out", default="bench-results.json", help="where the JSON goes")
     p.add_argument("--quick", action="store_true", help="small sizes: checks the suite runs")
@@ -170,7 +174,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         metavar="KIND",
         help="run only these workloads: iterate list create fetch first",
     )
-    p.add_argument("--skip-latency", action="store_true")
+    p.add_argument("--skip-latency", action="store_true", help="no +50 ms prefetch experiment")
     return p.parse_args(argv)
 
 
@@ -183,23 +187,22 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "versions": versions,
+        "load_before": os.getloadavg(),
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
-    started = time.perf_counter()
+def measure_all(args: argparse.Namespace, plan: list[Workload]) -> dict[str, Any]:
+    """Every run of the plan, the latency experiment and the traced lists."""
     print("rendering pages ...", flush=True)
     listings = build_listings(args.quick)
+    small = {min(listings): listings[min(listings)]}
     plain = PageServer(list(listings.values()), TOKEN).start()
-    slow = PageServer([listings[min(listings)]], TOKEN, latency=LATENCY_MS / 1000).start()
+    slow = PageServer(list(small.values()), TOKEN, latency=LATENCY_MS / 1000).start()
     results: dict[str, Any] = {"machine": machine(), "runs": [], "latency": [], "traced": []}
     results["config"] = {"reps": args.reps, "latency_ms": LATENCY_MS, "quick": args.quick}
     try:
         with tempfile.TemporaryDirectory() as folder:
-            small = {min(listings): listings[min(listings)]}
             env, slow_env = write_env(folder, plain, listings), write_env(folder, slow, small)
-            plan = [w for w in workloads(args.quick) if args.only is None or w.kind in args.only]
             for rep in range(args.reps):
                 print(f"repetition {rep + 1}/{args.reps} ...", flush=True)
                 for w in plan:
@@ -212,13 +215,26 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         plain.stop()
         slow.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    plan = [w for w in workloads(args.quick) if args.only is None or w.kind in args.only]
+    results = measure_all(args, plan)
     if args.only is None:
         print("structuring micro-benchmark ...", flush=True)
         results["structure"] = bench_structure.measure(quick=args.quick)
     results["seconds"] = time.perf_counter() - started
+    results["machine"]["load_after"] = os.getloadavg()
     results["summary"] = report.summarize(results, plan)
     results["targets"] = report.targets(results, plan)
     print(report.render(results, plan))
     Path(args.out).write_text(json.dumps(results, indent=1, default=str))
-    print(f"\nwritten: {args.out} ({results['seconds']:.0f} s)")
+    load = results["machine"]["load_before"][0], results["machine"]["load_after"][0]
+    print(
+        f"\nwritten: {args.out} ({results['seconds']:.0f} s; load average {load[0]:.1f} "
+        f"before, {load[1]:.1f} after, on {os.cpu_count()} CPUs)"
+    )
     return 0
