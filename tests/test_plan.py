@@ -213,3 +213,9 @@ def test_negative_indexing_is_refused() -> None:
         Message.objects.all()[-1]
     with pytest.raises(ValueError):
         Message.objects.all()[-5:]
+
+
+def test_a_child_fetched_by_sid_without_its_parent_says_what_is_missing() -> None:
+    with pytest.raises(FieldError) as info:
+        twiliorm.Media.objects.filter(sid="ME" + "a" * 32).query.compile(AC)
+    assert "message" in str(info.value)

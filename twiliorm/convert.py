@@ -66,12 +66,23 @@ def build_structure(meta: Meta) -> Callable[[Mapping[str, Any], Binding | None],
 
 
 def _compile(
-    meta: Meta, lines: list[str], namespace: dict[str, Any]
-) -> Callable[[Mapping[str, Any], Binding | None], Any]:
-    code = compile("\n".join(lines), f"<twiliorm structure {meta.name}>", "exec")
+    meta: Meta, lines: list[str], namespace: dict[str, Any], name: str = "structure"
+) -> Callable[..., Any]:
+    code = compile("\n".join(lines), f"<twiliorm {name} {meta.name}>", "exec")
     exec(code, namespace)
-    fn: Callable[[Mapping[str, Any], Binding | None], Any] = namespace.pop("structure")
+    fn: Callable[..., Any] = namespace.pop(name)
     return fn
+
+
+def build_copy(meta: Meta) -> Callable[[Any, Any], None]:
+    """Generate ``copy(source, target)``: every slot of one instance onto another.
+
+    ``save()`` and ``refresh()`` read the answer into a new instance (so a
+    malformed answer changes nothing) and then copy it onto the caller's.
+    """
+    names = [a.name for a in attrs.fields(meta.model)]
+    lines = ["def copy(s, t):", *(f"    t.{name} = s.{name}" for name in names)]
+    return _compile(meta, lines, {}, "copy")
 
 
 def _general_source(meta: Meta, namespace: dict[str, Any]) -> list[str]:

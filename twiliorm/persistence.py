@@ -20,8 +20,6 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
-
 from .client import Client, default_client
 from .exceptions import FieldError, NotFoundError, NotSupportedError, ValidationError
 from .fields import FieldSpec
@@ -158,16 +156,20 @@ def _create(obj: R) -> R:
     data = client.post_json(template.fill(checked), form)
     path = {n: v for n, v in checked.items() if n in meta.path_names}
     _load(obj, data, Binding(client, path))
-    _remember_created(obj, client)
+    _remember_created(obj, client, checked)
     return obj
 
 
-def _remember_created(obj: Resource, client: Client) -> None:
-    if obj._meta.instance_path is None or "fetch" not in obj._meta.operations:
+def _remember_created(obj: Resource, client: Client, checked: dict[str, str]) -> None:
+    meta = obj._meta
+    template, pk = meta.instance_path, meta.pk
+    if template is None or pk is None or "fetch" not in meta.operations:
         return
-    # An answer without a usable SID leaves nothing to fetch by path later.
+    # The path the create went to, plus the new SID (checked: it came from the answer).
     with contextlib.suppress(FieldError, ValidationError):
-        recent_creates.add(client.url(instance_path(obj, client)))
+        values = {**checked, pk: meta.check_path(pk, obj.pk)}
+        if not template.missing(values):
+            recent_creates.add(client.url(template.fill(values)))
 
 
 def delete(obj: Resource) -> None:
@@ -217,5 +219,4 @@ def fetch_payload(model: type[Resource], client: Client, path: str) -> Any:
 def _load(obj: Resource, data: Any, binding: Binding | None = None) -> None:
     """Read an answer into ``obj`` in place (the same object the caller holds)."""
     fresh = type(obj).from_api(data, binding=binding or obj._ctx)
-    for attribute in attrs.fields(type(obj)):
-        setattr(obj, attribute.name, getattr(fresh, attribute.name))
+    obj._meta.copy()(fresh, obj)

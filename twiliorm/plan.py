@@ -252,6 +252,8 @@ class Query:
         if partial:
             values = {n: values.get(n) or "{" + n + "}" for n in template.names}
             return template.format_map(values)
+        if template.missing(values):
+            raise meta.missing_path_error(template, values)
         return template.fill(values)
 
     def _page_size(self) -> int:

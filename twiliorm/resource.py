@@ -64,17 +64,35 @@ class Meta:
     create_paths: tuple[PathTemplate, ...]
     manager_class: type[Manager[Any]] | None = None
     _structure: Callable[..., Any] | None = None
+    _copy: Callable[[Any, Any], None] | None = None
+    # Derived once from the fields above (every query and write reads them).
+    pk: str | None = attrs.field(init=False)
+    payload_fields: tuple[FieldSpec, ...] = attrs.field(init=False)
+    payload_names: tuple[str, ...] = attrs.field(init=False)
+    path_names: tuple[str, ...] = attrs.field(init=False)
+    _aliases: dict[str, str] = attrs.field(init=False)
+    _writable: dict[str, tuple[FieldSpec, ...]] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        path = self.instance_path
+        # The attribute that names an instance (``sid``; ``call_sid`` for a participant).
+        self.pk = path.names[-1] if path is not None and path.endswith("}.json") else None
+        self.payload_fields = tuple(s for s in self.fields.values() if s.key is not None)
+        self.payload_names = tuple(s.name for s in self.payload_fields)
+        seen: dict[str, None] = {}
+        for template in (*self.list_paths, *self.create_paths, path):
+            for name in template.names if template else ():
+                seen[name] = None
+        self.path_names = tuple(seen)
+        self._aliases = _aliases(self.path_names)
+        self._writable = {
+            op: tuple(s for s in self.fields.values() if op in s.writable)
+            for op in ("create", "update")
+        }
 
     @property
     def name(self) -> str:
         return self.model.__name__
-
-    @property
-    def pk(self) -> str | None:
-        """The attribute that names an instance (``sid``; ``call_sid`` for a participant)."""
-        if self.instance_path is None or not self.instance_path.endswith("}.json"):
-            return None
-        return self.instance_path.names[-1]
 
     @property
     def list_path(self) -> PathTemplate | None:
@@ -82,24 +100,6 @@ class Meta:
         if not self.list_paths:
             return None
         return min(self.list_paths, key=lambda t: len(t.names))
-
-    @property
-    def payload_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(s for s in self.fields.values() if s.key is not None)
-
-    @property
-    def payload_names(self) -> tuple[str, ...]:
-        """The attributes of the payload fields, in the order of ``_orig`` snapshots."""
-        return tuple(s.name for s in self.payload_fields)
-
-    @property
-    def path_names(self) -> tuple[str, ...]:
-        """Every placeholder of every path, in order, once."""
-        seen: dict[str, None] = {}
-        for template in (*self.list_paths, *self.create_paths, self.instance_path):
-            for name in template.names if template else ():
-                seen[name] = None
-        return tuple(seen)
 
     @property
     def parent_param(self) -> str | None:
@@ -115,16 +115,11 @@ class Meta:
 
     def aliases(self) -> dict[str, str]:
         """Names a path parameter can be given by: ``conference`` for ``conference_sid``."""
-        out: dict[str, str] = {}
-        for name in self.path_names:
-            out[name] = name
-            for suffix in ("_sid", "_code"):
-                if name.endswith(suffix) and name != "sid":
-                    out.setdefault(name[: -len(suffix)], name)
-        return out
+        return self._aliases
 
     def writable(self, operation: str) -> tuple[FieldSpec, ...]:
-        return tuple(s for s in self.fields.values() if operation in s.writable)
+        """The attributes an operation ("create" or "update") may send."""
+        return self._writable.get(operation, ())
 
     def structure(self) -> Callable[..., Any]:
         """The generated payload -> instance function (made on first use)."""
@@ -133,6 +128,14 @@ class Meta:
 
             self._structure = build_structure(self)
         return self._structure
+
+    def copy(self) -> Callable[[Any, Any], None]:
+        """The generated instance -> instance copy of every slot (made on first use)."""
+        if self._copy is None:
+            from .convert import build_copy
+
+            self._copy = build_copy(self)
+        return self._copy
 
     def require(self, operation: str) -> None:
         if operation not in self.operations:
@@ -171,6 +174,16 @@ class Meta:
         if parent:
             hint += f" or {parent}"
         return FieldError(f"{self.name} queries need the {short.replace('_', ' ')}: use {hint}")
+
+
+def _aliases(path_names: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in path_names:
+        out[name] = name
+        for suffix in ("_sid", "_code"):
+            if name.endswith(suffix) and name != "sid":
+                out.setdefault(name[: -len(suffix)], name)
+    return out
 
 
 def _parent_hint(meta: Meta, name: str) -> str:
