@@ -56,6 +56,13 @@ def _describe(pattern: re.Pattern[str]) -> str:
     return f"matching {pattern.pattern}"
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._-]*\Z")
+
+
+def _quoted(value: str) -> str:
+    return value if _PLAIN.match(value) else urllib.parse.quote(value, safe="")
+
+
 class PathTemplate(str):
     """One path of the API, e.g. ``/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json``.
 
@@ -64,10 +71,17 @@ class PathTemplate(str):
     """
 
     names: tuple[str, ...]
+    _format: str
 
     def __new__(cls, template: str) -> PathTemplate:
         self = super().__new__(cls, template)
         self.names = tuple(_PLACEHOLDER.findall(template))
+        # "{name}" -> "{0}", "{1}"...: str.format with positions, literal braces escaped.
+        parts = _PLACEHOLDER.split(template)
+        self._format = "".join(
+            f"{{{i // 2}}}" if i % 2 else part.replace("{", "{{").replace("}", "}}")
+            for i, part in enumerate(parts)
+        )
         return self
 
     @property
@@ -75,12 +89,12 @@ class PathTemplate(str):
         return str.__str__(self)
 
     def fill(self, values: Mapping[str, str]) -> str:
-        """The path with each placeholder replaced by its (already checked) value."""
+        """The path with each placeholder replaced by its (already checked) value.
 
-        def one(match: re.Match[str]) -> str:
-            return urllib.parse.quote(values[match.group(1)], safe="")
-
-        return _PLACEHOLDER.sub(one, self)
+        Values are percent-encoded as well, unless they are plain (letters,
+        digits, ``._-``), which every checked SID and code is.
+        """
+        return self._format.format(*(_quoted(values[name]) for name in self.names))
 
     def missing(self, values: Mapping[str, Any]) -> list[str]:
         """Placeholders that ``values`` does not give."""
