@@ -32,6 +32,7 @@ def run_demo(say: Callable[[str], Any]) -> int:
         Conference,
         Message,
         Notification,
+        TwilioRestError,
     )
     from ..client import set_default_client
     from ..sandbox import Sandbox
@@ -83,12 +84,19 @@ def run_demo(say: Callable[[str], Any]) -> int:
             say(last_request() + "\n")
 
             step("Checking error logs")
-            Message.objects.filter(to="+15005550001").exists()
             try:
                 Message.objects.create(to="+15005550001", from_=bought.phone_number, body="hi")
-            except Exception as exc:
-                say(f"   sending to +15005550001 fails: {exc}")
-            say(f"   notifications logged: {Notification.objects.count()}\n")
+            except TwilioRestError as exc:
+                say(f"   refused at once: error {exc.code}: {exc.message}")
+            # The sandbox's reserved number +15550030003 takes the message, then it
+            # ends undelivered (30003), which the account's error log records.
+            lost = Message.objects.create(to="+15550030003", from_=bought.phone_number, body="hi")
+            lost.refresh()
+            say(f"   {lost.sid} ended {lost.status} with error {lost.error_code}")
+            for entry in Notification.objects.all()[:5]:
+                when = f"{entry.message_date:%H:%M:%S}"
+                say(f"   log: error {entry.error_code} at {when} {entry.more_info}")
+            say(last_request() + "\n")
 
             step("Something with conferences")
             twiml = "<Response><Dial><Conference>Monkey Room</Conference></Dial></Response>"
