@@ -219,3 +219,63 @@ def test_a_child_fetched_by_sid_without_its_parent_says_what_is_missing() -> Non
     with pytest.raises(FieldError) as info:
         twiliorm.Media.objects.filter(sid="ME" + "a" * 32).query.compile(AC)
     assert "message" in str(info.value)
+
+
+def test_only_the_first_sid_names_the_path_a_second_one_is_tested() -> None:
+    a, b = "SM" + "a" * 32, "SM" + "b" * 32
+    plan = Message.objects.filter(sid=a).filter(sid=b).query.compile(AC)
+    assert plan.by_pk and plan.url.endswith(f"/Messages/{a}.json")
+    assert plan.predicate is not None and not plan.predicate({"sid": a})
+
+
+def test_a_path_parameter_given_twice_differently_is_refused() -> None:
+    one, two = "CF" + "1" * 32, "CF" + "2" * 32
+    assert Participant.objects.filter(conference=one).filter(conference=one).query.path
+    with pytest.raises(FieldError):
+        Participant.objects.filter(conference=one).filter(conference=two)
+
+
+def test_exclude_with_nothing_excludes_nothing() -> None:
+    plan = Message.objects.exclude().query.compile(AC)
+    assert plan.predicate is None and not plan.scan
+
+
+def test_a_search_parameter_needs_a_value() -> None:
+    with pytest.raises(FieldError):
+        AvailablePhoneNumber.objects.filter(contains=None)
+
+
+def test_search_parameters_travel_with_a_fetch_by_sid() -> None:
+    sid = "RE" + "c" * 32
+    plan = twiliorm.Recording.objects.filter(sid=sid, include_soft_deleted=True).query.compile(AC)
+    assert plan.by_pk and plan.url.endswith(f"/Recordings/{sid}.json?IncludeSoftDeleted=true")
+
+
+def test_a_date_field_compares_with_a_timestamp_by_day() -> None:
+    noon = dt.datetime(2026, 1, 2, 12, tzinfo=dt.timezone.utc)
+    plan = UsageRecord.objects.filter(start_date__gte=noon, end_date=noon).query.compile(AC)
+    assert plan.predicate is not None
+    assert plan.predicate({"start_date": "2026-01-02", "end_date": "2026-01-02"})
+    assert not plan.predicate({"start_date": "2026-01-01", "end_date": "2026-01-02"})
+
+
+def test_decimals_compare_with_floats_as_written() -> None:
+    plan = Message.objects.filter(price=-0.0075, to="+1").query.compile(AC)
+    assert plan.predicate is not None and plan.predicate({"price": "-0.00750"})
+
+
+def test_an_enum_value_the_library_does_not_know_can_still_be_looked_for() -> None:
+    plan = Message.objects.filter(status="teleported", to="+1").query.compile(AC)
+    assert plan.predicate is not None and plan.predicate({"status": "teleported"})
+    iexact = Message.objects.filter(status__iexact="QUEUED", to="+1").query.compile(AC)
+    assert iexact.predicate is not None and iexact.predicate({"status": "queued"})
+
+
+def test_a_client_side_filter_never_asks_for_tiny_pages() -> None:
+    assert compiled(Message.objects.filter(body__contains="x")[:1])[1]["PageSize"] == "50"
+    assert compiled(Message.objects.exclude(status="failed")[:100])[1]["PageSize"] == "100"
+
+
+def test_an_account_sid_of_the_wrong_shape_never_reaches_a_path() -> None:
+    with pytest.raises(ValidationError):
+        Message.objects.all().query.compile("ACnot-a-sid")

@@ -289,7 +289,10 @@ def test_changing_a_path_field_updates_the_instance_where_it_was(client: twilior
     sent = record(client)
     bought.account_sid = sub.sid
     bought.save()
-    assert f"/Accounts/{client.account_sid}/IncomingPhoneNumbers/{bought.sid}.json" in sent.requests[-1].url
+    assert (
+        f"/Accounts/{client.account_sid}/IncomingPhoneNumbers/{bought.sid}.json"
+        in sent.requests[-1].url
+    )
     assert bought.account_sid == sub.sid
     assert twiliorm.IncomingPhoneNumber.objects.using(account=sub.sid).get(sid=bought.sid)
     assert not twiliorm.IncomingPhoneNumber.objects.exists()
@@ -305,3 +308,76 @@ def test_derive_makes_a_client_with_its_own_pool(sandbox: Sandbox) -> None:
     assert Message.objects.using(client).count() == 0
     with pytest.raises(TypeError):
         client.derive(colour="red")
+
+
+def test_an_empty_slice_asks_for_nothing(seeded: twiliorm.Client) -> None:
+    sent = record(seeded)
+    assert list(Message.objects.all()[:0]) == [] and list(Message.objects.all()[3:3]) == []
+    assert sent.requests == []
+
+
+def test_slices_stay_querysets(seeded: twiliorm.Client) -> None:
+    qs = Message.objects.all()
+    assert isinstance(qs[:10], twiliorm.QuerySet) and qs[:10].count() == 10
+    evaluated = list(qs[:30])
+    stepped = qs[:30][::10]
+    assert isinstance(stepped, twiliorm.QuerySet)
+    assert [m.sid for m in stepped] == [m.sid for m in evaluated[::10]]
+
+
+def test_get_or_create_does_not_create_with_lookups(client: twiliorm.Client) -> None:
+    with pytest.warns(twiliorm.ScanWarning):  # Twilio cannot filter queues by name
+        queue, created = twiliorm.Queue.objects.get_or_create(
+            friendly_name__startswith="support", defaults={"friendly_name": "support-eu"}
+        )
+    assert created and queue.friendly_name == "support-eu"
+
+
+def test_update_fields_on_an_unsaved_instance_is_an_error(client: twiliorm.Client) -> None:
+    with pytest.raises(ValueError):
+        Message(to="+15558675310", body="x").save(update_fields=["body"])
+
+
+def test_a_scan_warning_points_at_the_callers_line(seeded: twiliorm.Client) -> None:
+    with pytest.warns(twiliorm.ScanWarning) as caught:
+        list(Message.objects.filter(status="failed"))
+    assert caught[0].filename == __file__
+
+
+def test_page_links_to_another_host_are_refused(sandbox: Sandbox) -> None:
+    client = sandbox.client()
+    assert client.url("/x") == sandbox.base_url + "/x"
+    assert client.url(sandbox.base_url + "/y") == sandbox.base_url + "/y"
+    for elsewhere in ("http://evil.example/x", "https://127.0.0.1:1/x"):
+        with pytest.raises(twiliorm.DecodeError):
+            client.url(elsewhere)
+
+
+def test_headers_given_to_a_request_keep_the_authentication(client: twiliorm.Client) -> None:
+    response = client.request(
+        "GET", f"/2010-04-01/Accounts/{client.account_sid}.json", headers={"X-Trace": "1"}
+    )
+    assert response.status == 200
+
+
+def test_changing_a_list_in_place_counts_as_a_change() -> None:
+    app = twiliorm.ConnectApp.from_api({"sid": "CN" + "a" * 32, "permissions": ["get-all"]})
+    assert app.changed_fields() == []
+    assert app.permissions is not None
+    app.permissions.append("post-all")
+    assert app.changed_fields() == ["permissions"]
+
+
+def test_a_value_set_on_an_absent_key_is_written(client: twiliorm.Client) -> None:
+    msg = Message.from_api({"sid": "SM" + "a" * 32})
+    assert msg.to_api() == {"sid": "SM" + "a" * 32}
+    msg.body = "hello"
+    assert msg.to_api() == {"sid": "SM" + "a" * 32, "body": "hello"}
+
+
+def test_errors_pickle_whole() -> None:
+    import pickle
+
+    error = twiliorm.RateLimitError(429, 20429, "slow down", None, "GET", "/x", retry_after=2.0)
+    back = pickle.loads(pickle.dumps(error))
+    assert (type(back), back.code, back.retry_after) == (twiliorm.RateLimitError, 20429, 2.0)

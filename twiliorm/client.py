@@ -62,7 +62,9 @@ class Client:
     or 0 for none. ``timeout``: seconds, or a ``urllib3.Timeout(connect=,
     read=)``; the default is 10 s to connect and 30 s to read.
     ``log_bodies=True`` shows parameter values and answer bodies in the
-    DEBUG log of ``twiliorm.http`` (credentials stay redacted).
+    DEBUG log of ``twiliorm.http`` (credentials stay redacted). ``ca_certs``
+    names a CA bundle to trust instead of the system's (a TLS-inspecting
+    proxy); certificates are always verified.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Client:
         allow_insecure_http: bool = False,
         pool_size: int = 10,
         log_bodies: bool = False,
+        ca_certs: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
@@ -94,16 +97,24 @@ class Client:
             "retry": retry,
             "pool_size": pool_size,
             "log_bodies": log_bodies,
+            "ca_certs": ca_certs,
         }
-        self.transport = transport or Urllib3Transport(
-            headers=self._headers(),
-            timeout=_timeout(timeout),
-            retry=_retry(retry),
-            pool_size=pool_size,
-            log_bodies=log_bodies,
-        )
+        origin = urllib.parse.urlsplit(self.base_url)
+        self._origin = (origin.scheme, origin.netloc)
+        self.transport = transport or self._transport()
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    def _transport(self) -> Urllib3Transport:
+        options = self._options
+        return Urllib3Transport(
+            headers=self._headers(),
+            timeout=_timeout(options["timeout"]),
+            retry=_retry(options["retry"]),
+            pool_size=options["pool_size"],
+            log_bodies=options["log_bodies"],
+            ca_certs=options["ca_certs"],
+        )
 
     def derive(self, **options: Any) -> Client:
         """A client for the same account and base URL, with transport ``options`` changed
@@ -119,13 +130,7 @@ class Client:
             return self
         twin = copy.copy(self)
         twin._options = {**self._options, **options}
-        twin.transport = Urllib3Transport(
-            headers=self._headers(),
-            timeout=_timeout(twin._options["timeout"]),
-            retry=_retry(twin._options["retry"]),
-            pool_size=twin._options["pool_size"],
-            log_bodies=twin._options["log_bodies"],
-        )
+        twin.transport = twin._transport()
         twin._executor = None
         twin._lock = threading.Lock()
         return twin
@@ -146,10 +151,20 @@ class Client:
     # --- requests -------------------------------------------------------------
 
     def url(self, path_or_url: str) -> str:
-        """An absolute URL for an API path (next_page_uri values are paths)."""
-        if path_or_url.startswith(("http://", "https://")):
-            return path_or_url
-        return self.base_url + path_or_url
+        """An absolute URL for an API path (next_page_uri values are paths).
+
+        An absolute URL must point at the base URL's scheme and host: the
+        credentials go with every request, so a page link elsewhere is refused.
+        """
+        if not path_or_url.startswith(("http://", "https://")):
+            return self.base_url + path_or_url
+        parts = urllib.parse.urlsplit(path_or_url)
+        if (parts.scheme, parts.netloc) != self._origin:
+            raise DecodeError(
+                f"refusing to follow a link to {parts.scheme}://{parts.netloc}: requests "
+                f"carry credentials and go to {self.base_url} only"
+            )
+        return path_or_url
 
     def request(
         self,

@@ -21,18 +21,19 @@ that came in.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import enum
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 import cattrs
 
 from . import dates
 from .exceptions import DecodeError
-from .fields import EnumKind, Kind
+from .fields import EnumKind, FieldSpec, Kind
 
 if TYPE_CHECKING:
     from .resource import Binding, Meta, Resource
@@ -60,6 +61,7 @@ def build_structure(meta: Meta) -> Callable[[Mapping[str, Any], Binding | None],
         "_cls": meta.model,
         "_known": frozenset(s.key for s in payload),
         "_odd": _odd_keys,
+        "_deepcopy": copy.deepcopy,
     }
     namespace["_general"] = _compile(meta, _general_source(meta, namespace), namespace)
     return _compile(meta, _fast_source(meta, namespace), namespace)
@@ -80,7 +82,7 @@ def build_copy(meta: Meta) -> Callable[[Any, Any], None]:
     ``save()`` and ``refresh()`` read the answer into a new instance (so a
     malformed answer changes nothing) and then copy it onto the caller's.
     """
-    names = [a.name for a in attrs.fields(meta.model)]
+    names = [a.name for a in attrs.fields(cast(Any, meta.model))]
     lines = ["def copy(s, t):", *(f"    t.{name} = s.{name}" for name in names)]
     return _compile(meta, lines, {}, "copy")
 
@@ -120,8 +122,15 @@ def _enum_members(kind: Kind) -> Mapping[Any, Any] | None:
 
 
 def _tail(meta: Meta, plain: str, indent: str) -> list[str]:
-    """Write-only attributes, the private slots, and the return."""
-    snapshot = "".join(f"v{i}, " for i in range(len(meta.payload_fields)))
+    """Write-only attributes, the private slots, and the return.
+
+    The snapshot holds a copy of a writable list or object (a Connect app's
+    ``permissions``), so changing it in place still counts as a change.
+    """
+    snapshot = "".join(
+        f"_deepcopy(v{i}), " if _mutable(spec) else f"v{i}, "
+        for i, spec in enumerate(meta.payload_fields)
+    )
     lines = [f"o.{s.name} = None" for s in meta.fields.values() if s.key is None]
     lines += [
         "o._ctx = ctx",
@@ -136,10 +145,14 @@ def _tail(meta: Meta, plain: str, indent: str) -> list[str]:
     return [indent + line for line in lines]
 
 
+def _mutable(spec: FieldSpec) -> bool:
+    return bool(spec.writable) and spec.kind.name in ("json", "list", "uri_map", "parameters")
+
+
 def _check_covers_every_slot(meta: Meta) -> None:
     # The generated code bypasses __init__, so every slot must be assigned by it.
     assigned = {*meta.fields, *_PRIVATE}
-    missing = [a.name for a in attrs.fields(meta.model) if a.name not in assigned]
+    missing = [a.name for a in attrs.fields(cast(Any, meta.model)) if a.name not in assigned]
     if missing:
         raise TypeError(f"{meta.name}: attributes without a twiliorm field declaration: {missing}")
 
@@ -181,31 +194,25 @@ def _diagnose(meta: Meta, payload: Mapping[str, Any], exc: Exception) -> DecodeE
 
 
 def unstructure(obj: Resource) -> dict[str, Any]:
-    """The JSON payload of an instance: declared keys (as they came) plus unknown ones."""
+    """The JSON payload of an instance: declared keys (as they came) plus unknown ones.
+
+    A key absent from the payload read stays absent, unless a value was set on it since.
+    """
     absent = obj._absent or ()
     out: dict[str, Any] = {}
-    for key, name, dump in _dump_plan(type(obj)):
-        if key in absent:
-            continue
+    for key, name, dump in obj._meta.dump_plan():
         value = getattr(obj, name)
+        if value is None and key in absent:
+            continue
         out[key] = value if value is None or dump is None else dump(value)
     if obj._extra:
         out.update(obj._extra)
     return out
 
 
-_DumpPlan = tuple[tuple[str, str, Callable[[Any], Any] | None], ...]
-_dump_plans: dict[type[Any], _DumpPlan] = {}
-
-
-def _dump_plan(cls: type[Resource]) -> _DumpPlan:
-    """(key, attribute, dump or None when the value is its own JSON) per field, once per class."""
-    plan = _dump_plans.get(cls)
-    if plan is None:
-        plan = _dump_plans[cls] = tuple(
-            (spec.key or "", spec.name, _own_dump(spec.kind)) for spec in cls._meta.payload_fields
-        )
-    return plan
+def build_dump_plan(meta: Meta) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
+    """(key, attribute, dump or None when the value is its own JSON) per payload field."""
+    return tuple((spec.key or "", spec.name, _own_dump(spec.kind)) for spec in meta.payload_fields)
 
 
 def _own_dump(kind: Kind) -> Callable[[Any], Any] | None:

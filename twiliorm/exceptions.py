@@ -123,8 +123,11 @@ class TwilioRestError(TwiliormError):
         return f"HTTP {self.status}{code}: {self.message}{where}"
 
     def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (process pools, distributed executors): the keyword-only fields
+        # travel as state, which Exception's default __setstate__ puts back.
         args = (self.status, self.code, self.message, self.more_info, self.method, self.uri)
-        return (type(self), args)
+        state = {"retry_after": self.retry_after, "details": self.details, "retried": self.retried}
+        return (type(self), args, state)
 
 
 class AuthenticationError(TwilioRestError):

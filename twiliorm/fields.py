@@ -213,17 +213,26 @@ class _DecimalText(Kind):
         return str(value) if isinstance(value, decimal.Decimal) else value
 
     def clean(self, value: Any, where: str) -> Any:
-        if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
+        if isinstance(value, float):
+            return decimal.Decimal(str(value))  # 0.1 means 0.1, not its binary neighbour
+        if isinstance(value, (int, decimal.Decimal)) and not isinstance(value, bool):
             return value
         if isinstance(value, str):
             try:
-                number = decimal.Decimal(value)
+                return decimal.Decimal(value)
             except decimal.InvalidOperation:
                 pass
-            else:
-                # "+30" is not 30 to Twilio: a usage trigger reads it as 30 more than now.
-                return value.strip() if value.strip().startswith("+") else number
         raise ValidationError(f"{where} takes a number, got {value!r}")
+
+
+class _DecimalOffset(_DecimalText):
+    """A number to write that may be an offset: Twilio reads "+30" as 30 more than now."""
+
+    def clean(self, value: Any, where: str) -> Any:
+        number = super().clean(value, where)
+        if isinstance(value, str) and value.strip().startswith("+"):
+            return value.strip()
+        return number
 
 
 def _parse_integer_text(value: Any) -> Any:
@@ -372,6 +381,7 @@ RFC2822: Kind = _Rfc2822()
 DATETIME: Kind = _IsoDateTime()
 DATE: Kind = _IsoDate()
 DECIMAL: Kind = _DecimalText()
+DECIMAL_OFFSET: Kind = _DecimalOffset()
 INTEGER_TEXT: Kind = _IntegerText()
 INTEGER: Kind = _Integer()
 BOOLEAN: Kind = _Boolean()

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from . import dates
 from .exceptions import FieldError
-from .fields import Kind
+from .fields import EnumKind, Kind
 
 __all__ = ["Lookup", "get_lookup", "lookup_names", "register_lookup"]
 
@@ -39,8 +39,16 @@ class Lookup(abc.ABC):
 
     @classmethod
     def clean(cls, kind: Kind, value: Any, where: str) -> Any:
-        """Check the value the user compares with; return what to compare."""
-        return kind.clean(value, where) if value is not None else None
+        """Check the value the user compares with; return what to compare.
+
+        An enum value the library does not know yet is still a value to look for
+        (Twilio adds values); writes are where enums are strict.
+        """
+        if value is None:
+            return None
+        if isinstance(kind, EnumKind) and isinstance(value, str):
+            return kind.parse(value)
+        return kind.clean(value, where)
 
     @staticmethod
     @abc.abstractmethod
@@ -64,12 +72,12 @@ def lookup_names(kind: Kind) -> list[str]:
 
 
 def _pair(value: Any, target: Any) -> tuple[Any, Any]:
-    """Make a field value and a target comparable (a datetime against a date: by UTC day)."""
-    if isinstance(value, dt.datetime):
-        if isinstance(target, dt.datetime):
-            return value, dates.as_utc(target)
-        if isinstance(target, dt.date):
-            return dates.day_of(value), target
+    """Make a field value and a target comparable: two timestamps in UTC, and a
+    timestamp against a plain date (either way round) by its UTC day."""
+    if isinstance(value, dt.datetime) and isinstance(target, dt.datetime):
+        return value, dates.as_utc(target)
+    if isinstance(value, dt.date) and isinstance(target, dt.date):
+        return dates.day_of(value), dates.day_of(target)
     return value, target
 
 
@@ -89,6 +97,12 @@ class Exact(Lookup):
 class IExact(Lookup):
     lookup_name = "iexact"
     needs = "text"
+
+    @classmethod
+    def clean(cls, kind: Kind, value: Any, where: str) -> Any:
+        if not isinstance(value, str):
+            raise FieldError(f"{where}__iexact takes text, got {value!r}")
+        return value
 
     @staticmethod
     def matches(value: Any, target: Any) -> bool:
@@ -178,7 +192,7 @@ class In(Lookup):
     def clean(cls, kind: Kind, value: Any, where: str) -> Any:
         if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
             raise FieldError(f"{where}__in takes a list of values, got {value!r}")
-        return tuple(kind.clean(item, where) for item in value)
+        return tuple(Lookup.clean(kind, item, where) for item in value)
 
     @staticmethod
     def matches(value: Any, target: Any) -> bool:

@@ -132,6 +132,12 @@ def _check_required(obj: Resource, operation: str) -> None:
 
 def save(obj: R, update_fields: Iterable[str] | None) -> R:
     if obj._orig is None:
+        if update_fields is not None:
+            # As Django: update_fields names an update, and there is nothing to update yet.
+            raise ValueError(
+                f"this {obj._meta.name} was never saved: save() creates it; "
+                "update_fields is for an instance read from the API"
+            )
         return _create(obj)
     names = list(update_fields) if update_fields is not None else obj.changed_fields()
     if not names:

@@ -28,6 +28,7 @@ from . import dates
 from .exceptions import FieldError
 from .fields import FieldSpec, QueryParam
 from .lookups import get_lookup, lookup_names
+from .paths import check_path_value
 
 if TYPE_CHECKING:
     from .resource import Meta, Resource
@@ -123,10 +124,20 @@ class Query:
 
     def filter(self, conditions: Mapping[str, Any]) -> Query:
         path, where = self._resolve(conditions, negated=False)
+        given = dict(self.path)
+        for name, value in path:
+            if given.get(name, value) != value:
+                raise FieldError(
+                    f"{self.meta.name} list has {name}={given[name]!r} already; a list belongs "
+                    f"to one {name.removesuffix('_sid')}, so {value!r} cannot also apply"
+                )
+            given[name] = value
         return attrs.evolve(self, path=(*self.path, *path), where=(*self.where, *where))
 
     def exclude(self, conditions: Mapping[str, Any]) -> Query:
         _, group = self._resolve(conditions, negated=True)
+        if not group:
+            return self  # exclude() with nothing to exclude keeps everything, as in Django
         return attrs.evolve(self, excludes=(*self.excludes, tuple(group)))
 
     def with_path(self, values: Mapping[str, Any]) -> Query:
@@ -184,10 +195,10 @@ class Query:
         if cls is None or not cls.applies_to(spec.kind):
             have = ", ".join(lookup_names(spec.kind))
             raise FieldError(f"{meta.name}.{name} has no lookup {lookup!r}; it has: {have}")
-        if isinstance(spec, QueryParam) and (lookup != "exact" or negated):
+        if isinstance(spec, QueryParam) and (lookup != "exact" or negated or value is None):
             raise FieldError(
                 f"{meta.name}.{name} is a search parameter of the API: only "
-                f"filter({name}=...) works on it"
+                f"filter({name}=<a value>) works on it"
             )
         return Condition(name, lookup, cls.clean(spec.kind, value, f"{meta.name}.{name}"))
 
@@ -196,7 +207,8 @@ class Query:
     def path_values(self, account_sid: str | None) -> dict[str, str]:
         values = dict(self.meta.defaults)
         if account_sid:
-            values["account_sid"] = account_sid
+            # The client's account goes into paths too: it must have an account's shape.
+            values["account_sid"] = check_path_value("account_sid", account_sid)
         values.update(self.path)
         return values
 
@@ -208,17 +220,18 @@ class Query:
         """
         meta = self.meta
         values = self.path_values(account_sid)
-        by_pk = self._pk_value() is not None and meta.instance_path is not None
+        pk_condition = self._pk_condition()
+        by_pk = pk_condition is not None and meta.instance_path is not None
         path = self._fill_path(values, by_pk, partial)
         compiler = _Compiler(meta)
         for condition in self.where:
-            compiler.add(condition, by_pk)
+            compiler.add(condition, condition is pk_condition if by_pk else False, by_pk)
         for group in self.excludes:
             compiler.exclude(group)
         return Plan(
             path=path,
-            params=() if by_pk else tuple(compiler.params),
-            page_size=self._page_size(),
+            params=tuple(compiler.params),
+            page_size=self._page_size(bool(compiler.tests)),
             predicate=compiler.predicate(),
             low=self.low,
             high=self.high,
@@ -228,14 +241,19 @@ class Query:
             nested=any(name != "account_sid" for name, _ in self.path),
         )
 
-    def _pk_value(self) -> Any:
+    def _pk_condition(self) -> Condition | None:
+        """The first ``pk=`` condition: it names the instance path (others are tested)."""
         pk = self.meta.pk
         if pk is None or "fetch" not in self.meta.operations:
             return None
         for condition in self.where:
-            if condition.name == pk and condition.lookup == "exact":
-                return condition.value
+            if condition.name == pk and condition.lookup == "exact" and condition.value is not None:
+                return condition
         return None
+
+    def _pk_value(self) -> Any:
+        condition = self._pk_condition()
+        return condition.value if condition is not None else None
 
     def _fill_path(self, values: dict[str, str], by_pk: bool, partial: bool) -> str:
         meta = self.meta
@@ -256,12 +274,13 @@ class Query:
             raise meta.missing_path_error(template, values)
         return template.fill(values)
 
-    def _page_size(self) -> int:
-        """``[:n]`` asks for n a page (more pages follow if the client drops some); else 1000."""
+    def _page_size(self, tested: bool) -> int:
+        """``[:n]`` asks for n a page, else 1000. When the client drops records (``tested``)
+        more may be needed, so a page is never smaller than 50, Twilio's default."""
         if self.page_size is not None:
             return self.page_size
         if self.high is not None:
-            return max(1, min(self.high, PAGE_SIZE_MAX))
+            return max(50 if tested else 1, min(self.high, PAGE_SIZE_MAX))
         return PAGE_SIZE_MAX
 
     def __str__(self) -> str:
@@ -278,9 +297,10 @@ class _Compiler:
         self.tests: list[Predicate] = []
         self.notes: list[str] = []
 
-    def add(self, condition: Condition, by_pk: bool) -> None:
+    def add(self, condition: Condition, names_path: bool, by_pk: bool) -> None:
+        """Send or test one condition; ``names_path``: it is the pk the instance path names."""
         meta = self.meta
-        if by_pk and condition.name == meta.pk and condition.lookup == "exact":
+        if names_path:
             self.server.append(f"{condition.name} = {condition.value!r} (the instance path)")
             return
         spec = meta.fields.get(condition.name)

@@ -11,9 +11,10 @@ in :meth:`QuerySet._fetch_all` (cached) or :meth:`QuerySet.iterator`
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from .client import Client, default_client
 from .exceptions import ScanError, ScanWarning
@@ -96,8 +97,8 @@ class QuerySet(Generic[T]):
     @overload
     def __getitem__(self, key: int) -> T: ...
     @overload
-    def __getitem__(self, key: slice) -> QuerySet[T] | list[T]: ...
-    def __getitem__(self, key: int | slice) -> T | QuerySet[T] | list[T]:
+    def __getitem__(self, key: slice) -> QuerySet[T]: ...
+    def __getitem__(self, key: int | slice) -> T | QuerySet[T]:
         if isinstance(key, slice):
             return self._slice(key)
         if not isinstance(key, int):
@@ -113,13 +114,16 @@ class QuerySet(Generic[T]):
             raise IndexError("QuerySet index out of range")
         return found[0]
 
-    def _slice(self, key: slice) -> QuerySet[T] | list[T]:
+    def _slice(self, key: slice) -> QuerySet[T]:
+        """A QuerySet either way; one already evaluated (or stepped) holds its results."""
         if (key.start or 0) < 0 or (key.stop is not None and key.stop < 0):
             raise ValueError("Negative indexing is not supported.")
-        if self._result_cache is not None:
-            return self._result_cache[key]
         sliced = self._chain(self.query.sliced(key.start, key.stop))
-        return list(sliced)[:: key.step] if key.step else sliced
+        if self._result_cache is not None:
+            sliced._result_cache = self._result_cache[key]
+        elif key.step:
+            sliced._result_cache = sliced._fetch_all()[:: key.step]
+        return sliced
 
     # --- where requests go ------------------------------------------------------
 
@@ -144,6 +148,8 @@ class QuerySet(Generic[T]):
         """Raw records page by page, after the client-side test and the slice."""
         client = self.client
         plan = self.query.compile(client.account_sid)
+        if plan.high is not None and plan.high <= plan.low:
+            return  # an empty slice ([:0]) asks for nothing
         binding = Binding(client, dict(self.query.path_values(client.account_sid)))
         if plan.by_pk:
             yield from self._by_pk(client, plan, binding)
@@ -158,7 +164,7 @@ class QuerySet(Generic[T]):
         self, client: Client, plan: Plan, binding: Binding
     ) -> Iterator[tuple[list[Mapping[str, Any]], Binding]]:
         try:
-            record = fetch_payload(self.model, client, plan.path)
+            record = fetch_payload(self.model, client, plan.url)
         except self.model.DoesNotExist:
             return
         items = [record] if plan.predicate is None or plan.predicate(record) else []
@@ -171,7 +177,7 @@ class QuerySet(Generic[T]):
         )
         if client.strict:
             raise ScanError(message + " (strict=True)")
-        warnings.warn(message, ScanWarning, stacklevel=4)
+        warnings.warn(message, ScanWarning, stacklevel=_first_outside_twiliorm())
 
     def _build(self, items: list[Mapping[str, Any]], binding: Binding) -> list[T]:
         if self._rows is not None:
@@ -243,32 +249,25 @@ class QuerySet(Generic[T]):
         raises ``Model.DoesNotExist`` or ``Model.MultipleObjectsReturned``."""
         meta = self.model._meta
         if not conditions and meta.pk is None and "fetch" in meta.operations:
-            return self._fetch_singleton()
+            return self._fetch_one({})  # a singleton: Balance.objects.get()
         if self._by_pk_alone(conditions):
-            return self._fetch_by_pk(*conditions.values())
+            value = meta.fields[str(meta.pk)].clean(next(iter(conditions.values())), meta.name)
+            return self._fetch_one({str(meta.pk): value})
         qs = self.filter(**conditions) if conditions else self
-        plan = qs.plan()
-        if plan.by_pk:
-            record = fetch_payload(self.model, qs.client, plan.path)
-            found = qs._build(
-                [record], Binding(qs.client, qs.query.path_values(qs.client.account_sid))
+        found = list(qs[:MAX_GET_RESULTS])  # by SID with more conditions: the plan's one GET
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            more = "more than 20" if len(found) == MAX_GET_RESULTS else str(len(found))
+            raise self.model.MultipleObjectsReturned(
+                f"get() returned more than one {meta.name} -- it returned {more}!"
             )
-            if plan.predicate is None or plan.predicate(record):
-                return found[0]
-        else:
-            found = list(qs[:MAX_GET_RESULTS])
-            if len(found) == 1:
-                return found[0]
-            if len(found) > 1:
-                more = "more than 20" if len(found) == MAX_GET_RESULTS else str(len(found))
-                raise self.model.MultipleObjectsReturned(
-                    f"get() returned more than one {meta.name} -- it returned {more}!"
-                )
         raise self.model.DoesNotExist(f"{meta.name} matching query does not exist.")
 
     def _by_pk_alone(self, conditions: Mapping[str, Any]) -> bool:
-        """``get(sid=...)`` on an unfiltered, unsliced query: the plan would be one GET of
-        the instance path, so it is built directly (a profile showed the plan's cost)."""
+        """``get(sid=...)`` on an unfiltered, unsliced query. Its plan would be one GET of
+        the instance path; that GET is built directly, because compiling the plan was a
+        third of a fetch's own cost (tests/bench: fetch x500)."""
         meta, query = self.model._meta, self.query
         sliced = query.low or query.high is not None
         if len(conditions) != 1 or query.where or query.excludes or sliced:
@@ -278,35 +277,28 @@ class QuerySet(Generic[T]):
         fetchable = meta.instance_path is not None and "fetch" in meta.operations
         return pk in meta.fields and name in (pk, "pk") and value is not None and fetchable
 
-    def _fetch_by_pk(self, value: Any) -> T:
+    def _fetch_one(self, extra: Mapping[str, Any]) -> T:
+        """GET the instance whose path this query's path values and ``extra`` fill
+        (a 404 raises ``Model.NotFound``: DoesNotExist and NotFoundError, status 404)."""
         meta = self.model._meta
-        assert meta.instance_path is not None and meta.pk is not None
+        template = meta.instance_path
+        assert template is not None
         client = self.client
-        values = self.query.path_values(client.account_sid)
-        path_values = dict(values)
-        cleaned = meta.fields[meta.pk].clean(value, meta.name)  # as filter(sid=) checks it
-        values[meta.pk] = meta.check_path(meta.pk, cleaned)
-        if meta.instance_path.missing(values):
-            return self.filter(**{meta.pk: value}).get()
-        record = fetch_payload(self.model, client, meta.instance_path.fill(values))
-        return self._build([record], Binding(client, path_values))[0]
-
-    def _fetch_singleton(self) -> T:
-        meta = self.model._meta
-        assert meta.instance_path is not None
-        client = self.client
-        values = self.query.path_values(client.account_sid)
-        checked = {n: meta.check_path(n, values[n]) for n in meta.instance_path.names}
-        record = fetch_payload(self.model, client, meta.instance_path.fill(checked))
-        return self._build([record], Binding(client, checked))[0]
+        path = self.query.path_values(client.account_sid)
+        values = {**path, **extra}
+        if template.missing(values):
+            raise meta.missing_path_error(template, values)
+        checked = {name: meta.check_path(name, values[name]) for name in template.names}
+        record = fetch_payload(self.model, client, template.fill(checked))
+        return self._build([record], Binding(client, path))[0]
 
     def create(self, **values: Any) -> T:
         """Create and save a new record (POST); path parameters (``conference=``) are accepted."""
-        obj = self.new(**values)
+        obj: Any = self.new(**values)
         obj.save()
-        return obj  # type: ignore[return-value]
+        return cast(T, obj)
 
-    def new(self, **values: Any) -> Resource:
+    def new(self, **values: Any) -> T:
         """An unsaved instance bound to this QuerySet's client and path parameters."""
         meta = self.model._meta
         aliases = meta.aliases()
@@ -329,7 +321,7 @@ class QuerySet(Generic[T]):
                 raise _unknown_field(meta, name)
         obj = self.model(**fields)
         obj._ctx = Binding(self._client, path)
-        return obj
+        return cast(T, obj)
 
     def get_or_create(
         self, defaults: Mapping[str, Any] | None = None, **conditions: Any
@@ -338,7 +330,13 @@ class QuerySet(Generic[T]):
         try:
             return self.get(**conditions), False
         except self.model.DoesNotExist:
-            return self.create(**{**conditions, **(defaults or {})}), True
+            # As in Django, lookups (name__lookup=...) select but do not become values.
+            values = {k: v for k, v in conditions.items() if "__" not in k}
+            return self.create(**{**values, **(defaults or {})}), True
+
+    def _rows_of(self, rows: Rows) -> QuerySet[Any]:
+        """This QuerySet (its class too: a custom QuerySet keeps its methods) building ``rows``."""
+        return type(self)(self.model, self.query, client=self._client, rows=rows)
 
     # --- bulk work: one request per record, concurrently (twiliorm.bulk) ----------------
 
@@ -387,7 +385,7 @@ class QuerySet(Generic[T]):
         def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
             return [{name: read(item) for name, read in readers} for item in items]
 
-        return QuerySet(self.model, self.query, client=self._client, rows=rows)
+        return self._rows_of(rows)
 
     def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
         """Tuples of typed values (or single values with ``flat=True`` and one field)."""
@@ -400,12 +398,12 @@ class QuerySet(Generic[T]):
             def flat_rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
                 return [read_one(item) for item in items]
 
-            return QuerySet(self.model, self.query, client=self._client, rows=flat_rows)
+            return self._rows_of(flat_rows)
 
         def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
             return [tuple(read(item) for _, read in readers) for item in items]
 
-        return QuerySet(self.model, self.query, client=self._client, rows=rows)
+        return self._rows_of(rows)
 
 
 def _window(
@@ -454,6 +452,14 @@ def _reader(key: str, parse: Callable[[Any], Any] | None) -> Callable[[Mapping[s
         return None if value is None else parse(value)
 
     return read
+
+
+def _first_outside_twiliorm() -> int:
+    """The ``stacklevel`` that makes a warning point at the caller's code, not ours."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("twiliorm"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _maybe_default() -> Client | None:

@@ -65,6 +65,7 @@ class Meta:
     manager_class: type[Manager[Any]] | None = None
     _structure: Callable[..., Any] | None = None
     _copy: Callable[[Any, Any], None] | None = None
+    _dump: tuple[tuple[str, str, Callable[[Any], Any] | None], ...] | None = None
     # Derived once from the fields above (every query and write reads them).
     pk: str | None = attrs.field(init=False)
     payload_fields: tuple[FieldSpec, ...] = attrs.field(init=False)
@@ -128,6 +129,14 @@ class Meta:
 
             self._structure = build_structure(self)
         return self._structure
+
+    def dump_plan(self) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
+        """(key, attribute, dump) per payload field, for ``to_api()`` (made on first use)."""
+        if self._dump is None:
+            from .convert import build_dump_plan
+
+            self._dump = build_dump_plan(self)
+        return self._dump
 
     def copy(self) -> Callable[[Any, Any], None]:
         """The generated instance -> instance copy of every slot (made on first use)."""
@@ -193,7 +202,6 @@ def _parent_hint(meta: Meta, name: str) -> str:
     return ""
 
 
-@attrs.define(slots=True, kw_only=True, eq=False, repr=False)
 class Resource:
     """Base class of every declared resource; see :func:`resource`."""
 
@@ -407,6 +415,12 @@ class _ManagerDescriptor:
             self._managers[owner] = manager
         return manager
 
+
+if not TYPE_CHECKING:
+    # Made an attrs class at run time only: seen by a type checker's attrs plugin,
+    # the base would get an __init__ without arguments, hiding the keyword-argument
+    # __init__ declared above from every resource (``Message(to=..., body=...)``).
+    Resource = attrs.define(slots=True, kw_only=True, eq=False, repr=False)(Resource)
 
 Resource.objects = _ManagerDescriptor()
 

@@ -118,7 +118,10 @@ class Request:
 
 @attrs.frozen(slots=True)
 class Response:
-    """An answer: status, headers, body; ``retried`` when it came after a retry.
+    """An answer: status, headers, body; ``retried`` when it came after a retry of an
+    attempt that may have been processed (a retry after a 429 does not count: a 429
+    proves the request was not processed). A DELETE answered 404 after such a retry
+    had already worked.
 
     Its ``repr()`` gives the body's size only: an account's answer holds its
     auth token, a new API key's its secret.
@@ -133,7 +136,9 @@ class Response:
         try:
             return _loads(self.body)
         except (ValueError, RecursionError) as exc:
-            start = self.body[:60].decode("utf-8", "replace")
+            # The excerpt goes through redaction: a cut-short account answer starts
+            # with its auth token.
+            start = logs.redact(self.body[:80], limit=60)
             raise DecodeError(f"answer is not JSON (HTTP {self.status}): {start!r}") from exc
 
 
@@ -183,6 +188,12 @@ class TwilioRetry(Retry):
 
 def _not_redirect(entry: Any) -> bool:
     return entry.redirect_location is None
+
+
+def _may_have_landed(retries: Retry) -> bool:
+    """Whether an earlier attempt may have been processed: any retry but one after a 429
+    (which proves it was not). A DELETE answered 404 after such a retry already worked."""
+    return any(entry.status != 429 for entry in retries.history)
 
 
 DEFAULT_RETRY = TwilioRetry(
@@ -297,7 +308,7 @@ class Urllib3Transport:
                 raw.release_conn()
         if logs.http_logger.isEnabledFor(logging.DEBUG):
             self._log(request, raw.status, body, retries, started)
-        return Response(raw.status, raw.headers, body, bool(retries.history))
+        return Response(raw.status, raw.headers, body, _may_have_landed(retries))
 
     def _open(self, request: Request, retries: Retry) -> urllib3.BaseHTTPResponse:
         form: dict[str, Any] = {}
@@ -307,7 +318,8 @@ class Urllib3Transport:
             return self._pool.request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                # urllib3 replaces the pool's headers (auth among them) with the ones given.
+                headers={**self._pool.headers, **request.headers} if request.headers else None,
                 preload_content=False,
                 retries=retries,
                 **form,
@@ -369,7 +381,7 @@ def _transport_error(request: Request, exc: Exception) -> TransportError:
     if isinstance(reason, SSLError):
         return TransportError(
             f"{where} failed: the server's TLS certificate could not be verified ({reason}); "
-            "twiliorm always verifies certificates (ca_certs= names a private CA bundle)"
+            "twiliorm always verifies certificates (Client(ca_certs=...) names a private CA bundle)"
         )
     note = ""
     if request.method == "POST" and not isinstance(reason, NewConnectionError):

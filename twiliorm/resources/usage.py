@@ -156,7 +156,10 @@ class UsageTrigger(Resource):
     trigger_by: UsageTriggerTriggerField | str | None = fields.enum_field(
         UsageTriggerTriggerField, filter=True, writable="create"
     )
-    trigger_value: Decimal | None = fields.decimal_text(writable="create", required="create")
+    # "+30" fires 30 above the usage at creation: an offset keeps its sign.
+    trigger_value: Decimal | str | None = fields.field(
+        fields.DECIMAL_OFFSET, writable="create", required="create"
+    )
     uri: str | None = fields.string()
     usage_category: str | None = fields.string(filter=True, writable="create", required="create")
     usage_record_uri: str | None = fields.string()
