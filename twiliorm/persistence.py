@@ -86,8 +86,7 @@ def instance_path(obj: Resource, client: Client | None = None) -> str:
     missing = template.missing(values)
     if missing:
         raise FieldError(f"{meta.name} instance has no {missing[0]}: it was never saved or fetched")
-    checked = {name: meta.check_path(name, values[name]) for name in template.names}
-    return template.fill(checked)
+    return template.fill(meta.checked(template, values))
 
 
 def form_for(obj: Resource, names: Iterable[str], operation: str) -> list[tuple[str, str]]:
@@ -158,7 +157,7 @@ def _create(obj: R) -> R:
     client = client_of(obj)
     values = _filled(obj, client)
     template = meta.list_template(values, for_create=True)
-    checked = {name: meta.check_path(name, values[name]) for name in template.names}
+    checked = meta.checked(template, values)
     data = client.post_json(template.fill(checked), form)
     path = {n: v for n, v in checked.items() if n in meta.path_names}
     _load(obj, data, Binding(client, path))
@@ -188,9 +187,7 @@ def delete(obj: Resource) -> None:
         client.delete(path)
     except NotFoundError as exc:
         if not exc.retried:
-            raise meta.model.NotFound(
-                exc.status, exc.code, exc.message, exc.more_info, exc.method, exc.uri
-            ) from exc
+            raise _not_found(meta.model, exc) from exc
         # A retried DELETE answered 404: the first attempt reached the server and deleted it.
 
 
@@ -216,10 +213,13 @@ def fetch_payload(model: type[Resource], client: Client, path: str) -> Any:
         except NotFoundError as exc:
             pause = next(pauses, None)
             if pause is None or client.url(path) not in recent_creates:
-                raise model.NotFound(
-                    exc.status, exc.code, exc.message, exc.more_info, exc.method, exc.uri
-                ) from exc
+                raise _not_found(model, exc) from exc
         time.sleep(pause)
+
+
+def _not_found(model: type[Resource], exc: NotFoundError) -> Exception:
+    """The model's NotFound (its DoesNotExist and a NotFoundError) for an API 404."""
+    return model.NotFound(exc.status, exc.code, exc.message, exc.more_info, exc.method, exc.uri)
 
 
 def _load(obj: Resource, data: Any, binding: Binding | None = None) -> None:

@@ -261,12 +261,10 @@ class Query:
             assert meta.instance_path is not None and meta.pk is not None
             values[meta.pk] = meta.check_path(meta.pk, self._pk_value())
             template = meta.instance_path
-        elif partial:
-            usable = [t for t in meta.list_paths if not t.missing(values)]
-            template = max(usable or meta.list_paths, key=lambda t: len(t.names))
         else:
-            meta.require("list")
-            template = meta.list_template(values)
+            if not partial:
+                meta.require("list")
+            template = meta.list_template(values, partial=partial)
         if partial:
             values = {n: values.get(n) or "{" + n + "}" for n in template.names}
             return template.format_map(values)

@@ -285,10 +285,7 @@ class QuerySet(Generic[T]):
         assert template is not None
         client = self.client
         path = self.query.path_values(client.account_sid)
-        values = {**path, **extra}
-        if template.missing(values):
-            raise meta.missing_path_error(template, values)
-        checked = {name: meta.check_path(name, values[name]) for name in template.names}
+        checked = meta.checked(template, {**path, **extra})
         record = fetch_payload(self.model, client, template.fill(checked))
         return self._build([record], Binding(client, path))[0]
 

@@ -164,13 +164,28 @@ class Meta:
         pattern = getattr(spec.kind, "pattern", None) if spec else None
         return check_path_value(name, value, pattern)
 
-    def list_template(self, values: Mapping[str, Any], *, for_create: bool = False) -> PathTemplate:
-        """The most specific list path whose placeholders ``values`` all give."""
+    def list_template(
+        self, values: Mapping[str, Any], *, for_create: bool = False, partial: bool = False
+    ) -> PathTemplate:
+        """The most specific list path whose placeholders ``values`` all give.
+
+        With none, a FieldError names what is missing; or, with ``partial`` (to show
+        a query before a client is known), the most specific path all the same.
+        """
         templates = self.create_paths if for_create else self.list_paths
+        if not templates:
+            self.require("create" if for_create else "list")
         usable = [t for t in templates if not t.missing(values)]
-        if usable:
-            return max(usable, key=lambda t: len(t.names))
+        if usable or partial:
+            return max(usable or templates, key=lambda t: len(t.names))
         raise self.missing_path_error(min(templates, key=lambda t: len(t.missing(values))), values)
+
+    def checked(self, template: PathTemplate, values: Mapping[str, Any]) -> dict[str, str]:
+        """``template``'s values from ``values``, each checked for its shape (FieldError
+        naming what is missing, ValidationError for a value of the wrong shape)."""
+        if template.missing(values):
+            raise self.missing_path_error(template, values)
+        return {name: self.check_path(name, values[name]) for name in template.names}
 
     def missing_path_error(self, template: PathTemplate, values: Mapping[str, Any]) -> FieldError:
         missing = [n for n in template.missing(values) if n != "account_sid"]
