@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import twiliorm
-from twiliorm import Message
+from twiliorm import IncomingPhoneNumber, Message
+from twiliorm.bulk import Progress
 from twiliorm.bulk.checkpoint import Checkpoint
 from twiliorm.bulk.engine import Limiter
 from twiliorm.sandbox import Sandbox
@@ -26,9 +28,17 @@ def test_events_survive_a_reopen(tmp_path: Path) -> None:
         first.record("begin", "#3", sync=True)
     with Checkpoint(path, JOB) as again:
         assert again.states == {"SM1": "done", "SM2": "fail", "#3": "begin"}
-        assert again.resumed == 3
+        assert not again.finished
         again.record("done", "#3", "SM3")
-    assert Checkpoint(path, JOB).state("#3") == "done"
+    with Checkpoint(path, JOB) as third:
+        assert third.state("#3") == "done" and third.sids == {"#3": "SM3"}
+        third.finish()
+    with Checkpoint(path, JOB) as after:  # a finished run: its entries are history
+        assert after.finished and after.states == {}
+        assert after.history == {"SM1": "done", "SM2": "fail", "#3": "done"}
+        after.record("done", "SM4")
+    with Checkpoint(path, JOB) as last:
+        assert not last.finished and last.states == {"SM4": "done"}
 
 
 def test_a_torn_last_line_is_dropped(tmp_path: Path) -> None:
@@ -79,16 +89,27 @@ def test_a_read_only_checkpoint_writes_nothing(tmp_path: Path) -> None:
 # --- resuming through the bulk calls ------------------------------------------------------
 
 
+def stop_at(done: int) -> Callable[[Progress], None]:
+    """A progress callback that interrupts the job (as Ctrl-C would) at ``done`` records."""
+
+    def stop(progress: Progress) -> None:
+        if progress.done == done:
+            raise KeyboardInterrupt
+
+    return stop
+
+
 def test_resume_skips_what_is_done_and_does_the_rest(
     sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
 ) -> None:
     sandbox.seed(40, 0)
     path = tmp_path / "redact.ckpt"
-    first = Message.objects.all()[:15].update(body="", resume=path)
-    assert first.succeeded == 15
+    with pytest.raises(KeyboardInterrupt):
+        Message.objects.update(body="", resume=path, progress=stop_at(15), workers=1)
     writes = sum(1 for r in sandbox.requests if r.method == "POST")
+    assert writes == 15
     second = Message.objects.update(body="", resume=path)
-    assert second.reasons == {"finished in an earlier run": 15}
+    assert second.reasons == {"already applied": 15}  # the records say so: no request
     assert second.succeeded == 25
     assert sum(1 for r in sandbox.requests if r.method == "POST") == writes + 25
     with pytest.raises(twiliorm.ConfigurationError, match="belongs to another job"):
@@ -102,7 +123,8 @@ def test_a_dry_run_reads_the_checkpoint_without_writing_it(
     path = tmp_path / "job.ckpt"
     assert Message.objects.update(body="", dry_run=True, resume=path).planned == 10
     assert not path.exists()
-    Message.objects.all()[:4].update(body="", resume=path)
+    with pytest.raises(KeyboardInterrupt):
+        Message.objects.update(body="", resume=path, progress=stop_at(4), workers=1)
     size = path.stat().st_size
     report = Message.objects.update(body="", dry_run=True, resume=path)
     assert report.planned == 6 and report.skipped == 4
@@ -120,7 +142,7 @@ def test_a_create_checkpoint_must_match_its_objects(
     assert report.skipped == 5 and report.succeeded == 0
     assert Message.objects.count() == 5
     with pytest.raises(twiliorm.ConfigurationError, match="another job"):
-        Message.objects.bulk_create(again[:4], resume=path)
+        Message.objects.bulk_create(new_messages(4), resume=path)
 
 
 # --- the limiter ----------------------------------------------------------------------------
@@ -196,3 +218,100 @@ def test_ctrl_c_settles_what_is_in_flight_then_resume_finishes(
     assert report.succeeded == 60 - recorded and report.skipped == recorded
     paths = [r.path for r in sandbox.requests if r.method == "POST" and r.status == 200]
     assert len(paths) == len(set(paths)) == 60
+
+
+# --- one job per file, and what a later run may trust ------------------------------------------
+
+
+def new_messages(count: int) -> list[Message]:
+    return [Message(to="+15558675310", from_="+14155550100", body=f"#{n}") for n in range(count)]
+
+
+def test_a_checkpoint_open_elsewhere_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    with Checkpoint(path, JOB) as first:
+        first.record("done", "SM1")
+        with pytest.raises(twiliorm.ConfigurationError, match="in use"):
+            Checkpoint(path, JOB)
+    with Checkpoint(path, JOB) as again:  # free once the first one is closed
+        assert again.state("SM1") == "done"
+
+
+def test_two_runs_cannot_share_one_checkpoint(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "create.ckpt"
+    refused: list[Exception] = []
+
+    def start_a_second_run(progress: Progress) -> None:
+        if progress.done == 1:
+            try:
+                Message.objects.bulk_create(new_messages(10), resume=path)
+            except twiliorm.ConfigurationError as exc:
+                refused.append(exc)
+
+    report = Message.objects.bulk_create(new_messages(10), resume=path, progress=start_a_second_run)
+    assert report.succeeded == 10
+    assert refused and "in use" in str(refused[0])
+    assert Message.objects.count() == 10
+
+
+def test_a_resumed_bulk_create_gives_every_object_its_sid(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "create.ckpt"
+
+    with pytest.raises(KeyboardInterrupt):
+        Message.objects.bulk_create(new_messages(4), resume=path, progress=stop_at(2), workers=1)
+    again = new_messages(4)
+    report = Message.objects.bulk_create(again, resume=path)
+    assert report.succeeded == 2 and report.skipped == 2
+    assert report.reasons == {"created in an earlier run": 2}
+    stored = {m.sid: m.body for m in Message.objects.all()}
+    assert {o.sid: o.body for o in again} == stored and len(stored) == 4
+    assert all(o.is_saved for o in again)
+    again[0].refresh()  # bound to the caller's client
+
+
+def test_a_record_changed_back_after_a_finished_job_is_written_again(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "repoint.ckpt"
+    for _ in range(3):
+        IncomingPhoneNumber.objects.create(area_code="530", voice_url="https://e.com/v1")
+    assert IncomingPhoneNumber.objects.update(voice_url="https://e.com/v2", resume=path).ok
+    assert path.read_text().splitlines()[-1] == "finished"
+    number = IncomingPhoneNumber.objects.first()
+    assert number is not None
+    number.voice_url = "https://e.com/v1"
+    number.save()
+    again = IncomingPhoneNumber.objects.update(voice_url="https://e.com/v2", resume=path)
+    assert again.succeeded == 1 and again.reasons == {"already applied": 2}
+    assert {n.voice_url for n in IncomingPhoneNumber.objects.all()} == {"https://e.com/v2"}
+
+
+def test_a_checkpoint_belongs_to_one_query(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    sandbox.seed(20, 0)
+    path = tmp_path / "redact.ckpt"
+    Message.objects.filter(to="+14155550000").update(body="", resume=path)
+    header = path.read_text().splitlines()[0]
+    assert '"query"' in header and "+14155550000" in header
+    with pytest.raises(twiliorm.ConfigurationError, match="belongs to another job"):
+        Message.objects.update(body="", resume=path)
+
+
+def test_an_interrupted_delete_resumes_from_what_the_list_shows(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    sandbox.seed(30, 0)
+    path = tmp_path / "delete.ckpt"
+
+    with pytest.raises(KeyboardInterrupt):
+        Message.objects.all().delete(resume=path, progress=stop_at(10), workers=2)
+    assert "finished" not in path.read_text().splitlines()
+    left = Message.objects.count()
+    report = Message.objects.all().delete(resume=path)
+    assert report.succeeded == left and report.ok and not Message.objects.exists()
+    assert path.read_text().splitlines()[-1] == "finished"

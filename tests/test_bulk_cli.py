@@ -60,17 +60,19 @@ def test_dry_run_shows_what_would_be_written_and_writes_nothing(
     assert posts(env) == 0
 
 
-def test_checkpoint_makes_a_rerun_skip_what_is_done(
+def test_checkpoint_records_the_job_and_a_rerun_writes_nothing_twice(
     env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     checkpoint = tmp_path / "job.ckpt"
     args = ["update", "messages", "--set", "body=", "--yes", "--checkpoint", str(checkpoint)]
     assert main([*args, "--workers", "3"]) == 0
-    assert checkpoint.read_text().count("\ndone ") == 60
+    lines = checkpoint.read_text().splitlines()
+    assert len([line for line in lines if line.startswith("done ")]) == 60
+    assert lines[-1] == "finished"
     capsys.readouterr()
     before = posts(env)
     assert main(args) == 0
-    assert "skipped, finished in an earlier run: 60" in capsys.readouterr().out
+    assert "skipped, already applied: 60" in capsys.readouterr().out
     assert posts(env) == before
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ import twiliorm
 from twiliorm import Call, Message
 from twiliorm.bulk import Progress
 from twiliorm.sandbox import Sandbox
+from twiliorm.transport import Request, Response
 
 
 @pytest.fixture
@@ -136,3 +138,35 @@ class _Sink(io.StringIO):
 
     def write(self, text: str) -> int:
         return len(text)
+
+
+class _Repeating:
+    """A transport under which each page of messages lists the last one of the page before
+    again at its top, as Twilio's paging does when records arrive while it pages."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.last: Any = None
+
+    def send(self, request: Request) -> Response:
+        response: Response = self.inner.send(request)
+        if request.method != "GET" or "/Messages.json" not in request.url:
+            return response
+        data = json.loads(response.body)
+        if self.last is not None:
+            data["messages"].insert(0, self.last)
+        self.last = data["messages"][-1]
+        return Response(response.status, response.headers, json.dumps(data).encode())
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_record_listed_twice_is_exported_once(sandbox: Sandbox, client: twiliorm.Client) -> None:
+    sandbox.seed(30, 0)
+    client.transport = _Repeating(client.transport)
+    out = io.StringIO()
+    report = Message.objects.page_size(10).export(out, "jsonl")
+    sids = [json.loads(line)["sid"] for line in out.getvalue().splitlines()]
+    assert len(sids) == len(set(sids)) == 30
+    assert report.matched == 30 and report.pages == 3

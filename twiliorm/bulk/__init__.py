@@ -16,6 +16,24 @@ checkpoint (:mod:`twiliorm.bulk.checkpoint`): a job killed at any moment and
 started again with the same file finishes the rest without writing a record
 twice or skipping one. ``dry_run=True`` reads and compares but writes nothing.
 
+What a resumed run makes of the checkpoint:
+
+- an update whose values can be read back (``body=""``) trusts what the
+  listed record shows now, not the file: one already in the target state is
+  skipped without a request, one set back since is written again;
+- an update nothing can read back (a call's ``url``) and a create record an
+  intent before each request; a record finished by an earlier run is not
+  sent again, and one whose outcome was in doubt (an intent without an
+  answer) is reported as *unknown*, never resent. A resumed create gives its
+  object the SID the earlier run got, and reads it back;
+- a delete goes by the list: what was deleted is no longer in it.
+
+A run that reaches the end of its records marks the file finished; a later
+run with the same file trusts none of its entries but its creates (an object
+created stays created), so it redoes the job for what the records show then.
+The file names the job (operation, resource, query, values): another job
+cannot use it, and neither can a second process while the first has it.
+
 An executor must run the jobs in this process (threads: a thread pool, or one
 that wraps one), since each job holds the client's connection pool.
 """
@@ -33,9 +51,11 @@ from .checkpoint import Checkpoint
 from .engine import Engine, Job, Outcome, Status
 from .export import FORMATS, export
 from .jobs import (
+    CreatedJob,
     CreateJob,
     DeleteJob,
     FetchJob,
+    RequestCount,
     Targets,
     UpdateJob,
     bulk_client,
@@ -85,14 +105,16 @@ def bulk_update(
     value is checked before anything is sent.
     """
     targets = Targets.make(qs.model, {**(values or {}), **fields})
-    job = {"operation": "update", "resource": qs.model.__name__, "values": targets.form}
-    with _Run(qs, job, resume, workers, dry_run) as run:
+    job = {"operation": "update", "values": targets.form}
+    # Values that can be read back are judged on the listed record; others by the file.
+    trust = not targets.comparable
+    with _Run(qs, job, resume, workers, dry_run, trust=trust) as run:
 
         def jobs(client: Client) -> Iterator[Job]:
             build = qs.model._meta.structure()
-            for record, binding in run.records():
+            for key, record, binding in run.records():
                 paths = paths_of(build(record, binding), client, targets)
-                yield UpdateJob(client, targets, record, paths, dry_run=dry_run)
+                yield UpdateJob(client, targets, key, record, paths, dry_run=dry_run)
 
         return run.go(f"update {qs.model.__name__}", jobs, executor, progress, attempts, total)
 
@@ -110,14 +132,13 @@ def bulk_delete(
 ) -> BulkReport:
     """DELETE every record ``qs`` matches; one already gone counts as skipped."""
     qs.model._meta.require("delete")
-    job = {"operation": "delete", "resource": qs.model.__name__}
-    with _Run(qs, job, resume, workers, dry_run) as run:
+    with _Run(qs, {"operation": "delete"}, resume, workers, dry_run, trust=False) as run:
 
         def jobs(client: Client) -> Iterator[Job]:
             build = qs.model._meta.structure()
-            for record, binding in run.records():
+            for key, record, binding in run.records():
                 path, _ = paths_of(build(record, binding), client, None)
-                yield DeleteJob(client, run.key_of(record), path, dry_run=dry_run)
+                yield DeleteJob(client, key, path, dry_run=dry_run)
 
         return run.go(f"delete {qs.model.__name__}", jobs, executor, progress, attempts, total)
 
@@ -153,7 +174,7 @@ def in_bulk(
             found[job.key] = qs._build([outcome.value], binding)[0]
 
     with _Sender(client, workers) as sender:
-        jobs = (FetchJob(sender, sid, plan.path) for sid, plan in plans.items())
+        jobs = (FetchJob(sender.view, sid, plan.path) for sid, plan in plans.items())
         engine = Engine(
             f"in_bulk {qs.model.__name__}",
             workers=workers,
@@ -182,14 +203,15 @@ def bulk_create(
     Every object is checked before anything is sent. A create refused with 429
     is sent again (the API did not process it); one that may have reached the
     API (a dropped connection, a 5xx) is reported as an unknown outcome in
-    ``report.unknown``, not resent. Created objects get their SIDs in place.
+    ``report.unknown``, not resent. Created objects get their SIDs in place,
+    those created by an earlier run of a resumed job too (read back with a GET).
     """
     items = list(objects)
     forms = [_check_new(qs.model, number, obj) for number, obj in enumerate(items)]
-    job = {"operation": "create", "resource": qs.model.__name__, "objects": sequence_digest(forms)}
+    job = {"operation": "create", "objects": sequence_digest(forms)}
     path = dict(qs.query.path)
     user_client = qs.client
-    with _Run(qs, job, resume, workers, False) as run:
+    with _Run(qs, job, resume, workers, False, trust=True) as run:
 
         def jobs(client: Client) -> Iterator[Job]:
             for number, obj in enumerate(items):
@@ -219,22 +241,38 @@ class _Finished(Job):
 
 
 class _Sender:
-    """The bulk client for the duration of one call (closed after it)."""
+    """The bulk client for the duration of one call (closed after it), and what it resent."""
 
     def __init__(self, client: Client, workers: int) -> None:
         self.client = client
-        self.view = bulk_client(client, workers)
+        self.resent = RequestCount()
+        self.view = bulk_client(client, workers, self.resent)
 
-    def __enter__(self) -> Client:
-        return self.view
+    def __enter__(self) -> _Sender:
+        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.view is not self.client:
             self.view.close()
 
 
+_DOUBT = {"create": "created", "update": "applied"}
+_EVENTS = {
+    Status.DONE: "done",
+    Status.SKIPPED: "skip",
+    Status.FAILED: "fail",
+    Status.UNKNOWN: "unknown",
+    Status.REFUSED: "clear",
+}
+
+
 class _Run:
-    """One bulk write: its records (each SID once), its checkpoint and its engine."""
+    """One bulk write: its records (each SID once), its checkpoint and its engine.
+
+    ``trust``: the checkpoint's entries decide what is not sent again (creates,
+    updates nothing can read back), which also means each request is preceded
+    by an intent; otherwise the records judge and the file is a log.
+    """
 
     def __init__(
         self,
@@ -243,13 +281,18 @@ class _Run:
         resume: Path | None,
         workers: int,
         dry_run: bool,
+        *,
+        trust: bool,
     ) -> None:
         self.qs = qs
-        self.job = dict(job)
+        self.job = {"resource": qs.model.__name__, "query": query_of(qs), **job}
+        self.operation = str(job["operation"])
         self.resume = resume
         self.workers = workers
         self.dry_run = dry_run
+        self.trust = trust
         self.seen: set[str] = set()
+        self.pages = 0
         self.checkpoint: Checkpoint | None = None
         meta = qs.model._meta
         pk = meta.fields.get(meta.pk or "sid")
@@ -257,36 +300,22 @@ class _Run:
 
     def __enter__(self) -> _Run:
         if self.resume is not None:
-            info = {"query": self.qs.explain().splitlines()[0]}
-            self.checkpoint = Checkpoint(self.resume, self.job, info=info, write=not self.dry_run)
+            self.checkpoint = Checkpoint(self.resume, self.job, write=not self.dry_run)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.checkpoint is not None:
             self.checkpoint.close()
 
-    def key_of(self, record: Mapping[str, Any]) -> str:
-        return str(record.get(self.pk_key))
-
-    def records(self) -> Iterator[tuple[Mapping[str, Any], Binding]]:
-        """Each matching record once (Twilio's paging can list one twice), unless finished."""
+    def records(self) -> Iterator[tuple[str, Mapping[str, Any], Binding]]:
+        """(key, record, binding) for each matching record once (paging can list one twice)."""
         for items, binding in self.qs._pages():
+            self.pages += 1
             for record in items:
-                key = self.key_of(record)
-                if key in self.seen:
-                    continue
-                self.seen.add(key)
-                yield record, binding
-
-    def earlier(self, key: str) -> Job | None:
-        """A stand-in job when the checkpoint says ``key`` needs no new request."""
-        state = self.checkpoint.state(key) if self.checkpoint else None
-        if state in ("done", "skip"):
-            return _Finished(key, Outcome(Status.SKIPPED, note="finished in an earlier run"))
-        if state in ("begin", "unknown"):
-            note = "it may have been created in an earlier run: not resent"
-            return _Finished(key, Outcome(Status.UNKNOWN, note=note))
-        return None
+                key = str(record.get(self.pk_key))
+                if key not in self.seen:
+                    self.seen.add(key)
+                    yield key, record, binding
 
     def go(
         self,
@@ -298,7 +327,7 @@ class _Run:
         total: int | None,
         also: Callable[[Job, Outcome], None] | None = None,
     ) -> BulkReport:
-        with _Sender(self.qs.client, self.workers) as client:
+        with _Sender(self.qs.client, self.workers) as sender:
             engine = Engine(
                 operation,
                 workers=self.workers,
@@ -307,13 +336,37 @@ class _Run:
                 progress=progress,
                 total=total,
                 on_outcome=self._recorder(also),
-                on_submit=self._intent if self.job["operation"] == "create" else None,
+                on_submit=self._intent if self.trust else None,
             )
-            return engine.run(self._resumed(jobs(client)))
+            try:
+                report = engine.run(self._resumed(jobs(sender.view)))
+            finally:
+                engine.report.requests += sender.resent.value
+                engine.report.pages = self.pages
+        if self.checkpoint is not None:
+            self.checkpoint.finish()
+        return report
 
     def _resumed(self, jobs: Iterator[Job]) -> Iterator[Job]:
         for job in jobs:
-            yield self.earlier(job.key) or job
+            yield self._earlier(job) or job
+
+    def _earlier(self, job: Job) -> Job | None:
+        """What stands in for ``job`` when the checkpoint says it needs no new request."""
+        if self.checkpoint is None or not self.trust:
+            return None
+        # An object created stays created, whatever run created it.
+        states = self.checkpoint.history if self.operation == "create" else self.checkpoint.states
+        state = states.get(job.key)
+        if state in ("begin", "unknown"):
+            note = f"it may have been {_DOUBT[self.operation]} in an earlier run: not resent"
+            return _Finished(job.key, Outcome(Status.UNKNOWN, note=note))
+        if state not in ("done", "skip"):
+            return None
+        sid = self.checkpoint.sids.get(job.key)
+        if isinstance(job, CreateJob) and sid:
+            return CreatedJob(job.client, int(job.key[1:]), job.obj, job.path, sid)
+        return _Finished(job.key, Outcome(Status.SKIPPED, note="finished in an earlier run"))
 
     def _intent(self, job: Job) -> None:
         if self.checkpoint is not None:
@@ -322,26 +375,29 @@ class _Run:
     def _recorder(
         self, also: Callable[[Job, Outcome], None] | None
     ) -> Callable[[Job, Outcome], None]:
-        events = {
-            Status.DONE: "done",
-            Status.SKIPPED: "skip",
-            Status.FAILED: "fail",
-            Status.UNKNOWN: "unknown",
-            Status.REFUSED: "clear",
-        }
-
         def record(job: Job, outcome: Outcome) -> None:
             if also is not None:
                 also(job, outcome)
-            event = events.get(outcome.status)
-            if self.checkpoint is None or event is None or isinstance(job, _Finished):
+            event = _EVENTS.get(outcome.status)
+            if self.checkpoint is None or event is None or isinstance(job, _Finished | CreatedJob):
                 return
-            if event == "clear" and self.job["operation"] != "create":
-                return
+            if event == "clear" and not self.trust:
+                return  # a refusal clears an intent; without intents there is none
             sid = getattr(outcome.value, "pk", None) if event == "done" else None
             self.checkpoint.record(event, job.key, sid or "")
 
         return record
+
+
+def query_of(qs: QuerySet[Any]) -> dict[str, Any]:
+    """What a checkpoint records of a query: the request it compiles to and what it tests."""
+    plan = qs.query.compile(qs.client.account_sid)
+    return {
+        "path": plan.path,
+        "params": [list(pair) for pair in plan.params],
+        "client": list(plan.client),
+        "slice": [plan.low, plan.high],
+    }
 
 
 def _check_new(model: type[Resource], number: int, obj: Resource) -> list[tuple[str, str]]:

@@ -1,26 +1,34 @@
 """Checkpoints: what a bulk job has finished, so a job killed at any moment can resume.
 
 A checkpoint is an append-only text file. Its first line names the job (the
-operation, the resource and what it writes); each further line is one event
-for one record, keyed by SID (``#n`` for the n-th object of a create)::
+operation, the resource, the query and what it writes); each further line is
+one event for one record, keyed by SID (``#n`` for the n-th object of a
+create), and a run that reaches the end of its records appends ``finished``::
 
-    # twiliorm checkpoint 1 {"job": {"operation": "update", "resource": "Message", ...}, ...}
+    # twiliorm checkpoint 1 {"job": {"operation": "update", "query": {...}, ...}, ...}
     done SM0123...
     skip SM4567...
     begin #12
     done #12 SM89ab...
+    finished
 
 Every line goes to the operating system as soon as its record is settled, so
-killing the process loses nothing that was recorded; fsync follows at most
-``sync_every`` seconds later (and at once for the intent of a create, which is
-written *before* the request), so a machine crash loses at most that much, and
-the jobs re-derive it by looking at the records before writing. A torn last
-line (a crash in the middle of a write) is dropped when the file is reopened.
+killing the process loses nothing that was recorded. ``fsync`` is called at
+once for an intent (``begin``, written *before* a request that must not be
+sent twice), with the first event recorded ``sync_every`` seconds or more
+after the last one, and on close; so a machine crash can lose the events of
+the last moments before it, which a resumed job re-derives by looking at the
+records before writing. A torn last line (a crash in the middle of a write) is
+dropped when the file is reopened.
 
-Resuming reads the file back: ``done`` and ``skip`` records are not touched
-again; a create whose last event is ``begin`` or ``unknown`` may have reached
-the API and is never resent; ``fail`` and ``clear`` (a create that was refused,
-so certainly not processed) are tried again.
+One process at a time: the file is locked while a job has it open (``flock``
+on POSIX), and a second job asking for it gets a ConfigurationError.
+
+Resuming reads the file back. :attr:`Checkpoint.states` holds the events since
+the last ``finished`` (those of the run that was interrupted), and
+:attr:`Checkpoint.history` every event of every run, which only creates use:
+an object created stays created. What the bulk calls make of a state is in
+:mod:`twiliorm.bulk`.
 """
 
 from __future__ import annotations
@@ -33,10 +41,16 @@ from typing import Any
 
 from ..exceptions import ConfigurationError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no advisory lock
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["Checkpoint"]
 
 MAGIC = "# twiliorm checkpoint 1 "
 STATES = frozenset({"done", "skip", "fail", "begin", "clear", "unknown"})
+FINISHED = "finished"
 
 
 class Checkpoint:
@@ -55,20 +69,24 @@ class Checkpoint:
         self.job = json.loads(json.dumps(job, sort_keys=True))
         self.info = dict(info or {})
         self.sync_every = sync_every
-        self.states: dict[str, str] = {}
-        self.resumed = 0
+        self.states: dict[str, str] = {}  # the events since the last finished run
+        self.history: dict[str, str] = {}  # the last event of each record, over every run
+        self.sids: dict[str, str] = {}  # "#n" -> the SID a create got
+        self.finished = False  # the last run reached the end of its records
         self._fd = self._open() if write else self._peek()
         self._synced = time.monotonic()
 
     # --- opening --------------------------------------------------------------------
 
     def _open(self) -> int:
-        existing = _read(self.path)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if existing is None or b"\n" not in existing:  # new, or killed writing its header
+            _lock(fd, self.path)
+            existing = _read(fd)
+            if b"\n" not in existing:  # new, or killed writing its header
                 header = {"job": self.job, "info": self.info}
                 os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
                 os.write(fd, (MAGIC + json.dumps(header, sort_keys=True) + "\n").encode())
                 os.fsync(fd)
                 _sync_directory(self.path)
@@ -82,8 +100,15 @@ class Checkpoint:
 
     def _peek(self) -> int:
         """Read an existing checkpoint without writing to it (a dry run): no descriptor."""
-        existing = _read(self.path)
-        if existing is not None and b"\n" in existing:
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return -1
+        try:
+            existing = _read(fd)
+        finally:
+            os.close(fd)
+        if b"\n" in existing:
             self._load(existing, -1)
         return -1
 
@@ -94,14 +119,26 @@ class Checkpoint:
         lines = complete.decode("utf-8").splitlines()
         self._check_header(lines[0] if lines else "")
         for number, line in enumerate(lines[1:], start=2):
+            if line == FINISHED:
+                self._mark_finished()
+                continue
             state, _, rest = line.partition(" ")
-            key = rest.split(" ", 1)[0]
+            key, _, extra = rest.partition(" ")
             if state not in STATES or not key:
                 raise ConfigurationError(
                     f"checkpoint {self.path} line {number} is not a checkpoint event: {line[:80]!r}"
                 )
-            self.states[key] = state
-        self.resumed = len(self.states)
+            self._note(state, key, extra)
+
+    def _note(self, state: str, key: str, extra: str) -> None:
+        self.states[key] = self.history[key] = state
+        if extra:
+            self.sids[key] = extra
+        self.finished = False
+
+    def _mark_finished(self) -> None:
+        self.states.clear()
+        self.finished = True
 
     def _check_header(self, line: str) -> None:
         if not line.startswith(MAGIC):
@@ -128,11 +165,18 @@ class Checkpoint:
         """Append one event; ``sync`` makes it durable before returning (an intent)."""
         if state not in STATES:
             raise ValueError(f"unknown checkpoint event {state!r}")
-        self.states[key] = state
+        self._note(state, key, extra)
+        self._append(f"{state} {key} {extra}".rstrip(), sync)
+
+    def finish(self) -> None:
+        """Mark the run finished: a later run trusts none of its entries but its creates."""
+        self._mark_finished()
+        self._append(FINISHED, True)
+
+    def _append(self, line: str, sync: bool) -> None:
         if self._fd < 0:
             return
-        line = f"{state} {key} {extra}".rstrip() + "\n"
-        os.write(self._fd, line.encode())
+        os.write(self._fd, (line + "\n").encode())
         now = time.monotonic()
         if sync or now - self._synced >= self.sync_every:
             os.fsync(self._fd)
@@ -151,13 +195,24 @@ class Checkpoint:
         self.close()
 
 
-def _read(path: str) -> bytes | None:
+def _lock(fd: int, path: str) -> None:
+    """Hold an exclusive lock on the open file, or say which file another job holds."""
+    if fcntl is None:  # pragma: no cover - not POSIX
+        return
     try:
-        with open(path, "rb") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        return None
-    return text or None
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ConfigurationError(
+            f"checkpoint {path} in use: another job (or another process) has it open; "
+            "wait for it to end, or give this job another file"
+        ) from None
+
+
+def _read(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _sync_directory(path: str) -> None:

@@ -13,7 +13,8 @@ in line after its Retry-After, or a jittered backoff, and tells the limiter to
 slow down. A request that may or may not have been processed (a 5xx, a dropped
 connection, an unreadable answer) goes back in line too; the job itself checks
 what the record looks like before it writes again (see the jobs). Anything else
-is final: done, skipped, failed, or, for creates, unknown.
+is final: done, skipped, failed, or, for a write that must not be repeated
+(a create, an update nothing can read back), unknown.
 
 An exception in the calling thread (Ctrl-C) stops new submissions; the
 requests already in flight are waited for and settled (so the checkpoint
@@ -51,7 +52,7 @@ class Status(enum.Enum):
     SKIPPED = "skipped"  # nothing to write: already in the target state, or gone
     PLANNED = "planned"  # a dry run: would be written
     FAILED = "failed"  # the API refused it for good (or it kept failing)
-    UNKNOWN = "unknown"  # a create that may have reached the API: never resent
+    UNKNOWN = "unknown"  # a write that must not be repeated may have landed: never resent
     RETRY = "retry"  # may or may not have been processed: check, then try again
     REFUSED = "refused"  # 429: not processed; try again later, send less at once
 
@@ -75,12 +76,14 @@ class Job:
     """One record's work. Subclasses set ``key`` and implement :meth:`run`.
 
     ``tries`` counts the attempts whose outcome was uncertain, so :meth:`run`
-    knows when an earlier attempt may have been applied and must look first.
+    knows when an earlier attempt may have been applied and must look first;
+    ``sent`` the requests :meth:`run` sent since the engine last counted them.
     """
 
     key: str = ""
     tries: int = 0
     refusals: int = 0
+    sent: int = 0
 
     def precheck(self) -> Outcome | None:
         """An outcome decided without a request (already applied, a dry run), or None."""
@@ -261,7 +264,6 @@ class Engine:
             self.on_submit(job)
         in_flight = len(pending) + 1
         self._samples.append(in_flight)
-        self.report.requests += 1
         pending[executor.submit(job.run)] = _Flight(job, self.limiter.epoch, in_flight)
 
     def _await(self, pending: dict[Future[Outcome], _Flight]) -> None:
@@ -283,6 +285,7 @@ class Engine:
                 outcome = future.result()
             except BaseException as exc:
                 outcome = Outcome(Status.FAILED, error=exc)
+            self._count_sent(pending[future].job)
             if outcome.status in FINAL:
                 self._final(pending[future].job, outcome)
 
@@ -294,6 +297,7 @@ class Engine:
         except Exception as exc:  # a bug in a job: report it on the record, keep going
             outcome = Outcome(Status.FAILED, error=exc)
         job = flight.job
+        self._count_sent(job)
         if outcome.status not in FINAL and self.on_outcome is not None:
             self.on_outcome(job, outcome)
         if outcome.status is Status.REFUSED:
@@ -315,6 +319,10 @@ class Engine:
                 self._later(job, _backoff(job.tries, RETRY_BACKOFF))
             return
         self._final(job, outcome)
+
+    def _count_sent(self, job: Job) -> None:
+        self.report.requests += job.sent
+        job.sent = 0
 
     def _later(self, job: Job, delay: float) -> None:
         due = time.monotonic() + delay

@@ -2,7 +2,8 @@
 
 Rows are made straight from the raw records of each page (no Resource
 objects) and written before the next page is read, so memory holds a page or
-two whatever the size of the list. Values are written for a spreadsheet or a
+two whatever the size of the list; a record Twilio's paging lists again on
+the next page is written once. Values are written for a spreadsheet or a
 warehouse: timestamps in ISO 8601 UTC (``2015-07-30T20:12:31Z``), prices and
 other decimals as the text Twilio sent (``"-0.00750"``, no float rounding),
 counts as integers, nested objects as JSON. Credential fields (an Account's
@@ -19,7 +20,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from .. import dates
@@ -113,15 +114,60 @@ def _rows(
     progress: Callable[[Progress], Any] | None,
     total: int | None,
 ) -> Iterator[list[Any]]:
-    for items, _ in qs._pages():
-        for item in items:
-            yield [None if (v := item.get(key)) is None else cell(v) for key, cell in columns]
+    for items in unique_pages(qs):
+        report.pages += 1
+        yield from row_values(items, columns)
         report.matched += len(items)
         report.succeeded += len(items)
         if progress is not None:
-            elapsed = time.monotonic() - started
-            done = report.succeeded
-            progress(Progress(report.operation, done, total, done, 0, 0, 0, 0, elapsed, 1))
+            progress(_progress(report, started, total))
+
+
+def unique_pages(qs: QuerySet[Any]) -> Iterator[list[Mapping[str, Any]]]:
+    """The raw records of ``qs`` page by page, without the ones listed again.
+
+    Records created while a newest-first list is paged push the others down, so
+    the last ones of a page come again at the top of the next: a SID seen on
+    the page before (or earlier on the same page) is left out. Only those two
+    pages of SIDs are kept, so memory stays flat.
+    """
+    meta = qs.model._meta
+    pk = meta.fields.get(meta.pk or "")
+    key = (pk.key if pk is not None else None) or "sid"
+    before: set[Any] = set()
+    for items, _ in qs._pages():
+        now: set[Any] = set()
+        fresh = []
+        for item in items:
+            sid = item.get(key)
+            if sid is None or (sid not in before and sid not in now):
+                now.add(sid)
+                fresh.append(item)
+        before = now
+        yield fresh
+
+
+def row_values(
+    items: Iterable[Mapping[str, Any]], columns: list[tuple[str, Cell]]
+) -> Iterator[list[Any]]:
+    """Each record's cells, in the order of ``columns``."""
+    for item in items:
+        yield [None if (v := item.get(key)) is None else cell(v) for key, cell in columns]
+
+
+def _progress(report: BulkReport, started: float, total: int | None) -> Progress:
+    return Progress(
+        operation=report.operation,
+        done=report.succeeded,
+        total=total,
+        succeeded=report.succeeded,
+        skipped=0,
+        failed=0,
+        unknown=0,
+        planned=0,
+        elapsed=time.monotonic() - started,
+        concurrency=1,
+    )
 
 
 # --- writing --------------------------------------------------------------------------

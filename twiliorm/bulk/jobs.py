@@ -4,21 +4,26 @@ Each job sends one request (plus a look before it writes again) and turns the
 answer into an :class:`~twiliorm.bulk.engine.Outcome`. The rules that keep a
 write from happening twice live here:
 
-- an update that may have been applied (a 5xx, a dropped connection, an
-  unreadable answer) is retried only after a GET shows the record still
-  differs from the target; a record already in the target state is skipped
-  without a write;
+- an update whose values can be read back that may have been applied (a 5xx,
+  a dropped connection, an unreadable answer) is retried only after a GET
+  shows the record still differs from the target; a record already in the
+  target state is skipped without a write;
+- an update whose values cannot be read back (a call's ``url`` or ``twiml``:
+  nothing shows that a redirect happened) is a write like a create: retried
+  only after a 429, any other doubt makes its outcome *unknown*;
 - a delete that may have been applied is retried; a 404 then means it was;
 - a create is retried only after a 429 (the API did not process it); any other
   doubt makes its outcome *unknown*, never a second create.
 
 :func:`bulk_client` gives the jobs a client of their own whose transport
 leaves 429s to the engine's limiter (the default transport would wait them out
-where the limiter cannot see them) and never resends a POST.
+where the limiter cannot see them), never resends a POST, and counts the
+requests it resends (each job counts the ones it sends in ``Job.sent``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +46,20 @@ from ..transport import Response
 from .engine import Job, Outcome, Status
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from ..resource import Resource
 
-__all__ = ["CreateJob", "DeleteJob", "FetchJob", "Targets", "UpdateJob", "bulk_client"]
+__all__ = [
+    "CreateJob",
+    "CreatedJob",
+    "DeleteJob",
+    "FetchJob",
+    "RequestCount",
+    "Targets",
+    "UpdateJob",
+    "bulk_client",
+]
 
 _MISSING = object()
 
@@ -51,12 +67,40 @@ _MISSING = object()
 # --- the client the jobs send through ------------------------------------------------
 
 
+class RequestCount:
+    """A thread-safe count of the requests a transport sent again."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
 class BulkRetry(Retry):
     """GET and DELETE retried in the transport on 5xx and connection errors; never 429.
 
     A 429 goes back to the engine, whose limiter must see it to slow down. A
     POST is never retried here: the jobs decide, knowing what it writes.
+    ``resent`` (carried through urllib3's copies of the policy) counts each
+    request sent again.
     """
+
+    def __init__(self, *args: Any, resent: RequestCount | None = None, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.resent = resent
+
+    def new(self, **options: Any) -> Self:
+        options.setdefault("resent", self.resent)
+        return super().new(**options)
+
+    def increment(self, *args: Any, **options: Any) -> Self:
+        again = super().increment(*args, **options)  # raises when no attempt is left
+        if self.resent is not None:
+            self.resent.add()
+        return again
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429:
@@ -82,13 +126,14 @@ BULK_RETRY = BulkRetry(
 )
 
 
-def bulk_client(client: Client, workers: int) -> Client:
+def bulk_client(client: Client, workers: int, resent: RequestCount | None = None) -> Client:
     """A client like ``client`` with a pool for ``workers`` threads and :data:`BULK_RETRY`.
 
-    A client with a transport of its own (a test double, a recorder) is used as
-    it is. The copy shares the credentials and nothing else; close it after use.
+    ``resent`` counts the requests its transport sends again. A client with a
+    transport of its own (a test double, a recorder) is used as it is. The copy
+    shares the credentials and nothing else; close it after use.
     """
-    return client.derive(retry=BULK_RETRY, pool_size=workers + 2)
+    return client.derive(retry=BULK_RETRY.new(resent=resent), pool_size=workers + 2)
 
 
 # --- what an update writes --------------------------------------------------------------
@@ -152,19 +197,30 @@ def _same(value: Any, target: Any) -> bool:
 # --- jobs -------------------------------------------------------------------------------
 
 
-class UpdateJob(Job):
+class RecordJob(Job):
+    """A job that sends its requests through ``client``, counting them in ``sent``."""
+
+    client: Client
+
+    def send(self, method: str, path: str, form: Sequence[tuple[str, str]] = ()) -> Response:
+        self.sent += 1
+        return self.client.request(method, path, form=form)
+
+
+class UpdateJob(RecordJob):
     """POST the target values to one record, unless it already has them."""
 
     def __init__(
         self,
         client: Client,
         targets: Targets,
+        key: str,
         record: Mapping[str, Any],
         paths: tuple[str, str | None],
         *,
         dry_run: bool = False,
     ) -> None:
-        self.key = str(record.get("sid") or paths[0])
+        self.key = key
         self.client = client
         self.targets = targets
         self.record: Mapping[str, Any] | None = record
@@ -180,28 +236,39 @@ class UpdateJob(Job):
         return Outcome(Status.PLANNED) if self.dry_run else None
 
     def run(self) -> Outcome:
+        if not self.targets.comparable:
+            return self._write_once()
         try:
             if self.tries and self.targets.applied(self._current()):
                 return Outcome(Status.DONE, note="applied by an earlier attempt")
-            response = self.client.request("POST", self.path, form=self.targets.form)
+            response = self.send("POST", self.path, self.targets.form)
             answer = _payload(response)
-            if self.targets.comparable and not self.targets.applied(answer):
+            if not self.targets.applied(answer):
                 return Outcome(Status.FAILED, note=self.targets.mismatch(answer))
             return Outcome(Status.DONE, concurrent=concurrent_requests(response))
         except Exception as exc:
             return classify(exc)
 
+    def _write_once(self) -> Outcome:
+        """An update nothing can read back: sent again only after a 429, as a create."""
+        try:
+            response = self.send("POST", self.path, self.targets.form)
+            _payload(response)
+        except Exception as exc:
+            return doubtful(exc, "it may have been applied: not resent")
+        return Outcome(Status.DONE, concurrent=concurrent_requests(response))
+
     def _current(self) -> Mapping[str, Any]:
         """The record as the API has it now (at its new path, if the update moves it)."""
         try:
-            return _payload(self.client.request("GET", self.path))
+            return _payload(self.send("GET", self.path))
         except NotFoundError:
             if self.moved is None:
                 raise
-            return _payload(self.client.request("GET", self.moved))
+            return _payload(self.send("GET", self.moved))
 
 
-class DeleteJob(Job):
+class DeleteJob(RecordJob):
     """DELETE one record; a 404 after an uncertain attempt means that attempt did it."""
 
     def __init__(self, client: Client, key: str, path: str, *, dry_run: bool = False) -> None:
@@ -215,7 +282,7 @@ class DeleteJob(Job):
 
     def run(self) -> Outcome:
         try:
-            response = self.client.request("DELETE", self.path)
+            response = self.send("DELETE", self.path)
         except NotFoundError as exc:
             if exc.retried or self.tries:
                 return Outcome(Status.DONE, note="deleted by an earlier attempt")
@@ -225,7 +292,7 @@ class DeleteJob(Job):
         return Outcome(Status.DONE, concurrent=concurrent_requests(response))
 
 
-class FetchJob(Job):
+class FetchJob(RecordJob):
     """GET one record by its path; a 404 leaves it out."""
 
     def __init__(self, client: Client, key: str, path: str) -> None:
@@ -235,7 +302,7 @@ class FetchJob(Job):
 
     def run(self) -> Outcome:
         try:
-            response = self.client.request("GET", self.path)
+            response = self.send("GET", self.path)
             return Outcome(
                 Status.DONE, value=_payload(response), concurrent=concurrent_requests(response)
             )
@@ -245,7 +312,7 @@ class FetchJob(Job):
             return classify(exc)
 
 
-class CreateJob(Job):
+class CreateJob(RecordJob):
     """POST one new object; resent only after a 429, which proves it was not processed."""
 
     def __init__(self, client: Client, index: int, obj: Resource, path: Mapping[str, str]) -> None:
@@ -257,21 +324,53 @@ class CreateJob(Job):
     def run(self) -> Outcome:
         self.obj._ctx = Binding(self.client, self.path)
         try:
+            self.sent += 1
             persistence.save(self.obj, None)
-        except RateLimitError as exc:
-            return Outcome(Status.REFUSED, exc, wait=exc.retry_after)
-        except TransportError as exc:
-            if _never_sent(exc):
-                return Outcome(Status.FAILED, exc, "the connection was refused; nothing was sent")
-            return Outcome(Status.UNKNOWN, exc, "it may have been created: not resent")
-        except (ServerError, DecodeError) as exc:
-            return Outcome(Status.UNKNOWN, exc, "it may have been created: not resent")
         except Exception as exc:
-            return Outcome(Status.FAILED, exc)
+            return doubtful(exc, "it may have been created: not resent")
         return Outcome(Status.DONE, value=self.obj)
 
 
+class CreatedJob(CreateJob):
+    """An object an earlier run created: it gets its SID, and is read back (one GET)."""
+
+    def __init__(
+        self, client: Client, index: int, obj: Resource, path: Mapping[str, str], sid: str
+    ) -> None:
+        super().__init__(client, index, obj, path)
+        self.sid = sid
+
+    def run(self) -> Outcome:
+        meta = self.obj._meta
+        assert meta.pk is not None
+        setattr(self.obj, meta.pk, self.sid)
+        self.obj._ctx = Binding(self.client, self.path)
+        try:
+            self.sent += 1
+            persistence.refresh(self.obj)
+        except RateLimitError as exc:
+            return Outcome(Status.REFUSED, exc, wait=exc.retry_after)
+        except Exception as exc:
+            return Outcome(Status.SKIPPED, exc, "created in an earlier run, not read back")
+        return Outcome(Status.SKIPPED, note="created in an earlier run", value=self.obj)
+
+
 # --- answers ----------------------------------------------------------------------------
+
+
+def doubtful(exc: Exception, note: str) -> Outcome:
+    """The outcome of a write that must not be sent twice (a create) that raised ``exc``.
+
+    Only a 429 proves the API did not process it, and only a refused connection
+    that nothing was sent on; any other doubt is final: unknown.
+    """
+    if isinstance(exc, RateLimitError):
+        return Outcome(Status.REFUSED, exc, wait=exc.retry_after)
+    if isinstance(exc, TransportError) and _never_sent(exc):
+        return Outcome(Status.FAILED, exc, "the connection was refused; nothing was sent")
+    if isinstance(exc, (TransportError, ServerError, DecodeError)):
+        return Outcome(Status.UNKNOWN, exc, note)
+    return Outcome(Status.FAILED, exc)
 
 
 def classify(exc: Exception) -> Outcome:

@@ -1,7 +1,8 @@
 """What a bulk call tells its caller: the report at the end and progress on the way.
 
 :class:`BulkReport` counts every record the query matched into exactly one of
-succeeded, skipped, failed, unknown (creates that may have reached the API)
+succeeded, skipped, failed, unknown (writes that must not be repeated, a create
+or an update nothing can read back, that may have reached the API)
 or planned (a dry run), keeps each failure's SID and error, and says how long
 it took, how many requests it sent, how many the API refused (429) and the
 concurrency it settled at. :class:`Progress` is what a progress callback
@@ -70,6 +71,7 @@ class BulkReport:
     unknown: list[Failure] = attrs.Factory(list)
     elapsed: float = 0.0
     requests: int = 0
+    pages: int = 0
     refused: int = 0
     concurrency: float = 0.0
     reasons: collections.Counter[str] = attrs.Factory(collections.Counter)
@@ -112,9 +114,11 @@ class BulkReport:
         ]
         if self.requests:
             lines.append(
-                f"  {self.requests} requests, {self.refused} refused (429), "
-                f"settled at {self.concurrency:g} in flight"
+                f"  {self.requests} requests and {self.pages} list pages, {self.refused} "
+                f"refused (429), settled at {self.concurrency:g} in flight"
             )
+        elif self.pages:
+            lines.append(f"  {self.pages} list pages")
         lines += [f"  skipped, {reason}: {n}" for reason, n in sorted(self.reasons.items())]
         lines += [f"  failed {f}" for f in self.failed[:10]]
         if len(self.failed) > 10:
