@@ -141,3 +141,53 @@ def test_the_plain_fallback_says_the_same_in_a_line() -> None:
     assert lines[0] == "update Message: 100/400 (25%), 50.0/s, 6s left, 0 failed"
     assert lines[-1].startswith("update Message: 400/400 (100%)")
     assert plain_line(_progress(7, None)) == "update Message: 7, 50.0/s, 0 failed"
+
+
+# --- repeated filters, and what goes wrong outside the API ------------------------------------
+
+
+def test_a_repeated_filter_applies_both_conditions(
+    env: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = "+14155550003"
+    with env.client() as client:
+        to_other = Message.objects.using(client).filter(to=other).count()
+    assert to_other > 0
+    argv = ["delete", "messages", "--filter", f"to={TO}", "--filter", f"to={other}", "--yes"]
+    assert main(argv) == 0  # no message goes to both: nothing is deleted
+    assert "0 matched" in capsys.readouterr().out
+    assert posts(env) == 0
+    with env.client() as client:
+        assert Message.objects.using(client).filter(to=other).count() == to_other
+
+
+@pytest.mark.parametrize("option", ["-o", "--checkpoint"])
+def test_a_file_that_cannot_be_written_is_one_line(
+    env: Sandbox, tmp_path: Path, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "no such folder" / "file")
+    command = "export" if option == "-o" else "delete"
+    assert main([command, "messages", option, missing, "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("twiliorm: ") and len(err.splitlines()) == 1
+    assert "no such folder" in err and "No such file or directory" in err
+    assert posts(env) == 0
+
+
+def test_end_of_input_at_the_question_is_a_no(
+    env: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", Terminal())  # a terminal that is closed (Ctrl-D)
+    assert main(["delete", "messages"]) == 1
+    assert "nothing written" in capsys.readouterr().out
+    assert posts(env) == 0
+
+
+def test_a_scan_is_a_note_on_stderr_for_the_bulk_commands_too(
+    env: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["update", "messages", "--filter", "status=delivered", "--set", "body=", "--yes"]
+    assert main(argv) == 0
+    assert "twiliorm: note: Message query filters only on the client" in capsys.readouterr().err
+    assert main(["export", "messages", "--filter", "status=delivered"]) == 0
+    assert "twiliorm: note: Message query" in capsys.readouterr().err

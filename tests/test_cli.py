@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import pytest
 
 import twiliorm
 from twiliorm import Message
-from twiliorm.cli import browse, main
+from twiliorm.cli import browse, common, main
 from twiliorm.resource import resources
 from twiliorm.sandbox import Sandbox
 
@@ -216,17 +217,17 @@ def test_ls_without_a_resource_lists_them(capsys: pytest.CaptureFixture[str]) ->
 def test_every_listable_resource_answers_to_its_plural() -> None:
     for model in resources():
         if "list" in model._meta.operations:
-            plural = browse._plural(browse._snake(model.__name__))
-            assert browse.find_resource(plural) is model
-            assert browse.find_resource(model.__name__) is model
+            plural = common.plural(common.snake(model.__name__))
+            assert common.find_resource(plural) is model
+            assert common.find_resource(model.__name__) is model
 
 
 def test_names_shared_by_several_list_keys_go_to_the_plain_resource() -> None:
-    assert browse.find_resource("recordings") is twiliorm.Recording
-    assert browse.find_resource("incoming-phone-numbers") is twiliorm.IncomingPhoneNumber
-    assert browse.find_resource("queue_members") is twiliorm.Member
-    with pytest.raises(browse.CommandError, match="contents"):
-        browse.find_resource("contents")  # three SIP mappings share that key
+    assert common.find_resource("recordings") is twiliorm.Recording
+    assert common.find_resource("incoming-phone-numbers") is twiliorm.IncomingPhoneNumber
+    assert common.find_resource("queue_members") is twiliorm.Member
+    with pytest.raises(common.CommandError, match="contents"):
+        common.find_resource("contents")  # three SIP mappings share that key
 
 
 def test_an_unknown_resource_suggests_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,13 +247,13 @@ def test_an_unknown_resource_suggests_the_closest(capsys: pytest.CaptureFixture[
     ],
 )
 def test_filters_are_read_by_kind(item: str, expected: tuple[str, object]) -> None:
-    assert browse.parse_filters(Message, [item]) == dict([expected])
+    assert common.parse_filters(Message, [item]) == [expected]
 
 
 def test_a_time_filter_is_read_as_an_aware_timestamp() -> None:
-    value = browse.parse_filters(Message, ["date_sent__gt=2026-01-05T10:00:00Z"])["date_sent__gt"]
+    [(_, value)] = common.parse_filters(Message, ["date_sent__gt=2026-01-05T10:00:00Z"])
     assert value.isoformat() == "2026-01-05T10:00:00+00:00"
-    assert browse.parse_filters(twiliorm.Participant, ["muted=False"]) == {"muted": False}
+    assert common.parse_filters(twiliorm.Participant, ["muted=False"]) == [("muted", False)]
 
 
 @pytest.mark.parametrize(
@@ -376,3 +377,71 @@ def test_table_cells_stay_on_one_line_and_are_cut_when_long() -> None:
     cell = browse._cell("first line\nsecond " + "x" * 100)
     assert "\n" not in cell and len(cell) == browse.CELL_WIDTH and cell.endswith("…")
     assert browse._cell(None) == "" and browse._cell(True) == "true"
+
+
+# --- one writer, one way to fail ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_ls_writes_records_as_export_does(
+    env: Sandbox, client: twiliorm.Client, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send(client, 3)
+    assert main(["ls", "messages", "--format", fmt, "--limit", "0"]) == 0
+    listed = capsys.readouterr().out
+    assert main(["export", "messages", "--format", fmt]) == 0
+    assert listed == capsys.readouterr().out
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", listed)  # ISO 8601 UTC
+    assert "+0000" not in listed  # no RFC 2822 date left
+
+
+def test_a_repeated_filter_keeps_every_condition(
+    env: Sandbox, client: twiliorm.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send(client, 2)
+    send(client, 2, to="+15558675399")
+    argv = ["ls", "messages", "--filter", f"to={TO}", "--filter", "to=+15558675399"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no messages matched" in captured.err
+
+
+def _served_env(sandbox: Sandbox) -> dict[str, str]:
+    return clean_env(
+        TWILIO_ACCOUNT_SID=sandbox.account_sid,
+        TWILIO_AUTH_TOKEN=sandbox.auth_token,
+        TWILIO_API_BASE_URL=sandbox.base_url,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv", [["export", "messages"], ["delete", "messages", "--dry-run"], ["ls", "messages"]]
+)
+def test_a_reader_gone_before_the_first_line_is_141(sandbox: Sandbox, argv: list[str]) -> None:
+    sandbox.seed(20, 0)
+    process = subprocess.Popen(
+        [*command(), *argv],
+        env=_served_env(sandbox),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # `| head -0`: nothing will ever be read
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""
+
+
+def test_a_full_disk_is_one_line(sandbox: Sandbox) -> None:
+    sandbox.seed(20, 0)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*command(), "export", "messages"],
+            env=_served_env(sandbox),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("twiliorm: ") and len(done.stderr.splitlines()) == 1
+    assert "No space left on device" in done.stderr

@@ -31,8 +31,9 @@ from .report import BulkReport, Progress
 if TYPE_CHECKING:
     from ..fields import FieldSpec
     from ..query import QuerySet
+    from ..resource import Resource
 
-__all__ = ["FORMATS", "export"]
+__all__ = ["FORMATS", "columns_of", "export", "row_values", "unique_pages", "write_rows"]
 
 FORMATS = ("csv", "jsonl", "json")
 Cell = Callable[[Any], Any]
@@ -50,7 +51,7 @@ def export(
     """Write every record ``qs`` matches to ``target``; see the module docstring."""
     if format not in FORMATS:
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}, got {format!r}")
-    columns = _columns(qs.model._meta.payload_fields, fields, qs.model.__name__)
+    columns = columns_of(qs.model, fields)
     report = BulkReport(f"export {qs.model.__name__}")
     started = time.monotonic()
     rows = _rows(qs, columns, report, started, progress, total)
@@ -63,9 +64,9 @@ def export(
     return report
 
 
-def _columns(
-    specs: Sequence[FieldSpec], names: Sequence[str] | None, resource: str
-) -> list[tuple[str, Cell]]:
+def columns_of(model: type[Resource], names: Sequence[str] | None) -> list[tuple[str, Cell]]:
+    """(key, cell) for each column: the fields ``names`` gives (attributes or keys), or all."""
+    specs, resource = model._meta.payload_fields, model.__name__
     by_name = {s.name: s for s in specs} | {s.key: s for s in specs if s.key}
     if isinstance(names, str):
         names = [names]
@@ -178,7 +179,7 @@ def _to_path(path: str, format: str, header: list[str], rows: Iterator[list[Any]
     fd, temporary = tempfile.mkstemp(prefix=".export-", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            _write(handle, format, header, rows)
+            write_rows(handle, format, header, rows)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -191,15 +192,16 @@ def _to_stream(
     if isinstance(target, (io.RawIOBase, io.BufferedIOBase)) or "b" in getattr(target, "mode", ""):
         text = io.TextIOWrapper(cast(IO[bytes], target), encoding="utf-8", newline="")
         try:
-            _write(text, format, header, rows)
+            write_rows(text, format, header, rows)
         finally:
             text.flush()
             text.detach()
         return
-    _write(cast(IO[str], target), format, header, rows)
+    write_rows(cast(IO[str], target), format, header, rows)
 
 
-def _write(handle: IO[str], format: str, header: list[str], rows: Iterator[list[Any]]) -> None:
+def write_rows(handle: IO[str], format: str, header: list[str], rows: Iterator[list[Any]]) -> None:
+    """Write ``rows`` (lists of cells in the order of ``header``) to ``handle`` as ``format``."""
     if format == "csv":
         writer = csv.writer(handle)
         writer.writerow(header)

@@ -5,9 +5,10 @@
     twiliorm delete recordings --filter date_created__lt=2024-01-01 --dry-run
     twiliorm export calls --filter start_time__gte=2026-01-01 --format csv -o calls.csv
 
-RESOURCE and ``--filter KEY=VALUE`` read as in ``twiliorm ls``. ``update`` and
-``delete`` count the matching records first, ask before writing (``--yes``
-skips the question; without a terminal to ask on, it is required), and show a
+RESOURCE and ``--filter KEY=VALUE`` read as in ``twiliorm ls`` (see
+:mod:`twiliorm.cli.common`). ``update`` and ``delete`` count the matching
+records first, ask before writing (``--yes`` skips the question; without a
+terminal to ask on, it is required; the end of input is a no), and show a
 progress bar with the rate and the time left (tqdm, installed with
 ``pip install twiliorm[progress]``; a plain line every few seconds without it
 or when stderr is not a terminal). ``--dry-run`` shows what would be written
@@ -29,7 +30,7 @@ from typing import Any, TextIO
 from ..bulk import FORMATS, BulkReport, Progress
 from ..client import Client
 from ..query import QuerySet
-from .browse import CommandError, find_resource, parse_filters, typed_value
+from .common import CommandError, add_query_options, find_resource, queryset, typed_value
 
 __all__ = ["Bar", "add_parser"]
 
@@ -39,16 +40,7 @@ PLAIN_EVERY = 5.0  # seconds between plain progress lines
 def add_parser(subparsers: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("resource", metavar="RESOURCE", help="messages, calls, recordings, ...")
-    common.add_argument("--base-url", metavar="URL", help="the API's address")
-    common.add_argument("--account", metavar="AC...", help="work in this sub-account")
-    common.add_argument(
-        "--filter",
-        dest="filters",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a filter() condition, e.g. date_sent__lt=2026-01-01 (repeatable)",
-    )
+    add_query_options(common, "date_sent__lt=2026-01-01")
     common.add_argument(
         "--dry-run", action="store_true", help="show what would be touched; write nothing"
     )
@@ -122,8 +114,7 @@ def _positive(text: str) -> int:
 
 def _queryset(args: argparse.Namespace) -> QuerySet[Any]:
     model = find_resource(args.resource)
-    qs: QuerySet[Any] = model.objects.using(Client(base_url=args.base_url), account=args.account)
-    return qs.filter(**parse_filters(model, args.filters))
+    return queryset(args, model, Client(base_url=args.base_url))  # type: ignore[no-any-return]
 
 
 def _values(qs: QuerySet[Any], items: list[str]) -> dict[str, Any]:
@@ -172,7 +163,11 @@ def _confirmed(what: str, yes: bool) -> bool:
         return True
     if not sys.stdin.isatty():
         raise CommandError(f"refusing to {what} without confirmation: pass --yes")
-    answer = input(f"About to {what}. Continue? [y/N] ")
+    try:
+        answer = input(f"About to {what}. Continue? [y/N] ")
+    except EOFError:  # Ctrl-D, or a terminal that closed: no answer is no
+        print(file=sys.stderr)
+        return False
     return answer.strip().lower() in ("y", "yes")
 
 
