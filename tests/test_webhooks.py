@@ -423,9 +423,17 @@ def test_a_validator_needs_some_token() -> None:
         WebhookValidator()
 
 
-def test_account_tokens_are_read_through_the_api_once(
-    sandbox: Sandbox, client: twiliorm.Client
-) -> None:
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_account_tokens_are_read_in_one_listing(sandbox: Sandbox, client: twiliorm.Client) -> None:
     sub = twiliorm.Account.objects.create(friendly_name="webhooks")
     assert sub.sid and sub.auth_token
     tokens = AccountTokens(client)
@@ -433,13 +441,54 @@ def test_account_tokens_are_read_through_the_api_once(
     assert tokens(sub.sid) == sub.auth_token
     assert tokens(sub.sid) == sub.auth_token
     assert tokens(sandbox.account_sid) == sandbox.auth_token
-    assert len(recorder.requests) == 2
-    unknown = "AC" + "0" * 32
-    assert tokens(unknown) is None
-    assert tokens(unknown) is None
-    assert tokens("not a sid") is None
-    assert len(recorder.requests) == 3
+    assert [r.path for r in recorder.requests] == ["/2010-04-01/Accounts.json"]
     assert sub.auth_token not in repr(tokens)
+
+
+def test_made_up_account_sids_cost_no_request_and_evict_nothing(
+    sandbox: Sandbox, client: twiliorm.Client
+) -> None:
+    sub = twiliorm.Account.objects.create(friendly_name="webhooks")
+    clock = Clock()
+    tokens = AccountTokens(client, refresh_every=60, clock=clock)
+    recorder = record(client)
+    assert tokens(sub.sid) == sub.auth_token
+    for n in range(3000):
+        assert tokens(f"AC{n:032x}") is None
+    assert tokens("not a sid") is None
+    assert tokens(sub.sid) == sub.auth_token
+    assert len(recorder.requests) == 1
+    clock.now += 61  # a while later, an unknown SID reads the list again, once
+    assert tokens("AC" + "0" * 32) is None and tokens("AC" + "1" * 32) is None
+    assert len(recorder.requests) == 2
+
+
+def test_a_sub_account_created_later_is_found_at_the_next_reading(
+    client: twiliorm.Client,
+) -> None:
+    clock = Clock()
+    tokens = AccountTokens(client, refresh_every=60, clock=clock)
+    assert tokens(client.account_sid)
+    late = twiliorm.Account.objects.create(friendly_name="late")
+    assert late.sid
+    assert tokens(late.sid) is None  # the list was read a moment ago
+    clock.now += 61
+    assert tokens(late.sid) == late.auth_token
+
+
+def test_an_api_error_fails_the_webhook_closed(sandbox: Sandbox) -> None:
+    dead = twiliorm.Client(sandbox.account_sid, sandbox.auth_token, base_url="http://127.0.0.1:9")
+    validator = WebhookValidator(TOKEN, accounts=AccountTokens(dead))
+    form = {**FORM, "AccountSid": SUB_SID}
+    assert not validator.validate(URL, form, official(URL, form, SUB_TOKEN))
+    assert validator.validate(URL, form, official(URL, form, TOKEN))  # the main token still works
+
+    def broken(sid: str) -> str:
+        raise twiliorm.TransportError("the API cannot be reached")
+
+    closed = WebhookValidator(TOKEN, accounts=broken)  # a lookup of the user's own, failing
+    assert not closed.validate(URL, form, official(URL, form, SUB_TOKEN))
+    assert closed.validate(URL, form, official(URL, form, TOKEN))
 
 
 def test_account_tokens_validate_a_sub_account_webhook(client: twiliorm.Client) -> None:

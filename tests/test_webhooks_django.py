@@ -192,3 +192,9 @@ def test_no_token_anywhere_is_improperly_configured(monkeypatch: pytest.MonkeyPa
 def test_the_decorated_view_keeps_its_name_and_is_csrf_exempt() -> None:
     assert message_status.__name__ == "message_status"
     assert getattr(message_status, "csrf_exempt", False) is True
+
+
+def test_a_query_that_only_mentions_body_sha256_is_still_a_form() -> None:
+    url = "http://testserver/status?notbodySHA256=1"
+    answer = post(Client(), "/status?notbodySHA256=1", FORM, sign(url, FORM))
+    assert answer.status_code == 204

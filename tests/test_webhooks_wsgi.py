@@ -215,3 +215,9 @@ def test_validate_request_on_an_environ() -> None:
     )
     assert validate_request(env, WebhookValidator(TOKEN))
     assert dict(env[PARAMS_KEY]) == FORM
+
+
+def test_a_query_that_only_mentions_body_sha256_is_still_a_form(hooks: Hooks) -> None:
+    path = "/status?notbodySHA256=1"
+    assert hooks.post(path, FORM, sign(hooks.base + path, FORM)) == 200
+    assert hooks.seen[-1]["params"] is not None

@@ -38,13 +38,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponseForbidden
 
 from ..exceptions import ConfigurationError
-from ..webhooks.signature import Params
+from ..webhooks.signature import Params, has_body_hash, is_form
 from ..webhooks.tokens import TokenLookup, WebhookValidator
 
 __all__ = ["request_params", "validate_request", "validate_twilio_request"]
 
 V = TypeVar("V", bound=Callable[..., Any])
-_FORM = "application/x-www-form-urlencoded"
 
 
 def request_params(request: Any, url: str) -> Params | bytes | None:
@@ -53,9 +52,9 @@ def request_params(request: Any, url: str) -> Params | bytes | None:
     Returns None for a body that no signature covers (neither a form nor
     hashed into the URL as ``bodySHA256``), and ``{}`` for no body.
     """
-    if "bodySHA256=" in url.partition("?")[2]:
+    if has_body_hash(url):
         return bytes(request.body)
-    if request.content_type == _FORM:
+    if is_form(request.content_type):
         return request.POST  # type: ignore[no-any-return]
     return None if request.body else {}
 

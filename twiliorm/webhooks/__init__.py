@@ -48,7 +48,7 @@ What users trip on, handled here: the URL with or without the default port
 (both forms are accepted), the URL behind a proxy (``trust_forwarded``, only
 when a proxy you control sets X-Forwarded-*), sub-accounts signing with their
 own token (``accounts=``: a mapping, a function, or :class:`AccountTokens`,
-which looks tokens up through the API by the form's ``AccountSid``), and
+which reads the account's and its sub-accounts' tokens from the API), and
 repeated form keys (every value counts, sorted).
 """
 

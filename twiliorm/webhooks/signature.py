@@ -26,6 +26,7 @@ from ..exceptions import ConfigurationError
 from .urls import url_forms
 
 __all__ = [
+    "FORM_TYPE",
     "HMAC_SHA1",
     "HMAC_SHA256",
     "SIGNATURE_HEADER",
@@ -34,12 +35,15 @@ __all__ = [
     "body_sha256",
     "compute_signature",
     "form_pairs",
+    "has_body_hash",
+    "is_form",
     "validate_signature",
 ]
 
 logger = logging.getLogger("twiliorm.webhooks")
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
+FORM_TYPE = "application/x-www-form-urlencoded"
 HMAC_SHA1 = "HMAC_SHA1"
 HMAC_SHA256 = "HMAC_SHA256"
 _DIGESTS: dict[str, Callable[..., Any]] = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
@@ -115,6 +119,16 @@ def body_sha256(body: str | bytes) -> str:
 
 def _body_hash_in(url: str) -> list[str]:
     return parse_qs(urlsplit(url).query, keep_blank_values=True).get("bodySHA256", [])
+
+
+def has_body_hash(url: str) -> bool:
+    """True when ``url``'s query has a ``bodySHA256`` parameter: a JSON webhook's URL."""
+    return bool(_body_hash_in(url))
+
+
+def is_form(content_type: str | None) -> bool:
+    """True for a form body (``application/x-www-form-urlencoded``, any parameters)."""
+    return (content_type or "").split(";")[0].strip().lower() == FORM_TYPE
 
 
 def _same(a: str, b: str) -> bool:

@@ -4,20 +4,29 @@ Twilio signs a webhook with the auth token of the account that owns the
 resource: a sub-account's message is signed with the sub-account's token,
 not the main account's. The form carries that account as ``AccountSid``, so
 :class:`WebhookValidator` looks the token up by it (a mapping, any function,
-or :class:`AccountTokens`, which asks the API once per account) and falls
-back to the default token. It also carries the application's proxy setting,
-so the WSGI middleware and the Django decorator share one configuration.
+or :class:`AccountTokens`, which reads the tokens of the account and its
+sub-accounts from the API) and falls back to the default token. It also
+carries the application's proxy setting, so the WSGI middleware and the
+Django decorator share one configuration.
+
+The lookup runs *before* the signature is checked, on whatever ``AccountSid``
+a request claims, so it must cost an attacker nothing: :class:`AccountTokens`
+never sends a request per claimed SID (it reads the whole list, at most once
+per ``refresh_every`` seconds), forgets nothing because of made-up SIDs, and
+an error while reading counts as "no such account" (the request is then
+checked against the default token and fails with 403, not 500).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-from collections import OrderedDict
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeAlias
 
-from ..exceptions import ConfigurationError, NotFoundError
+from ..exceptions import ConfigurationError, TwiliormError
 from .signature import Params, form_pairs, validate_signature
 from .urls import forwarded_url
 
@@ -25,6 +34,8 @@ if TYPE_CHECKING:
     from ..client import Client
 
 __all__ = ["AccountTokens", "TokenLookup", "WebhookValidator", "account_sid_of"]
+
+logger = logging.getLogger("twiliorm.webhooks")
 
 #: AccountSid -> that account's auth token (None when unknown).
 TokenLookup: TypeAlias = Callable[[str], "str | None"]
@@ -40,18 +51,29 @@ def account_sid_of(params: Params | str | bytes) -> str | None:
 
 
 class AccountTokens:
-    """A :data:`TokenLookup` that reads an account's auth token through the API.
+    """A :data:`TokenLookup` over the auth tokens of ``client``'s account and its sub-accounts.
 
-    ``client`` sees its own account and its sub-accounts, which are exactly
-    the accounts whose webhooks an application can check. Tokens (and
-    unknown SIDs, so a flood of made-up ones costs one request each at most)
-    are remembered for the most recent ``max_accounts`` accounts.
+    Those are exactly the accounts whose webhooks an application can check. One
+    paged GET of the Accounts list reads every token. A SID that is not among
+    them (a sub-account created since, or a made-up one) reads the list again
+    only once ``refresh_every`` seconds have passed since the last reading, so
+    a flood of forged SIDs costs at most one request per ``refresh_every``. A
+    reading that fails (TwiliormError) is logged and keeps the tokens read
+    before. ``clock`` is the time source (monotonic seconds).
     """
 
-    def __init__(self, client: Client, *, max_accounts: int = 1024) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        refresh_every: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
-        self._max = max_accounts
-        self._known: OrderedDict[str, str | None] = OrderedDict()
+        self.refresh_every = refresh_every
+        self._clock = clock
+        self._tokens: dict[str, str] = {}
+        self._read_at: float | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -60,25 +82,30 @@ class AccountTokens:
     def __call__(self, account_sid: str) -> str | None:
         if not _ACCOUNT_SID.match(account_sid):
             return None
-        with self._lock:
-            if account_sid in self._known:
-                self._known.move_to_end(account_sid)
-                return self._known[account_sid]
-        token = self._fetch(account_sid)
-        with self._lock:
-            self._known[account_sid] = token
-            while len(self._known) > self._max:
-                self._known.popitem(last=False)
+        token = self._tokens.get(account_sid)
+        if token is None and self._due():
+            self._refresh()
+            token = self._tokens.get(account_sid)
         return token
 
-    def _fetch(self, account_sid: str) -> str | None:
+    def _due(self) -> bool:
+        return self._read_at is None or self._clock() - self._read_at >= self.refresh_every
+
+    def _refresh(self) -> None:
+        with self._lock:  # one reading at a time; those who waited use its answer
+            if not self._due():
+                return
+            self._read_at = self._clock()  # a failing API is not asked again at once either
+            try:
+                self._tokens = self._read()
+            except TwiliormError as exc:
+                logger.warning("webhooks: the account tokens could not be read: %s", exc)
+
+    def _read(self) -> dict[str, str]:
         from ..resources import Account
 
-        try:
-            account = Account.objects.using(self._client).get(sid=account_sid)
-        except (Account.DoesNotExist, NotFoundError):
-            return None
-        return account.auth_token or None
+        accounts = Account.objects.using(self._client).all()
+        return {a.sid: a.auth_token for a in accounts.iterator() if a.sid and a.auth_token}
 
 
 class WebhookValidator:
@@ -125,7 +152,11 @@ class WebhookValidator:
         if isinstance(self._accounts, Mapping):
             return self._accounts.get(sid)
         assert self._accounts is not None
-        return self._accounts(sid)
+        try:
+            return self._accounts(sid)
+        except TwiliormError as exc:  # fail closed: an unknown account, not a 500
+            logger.warning("webhooks: no token for %s: %s", sid, exc)
+            return None
 
     def request_url(self, seen_url: str, headers: Mapping[str, str]) -> str:
         """The URL Twilio requested, from the one the application saw (and its proxy's headers)."""

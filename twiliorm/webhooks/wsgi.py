@@ -16,9 +16,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from .signature import Params
+from .signature import Params, has_body_hash, is_form
 from .tokens import TokenLookup, WebhookValidator
 from .urls import wsgi_url
 
@@ -31,7 +31,6 @@ __all__ = ["MAX_BODY", "PARAMS_KEY", "SignatureMiddleware", "validate_request"]
 MAX_BODY = 1 << 20
 #: The environ key where a validated request's params are left for the application.
 PARAMS_KEY = "twiliorm.webhooks.params"
-_FORM = "application/x-www-form-urlencoded"
 
 
 def _content_length(environ: Mapping[str, Any]) -> int | None:
@@ -67,13 +66,12 @@ def headers_of(environ: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _form_type(environ: Mapping[str, Any]) -> bool:
-    content_type = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
-    return content_type == _FORM
+    return is_form(str(environ.get("CONTENT_TYPE", "")))
 
 
 def signed_params(environ: Mapping[str, Any], url: str, body: bytes) -> Params | bytes:
     """What the signature covers besides the URL: the JSON body, the form, or nothing."""
-    if "bodySHA256=" in urlsplit(url).query:
+    if has_body_hash(url):
         return body
     if body and _form_type(environ):
         return parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
@@ -82,7 +80,7 @@ def signed_params(environ: Mapping[str, Any], url: str, body: bytes) -> Params |
 
 def _unsigned_body(environ: Mapping[str, Any], url: str, body: bytes) -> bool:
     # A body that is neither a form nor hashed into the URL is covered by no signature.
-    return bool(body) and not _form_type(environ) and "bodySHA256=" not in urlsplit(url).query
+    return bool(body) and not _form_type(environ) and not has_body_hash(url)
 
 
 def validate_request(
