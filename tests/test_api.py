@@ -507,3 +507,21 @@ def test_objects_is_a_queryset_through_the_clients_account(conn: api.Client) -> 
     qs = conn.sms.objects.filter(to="+15558675310")
     assert isinstance(qs, twiliorm.QuerySet)
     assert urllib.parse.quote(conn.account_sid) in qs.explain()
+
+
+def test_the_seeds_positional_calls_mean_what_the_seed_says(
+    sandbox: Sandbox, conn: api.Client
+) -> None:
+    for n in range(3):
+        conn.sms.send("+15558675310", "+15017122661", body=f"#{n}")
+    everything = [m.sid for m in conn.sms.list()]
+    assert [m.sid for m in conn.calls.list(0)] == []
+    assert [m.sid for m in conn.sms.list("+15558675310")] == everything
+    assert conn.sms.list("+15558675399") == []
+    today = dt.date.today()
+    assert [m.sid for m in conn.sms.list(None, "+15017122661", today, today)] == everything
+    assert [m.sid for m in conn.accounts.list(1, 1)] == []  # page 1 of pages of one
+    assert conn.recordings.list("CA" + "0" * 32) == []
+    assert conn.transcriptions.list("CA" + "0" * 32, today, today) == []
+    media = conn.sms.send("+15558675310", "+15017122661", "https://example.com/cat.jpg")
+    assert media.sid.startswith("MM") and media.num_media == 1

@@ -194,6 +194,13 @@ def _accepts(function: Any, names: list[str], where: str) -> None:
     parameters = inspect.signature(function).parameters
     for name in names:  # by name, not swallowed by **filters
         assert name in parameters, f"{where} takes no {name}"
+    # ... and in the seed's order, so a positional call means what the seed says
+    positional = [
+        p.name
+        for p in parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"
+    ]
+    assert positional[: len(names)] == names, f"{where}({', '.join(positional)})"
 
 
 def test_the_reference_constants_are_in_twiliorm_api() -> None:

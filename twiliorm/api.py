@@ -224,14 +224,17 @@ class _Listing(Generic[R]):
             return None
 
 
-class ListResource(_Listing[R]):
-    """A Twilio list resource: ``conn.calls``, ``conn.accounts``, ``conn.queues``...
+class _Records(_Listing[R]):
+    """What a list resource does besides listing: iter, count, create, get, update, delete.
 
     Filters are the model's (``status="completed"``, ``start_time__gte=date``),
-    as for ``Model.objects.filter()``; each method says what it sends.
+    as for ``Model.objects.filter()``; each method says what it sends. The
+    seed gives each specific list resource (``conn.sms``, ``conn.recordings``)
+    a ``list()`` of its own whose positional arguments differ from
+    :meth:`ListResource.list`'s, so they share this base rather than that one.
     """
 
-    def list(self, *, page: int = 0, page_size: int = 50, **filters: Any) -> list[R]:
+    def _list(self, filters: dict[str, Any], page: int, page_size: int) -> list[R]:
         """Page ``page`` (from 0) of ``page_size`` records matching ``filters``.
 
         One GET asks for every record up to the end of that page, so page 0
@@ -271,22 +274,33 @@ class ListResource(_Listing[R]):
         self.objects.new(**{meta.pk: sid}).delete()
 
 
-class SmsMessages(ListResource[Message]):
+class ListResource(_Records[R]):
+    """A Twilio list resource: ``conn.calls``, ``conn.accounts``, ``conn.queues``..."""
+
+    def list(self, page: int = 0, page_size: int = 50, **filters: Any) -> list[R]:
+        """Page ``page`` (from 0) of ``page_size`` records matching ``filters`` (the seed's
+        ``list(page=0)``); one GET of ``PageSize=page_size`` for page 0."""
+        return self._list(filters, page, page_size)
+
+
+class SmsMessages(_Records[Message]):
     """``conn.sms``: sending and reading messages (the Messages list of API 2010)."""
 
     def send(
         self,
         to: str | int | None = None,
         from_: str | int | None = None,
-        body: str | None = None,
         url: str | None = None,
         status_callback: str | None = None,
+        body: str | None = None,
         **values: Any,
     ) -> Message:
         """Send a message (one POST) and return it; a wrapper for :meth:`create`.
 
-        ``to`` and ``from_`` may be bare North American numbers (``8995431234``);
-        ``url`` is the URL of media to send with it (``MediaUrl``, an MMS).
+        The seed's positional order: ``send(to, from_, url, status_callback)``;
+        ``body`` is best given by name. ``to`` and ``from_`` may be bare North
+        American numbers (``8995431234``); ``url`` is the URL of media to send
+        with it (``MediaUrl``, an MMS).
         """
         media = {"media_url": [url]} if url is not None else {}
         fields = _given(to=e164(to), from_=e164(from_), body=body, status_callback=status_callback)
@@ -294,7 +308,6 @@ class SmsMessages(ListResource[Message]):
 
     def list(
         self,
-        *,
         to: str | int | None = None,
         from_: str | int | None = None,
         before: Date | None = None,
@@ -310,7 +323,7 @@ class SmsMessages(ListResource[Message]):
         that day is filtered out here.
         """
         given = _given(to=e164(to), from_=e164(from_), **_dates("date_sent", before, after))
-        return super().list(page=page, page_size=page_size, **given, **filters)
+        return self._list({**given, **filters}, page, page_size)
 
 
 class PhoneNumbers(ListResource[IncomingPhoneNumber]):
@@ -370,12 +383,11 @@ def _lat_long(value: str | tuple[float, float] | None) -> str | None:
     return f"{latitude},{longitude}"
 
 
-class Recordings(ListResource[Recording]):
+class Recordings(_Records[Recording]):
     """``conn.recordings``: recordings of calls and conferences."""
 
     def list(
         self,
-        *,
         call: Any = None,
         before: Date | None = None,
         after: Date | None = None,
@@ -388,15 +400,14 @@ class Recordings(ListResource[Recording]):
         Sends ``CallSid``, ``DateCreated<`` and ``DateCreated>``.
         """
         given = _given(call_sid=call, **_dates("date_created", before, after))
-        return super().list(page=page, page_size=page_size, **given, **filters)
+        return self._list({**given, **filters}, page, page_size)
 
 
-class Transcriptions(ListResource[Transcription]):
+class Transcriptions(_Records[Transcription]):
     """``conn.transcriptions``: text transcriptions of recordings."""
 
     def list(
         self,
-        *,
         call: Any = None,
         before: Date | None = None,
         after: Date | None = None,
@@ -411,8 +422,7 @@ class Transcriptions(ListResource[Transcription]):
         transcriptions; dates are compared here.
         """
         if call is None:
-            dates = _dates("date_created", before, after)
-            return super().list(page=page, page_size=page_size, **dates, **filters)
+            return self._list({**_dates("date_created", before, after), **filters}, page, page_size)
         found = [t for t in self._of_call(call) if _within(t.date_created, before, after)]
         start = page * page_size
         return found[start : start + page_size]
@@ -442,7 +452,7 @@ class CallerIds(ListResource[OutgoingCallerId]):
         return requests.create(phone_number=e164(phone_number), **values)
 
 
-class Usage(ListResource[UsageRecord]):
+class Usage(_Records[UsageRecord]):
     """``conn.usage``: usage records by category and period; ``conn.usage.triggers``."""
 
     def __init__(
@@ -453,7 +463,6 @@ class Usage(ListResource[UsageRecord]):
 
     def list(
         self,
-        *,
         period: str | None = None,
         category: str | None = None,
         start_date: Date | None = None,
@@ -469,7 +478,7 @@ class Usage(ListResource[UsageRecord]):
         given = _given(
             period=period, category=category, start_date__gte=start_date, end_date__lte=end_date
         )
-        return super().list(page=page, page_size=page_size, **given, **filters)
+        return self._list({**given, **filters}, page, page_size)
 
 
 class Participants(_Listing[Participant]):
@@ -486,7 +495,6 @@ class Participants(_Listing[Participant]):
         self,
         conference: Any,
         muted: bool | None = None,
-        *,
         page: int = 0,
         page_size: int = 50,
         **filters: Any,
