@@ -48,7 +48,6 @@ __all__ = ["App", "Context", "LoggedRequest", "Reply", "Settings"]
 logger = logging.getLogger("twiliorm.sandbox")
 
 _TEST_ALLOWED = {("Message", "create"), ("Call", "create"), ("IncomingPhoneNumber", "create")}
-_STATUS = {"list": 200, "fetch": 200, "create": 201, "update": 200, "delete": 204}
 
 
 @attrs.define
@@ -399,9 +398,8 @@ class App:
             result = None
         if isinstance(result, Reply):
             return result
-        return render.answer(
-            result, _STATUS[operation], ctx.format, ctx.request_id, route_behaviour.meta
-        )
+        status = route_behaviour.status_of(operation)
+        return render.answer(result, status, ctx.format, ctx.request_id, route_behaviour.meta)
 
 
 def _format_of(path: str) -> str:

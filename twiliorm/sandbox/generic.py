@@ -30,17 +30,37 @@ from .store import Event, Record
 if TYPE_CHECKING:
     from .app import App, Context
 
-__all__ = ["Behaviour", "Clauses", "Page", "Rows", "behaviour", "behaviour_for", "new_sid"]
+__all__ = [
+    "Answered",
+    "Behaviour",
+    "Clauses",
+    "Fetch",
+    "Page",
+    "Rows",
+    "behaviour",
+    "behaviour_for",
+    "new_sid",
+    "page_of",
+    "paging",
+]
 
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 1000
+_PAGING = ("PageSize", "Page", "PageToken")
+#: A page token: P (page), A (after) or B (before), and a record's seq or an offset; 18
+#: digits at most, so it stays within SQLite's integers.
+_TOKEN = re.compile(r"P[AB]\d{1,18}")
 _DAY_KINDS = ("rfc2822", "date", "datetime")
+_STATUS = {"list": 200, "fetch": 200, "create": 201, "update": 200, "delete": 204}
 _REGISTRY: dict[str, type[Behaviour]] = {}
 
 #: SQL clauses with their arguments; rows of (seq, payload text). Named here because
 #: Behaviour has a ``list`` operation, which hides the builtin inside the class.
 Clauses = list[tuple[str, Sequence[Any]]]
 Rows = list[tuple[int, str]]
+#: (following, preceding, limit) -> rows: the records after seq ``following`` in list order
+#: (a next page), or the ``limit`` records just before ``preceding`` (a previous page).
+Fetch = Callable[[int | None, int | None, int], Rows]
 #: (attribute, fixed path values, parent placeholder, list paths) of a parent's children
 Children = list[tuple[str, dict[str, str], str, list[PathTemplate]]]
 
@@ -80,10 +100,12 @@ class Page:
 class Behaviour:
     """How the sandbox answers one resource's operations (generic: from ``_meta``)."""
 
-    #: default list order: newest first, as Twilio lists messages and calls
+    #: list order: newest first, as Twilio lists messages and calls (False: oldest first)
     newest_first: ClassVar[bool] = True
     #: Twilio's own answer to a missing required param: param -> (code, message)
     missing_codes: ClassVar[dict[str, tuple[int, str]]] = {}
+    #: HTTP statuses where Twilio differs from 201 on create, 200 on update: operation -> status
+    statuses: ClassVar[dict[str, int]] = {}
 
     def __init__(self, meta: Meta, app: App) -> None:
         self.meta = meta
@@ -107,22 +129,51 @@ class Behaviour:
             raise ApiError.not_found(ctx.path)
         return record
 
+    def parent_record(self, ctx: Context, resource: str, param: str) -> Record:
+        """The record a path parameter names in the same account, or Twilio's 404."""
+        record = self.store.get(resource, ctx.account, "", ctx.params.get(param, ""))
+        if record is None:
+            raise ApiError.not_found(ctx.path)
+        return record
+
+    def by_name(
+        self, account: str, name: str, *where: tuple[str, Sequence[Any]], **values: Any
+    ) -> Record:
+        """The newest record of the account called ``name`` (and matching ``where``), or a
+        new one made with ``values`` (a conference or a queue that TwiML names)."""
+        named = ("json_extract(body, '$.friendly_name') = ?", (name,))
+        found = self.store.children(
+            self.name, account, "", [named, *where], limit=1, newest_first=True
+        )
+        return found[0] if found else self.make(account, friendly_name=name, **values)
+
+    def status_of(self, operation: str) -> int:
+        return self.statuses.get(operation, _STATUS[operation])
+
     # --- operations -------------------------------------------------------------------
 
     def list(self, ctx: Context) -> Page:
-        where = self.where(ctx)
-        return self.page(
-            ctx,
-            lambda before, after, limit: self.store.page(
-                self.name,
-                ctx.account,
-                self.parent_of(ctx.params),
+        fetch = self.fetcher(self.name, ctx.account, self.parent_of(ctx.params), self.where(ctx))
+        return self.page(ctx, fetch)
+
+    def fetcher(
+        self, resource: str, accounts: str | Sequence[str], parent: str, where: Clauses
+    ) -> Fetch:
+        """Pages of stored records, in this behaviour's list order."""
+
+        def fetch(following: int | None, preceding: int | None, limit: int) -> Rows:
+            return self.store.page(
+                resource,
+                accounts,
+                parent,
                 where,
-                before=before,
-                after=after,
+                following=following,
+                preceding=preceding,
                 limit=limit,
-            ),
-        )
+                newest_first=self.newest_first,
+            )
+
+        return fetch
 
     def fetch(self, ctx: Context) -> dict[str, Any]:
         if self.meta.pk is None:
@@ -201,14 +252,26 @@ class Behaviour:
         body.update({key: value for key, value in fixed.items() if key in body})
         return body
 
-    def make(self, account: str, params: Mapping[str, str] | None = None, **values: Any) -> Record:
-        """Store a record the sandbox makes itself (no request): :meth:`blank`, then
-        ``values``, then ``uri`` and ``subresource_uris``, under the parent ``params`` name."""
+    def build(
+        self, account: str, params: Mapping[str, str] | None = None, **values: Any
+    ) -> dict[str, Any]:
+        """The payload of a record the sandbox makes itself (no request): :meth:`blank`,
+        then ``values``, then ``uri`` and ``subresource_uris``."""
         body = self.blank(account, params)
         body.update(values)
         self.finish_payload_for(account, body, params)
+        return body
+
+    def make(self, account: str, params: Mapping[str, str] | None = None, **values: Any) -> Record:
+        """Store a record the sandbox makes itself: :meth:`build`, under the parent ``params``."""
+        return self.insert(account, params, self.build(account, params, **values))
+
+    def insert(
+        self, account: str, params: Mapping[str, str] | None, body: dict[str, Any]
+    ) -> Record:
+        """Store a finished payload under the parent the path ``params`` name."""
         parent = self.parent_of(params or {})
-        pk = str(body[self.meta.pk or "sid"])
+        pk = str(body.get(self.meta.pk or "sid") or new_sid("XX"))
         seq = self.store.insert(self.name, account, parent, pk, body, self.index(body))
         return Record(seq, self.name, account, parent, pk, body)
 
@@ -293,7 +356,10 @@ class Behaviour:
                 return int(text)
             except ValueError:
                 raise bad_param(spec.param or "", text) from None
-        if kind in ("integer_text", "decimal") and not re.fullmatch(r"-?\d+(\.\d+)?", text.strip()):
+        # a leading "+" is a number too (a usage trigger's "+30" is 30 more than now)
+        if kind in ("integer_text", "decimal") and not re.fullmatch(
+            r"[-+]?\d+(\.\d+)?", text.strip()
+        ):
             raise bad_param(spec.param or "", text)
         return text
 
@@ -309,10 +375,7 @@ class Behaviour:
 
     def save_new(self, ctx: Context, body: dict[str, Any]) -> Record:
         self.finish_payload(ctx, body)
-        pk = str(body.get(self.meta.pk or "sid") or new_sid("XX"))
-        parent = self.parent_of(ctx.params)
-        seq = self.store.insert(self.name, ctx.account, parent, pk, body, self.index(body))
-        return Record(seq, self.name, ctx.account, parent, pk, body)
+        return self.insert(ctx.account, ctx.params, body)
 
     def save(self, record: Record, body: dict[str, Any]) -> Record:
         return self.store.update(record, body, self.index(body))
@@ -390,73 +453,81 @@ class Behaviour:
             return f"{column} {op} ?", (1 if value.lower() == "true" else 0,)
         return f"{column} {op} ?", (value,)
 
-    def page(self, ctx: Context, fetch: Callable[[int | None, int | None, int], Rows]) -> Page:
+    def page(self, ctx: Context, fetch: Fetch) -> Page:
+        """One page of a list: ``PA`` tokens go on from a record, ``PB`` tokens go back."""
         size, number, token = paging(ctx)
-        before = after = None
-        if token.startswith("PA"):
-            before = _token_seq(token)
-        elif token.startswith("PB"):
-            after = _token_seq(token)
-        rows = fetch(before, after, size + 1 if after is None else size)
-        more = len(rows) > size if after is None else True
+        following = _token_seq(token) if token.startswith("PA") else None
+        preceding = _token_seq(token) if token.startswith("PB") else None
+        rows = fetch(following, preceding, size + 1 if preceding is None else size)
+        more = len(rows) > size if preceding is None else True
         rows = rows[:size]
-        return Page(
-            self.meta.key, [body for _, body in rows], self.page_meta(ctx, rows, size, number, more)
+        ahead = f"PA{rows[-1][0]}" if rows and more else None
+        back = bool(rows) and number > 0
+        meta = links(
+            ctx,
+            size,
+            number,
+            number * size,
+            len(rows),
+            ahead,
+            back,
+            f"PB{rows[0][0]}" if back else None,
         )
-
-    def page_meta(
-        self, ctx: Context, rows: Rows, size: int, number: int, more: bool
-    ) -> dict[str, Any]:
-        base = ctx.path
-        filters = [(k, v) for k, v in ctx.query if k not in ("PageSize", "Page", "PageToken")]
-
-        def uri(page: int, token: str | None) -> str:
-            params = [*filters, ("PageSize", str(size)), ("Page", str(page))]
-            if token:
-                params.append(("PageToken", token))
-            return f"{base}?{urllib.parse.urlencode(params)}"
-
-        start = number * size
-        next_uri = uri(number + 1, f"PA{rows[-1][0]}") if rows and more else None
-        previous = uri(number - 1, f"PB{rows[0][0]}") if rows and number > 0 else None
-        return {
-            "first_page_uri": uri(0, None),
-            "end": start + max(len(rows) - 1, 0),
-            "previous_page_uri": previous,
-            "uri": uri(number, ctx.query_value("PageToken")),
-            "page_size": size,
-            "start": start,
-            "next_page_uri": next_uri,
-            "page": number,
-        }
+        return Page(self.meta.key, [body for _, body in rows], meta)
 
 
-def page_of(ctx: Context, key: str, items: Sequence[str]) -> Page:
-    """A page of a list computed in memory (usage records): ``PageToken`` is an offset."""
+class Answered(Behaviour):
+    """A create that is answered, not kept: nothing can read it back later."""
+
+    def save_new(self, ctx: Context, body: dict[str, Any]) -> Record:
+        if "sid" in body and body["sid"] is None:
+            body["sid"] = new_sid(self.sid_prefix(ctx))
+        self.finish_payload(ctx, body)
+        return Record(0, self.name, ctx.account, "", "", body)
+
+
+def page_of(ctx: Context, key: str, count: int, render: Callable[[int, int], list[str]]) -> Page:
+    """A page of ``count`` items computed on demand (usage records): only the page's items
+    are rendered (``render(start, stop)``), and ``PageToken`` is an offset."""
     size, number, token = paging(ctx)
     start = _token_seq(token) if token else 0
-    chosen = list(items[start : start + size])
-    base = ctx.path
-    filters = [(k, v) for k, v in ctx.query if k not in ("PageSize", "Page", "PageToken")]
+    chosen = render(start, min(start + size, count)) if start < count else []
+    ahead = f"PA{start + size}" if start + size < count else None
+    back = f"PA{start - size}" if start > size else None  # the first page needs no token
+    return Page(key, chosen, links(ctx, size, number, start, len(chosen), ahead, number > 0, back))
 
-    def uri(page: int, offset: int | None) -> str:
+
+def links(
+    ctx: Context,
+    size: int,
+    number: int,
+    start: int,
+    count: int,
+    ahead: str | None,
+    back: bool,
+    back_token: str | None,
+) -> dict[str, Any]:
+    """The paging keys of page ``number`` (``count`` items from ``start``): the URIs of the
+    first page, the previous one (if ``back``, with ``back_token``) and the next one (if
+    there is an ``ahead`` token), the request's own filters kept."""
+    filters = [(k, v) for k, v in ctx.query if k not in _PAGING]
+
+    def uri(page: int, token: str | None) -> str:
         params = [*filters, ("PageSize", str(size)), ("Page", str(page))]
-        if offset:
-            params.append(("PageToken", f"PA{offset}"))
-        return f"{base}?{urllib.parse.urlencode(params)}"
+        if token:
+            params.append(("PageToken", token))
+        return f"{ctx.path}?{urllib.parse.urlencode(params)}"
 
-    more = start + size < len(items)
-    meta = {
+    return {
         "first_page_uri": uri(0, None),
-        "end": start + max(len(chosen) - 1, 0),
-        "previous_page_uri": uri(number - 1, max(0, start - size)) if number > 0 else None,
-        "uri": uri(number, start or None),
+        "end": start + max(count - 1, 0),
+        "previous_page_uri": uri(number - 1, back_token) if back else None,
+        "uri": uri(number, ctx.query_value("PageToken")),
         "page_size": size,
         "start": start,
-        "next_page_uri": uri(number + 1, start + size) if more else None,
+        "next_page_uri": uri(number + 1, ahead) if ahead else None,
         "page": number,
     }
-    return Page(key, chosen, meta)
 
 
 def paging(ctx: Context) -> tuple[int, int, str]:
@@ -474,8 +545,8 @@ def paging(ctx: Context) -> tuple[int, int, str]:
         raise ApiError(400, 20001, "Invalid paging parameters")
     if number > 0 and not token:
         raise ApiError(400, 20001, "PageToken is required for paging")
-    if token and not re.fullmatch(r"P[AB]\d+", token):
-        raise ApiError(400, 20001, f"Invalid PageToken {token!r}")
+    if token and not _TOKEN.fullmatch(token):
+        raise ApiError(400, 20001, f"Invalid PageToken {token!r}: use the next_page_uri of a page")
     return size, number, token
 
 

@@ -13,12 +13,15 @@ call's TwiML, a status callback URL), so a sandbox stopped and started again
 on the same ``--db`` file carries on where it was.
 
 One connection is shared by the server's threads and serialized by a lock:
-the sandbox favours simple and correct over parallel writes.
+the sandbox favours simple and correct over parallel writes. With a file,
+aggregates (:meth:`Store.select`) read through a second, read-only
+connection, so a long one does not hold up other requests.
 """
 
 from __future__ import annotations
 
 import json
+import pathlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -122,6 +125,15 @@ class Store:
             if path:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
+        # A file in WAL mode can be read by a second connection while the first writes, so
+        # long aggregates (usage records) do not hold up every other request. An in-memory
+        # database has one connection only: there they share the lock.
+        self._reader = self._db
+        self._read_lock = self._lock
+        if path:
+            uri = pathlib.Path(path).absolute().as_uri() + "?mode=ro"
+            self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._read_lock = threading.RLock()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -136,6 +148,8 @@ class Store:
             self._db.execute("COMMIT")
 
     def close(self) -> None:
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._db.close()
 
@@ -210,13 +224,15 @@ class Store:
         parent: str,
         where: Sequence[tuple[str, Sequence[Any]]],
         *,
-        before: int | None,
-        after: int | None = None,
         limit: int,
+        following: int | None = None,
+        preceding: int | None = None,
+        newest_first: bool = True,
     ) -> list[tuple[int, str]]:
-        """(seq, body text) of up to ``limit`` records, newest first, before seq ``before``.
+        """(seq, body text) of up to ``limit`` records in list order (newest or oldest first).
 
-        With ``after``, the ``limit`` records just newer than it (for previous pages).
+        ``following``: the records after seq ``following`` in that order (the next
+        page); ``preceding``: the ``limit`` records just before it (the previous page).
         """
         accounts = [account] if isinstance(account, str) else list(account)
         marks = ", ".join("?" for _ in accounts)
@@ -227,35 +243,60 @@ class Store:
         for clause, values in where:
             sql.append(f"AND ({clause})")
             args.extend(values)
-        if after is not None:
-            sql.append("AND seq > ? ORDER BY seq ASC LIMIT ?")
-            args += [after, limit]
-        else:
-            if before is not None:
-                sql.append("AND seq < ?")
-                args.append(before)
-            sql.append("ORDER BY seq DESC LIMIT ?")
+        backwards = preceding is not None
+        mark = preceding if backwards else following
+        descending = newest_first != backwards
+        if mark is not None:
+            sql.append("AND seq < ?" if descending else "AND seq > ?")
+            args.append(mark)
+        sql.append(f"ORDER BY seq {'DESC' if descending else 'ASC'} LIMIT ?")
+        args.append(limit)
+        with self._lock:
+            rows = self._db.execute(" ".join(sql), args).fetchall()
+        return rows[::-1] if backwards else rows
+
+    def children(
+        self,
+        resource: str,
+        account: str,
+        parent: str,
+        where: Sequence[tuple[str, Sequence[Any]]] = (),
+        *,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Record]:
+        """The records of ``resource`` under one parent (``""``: the account itself), in
+        creation order (or newest first), narrowed by SQL ``where`` clauses."""
+        sql = ["SELECT seq, pk, body FROM records WHERE resource=? AND account=? AND parent=?"]
+        args: list[Any] = [resource, account, parent]
+        for clause, values in where:
+            sql.append(f"AND ({clause})")
+            args.extend(values)
+        sql.append("ORDER BY seq DESC" if newest_first else "ORDER BY seq")
+        if limit is not None:
+            sql.append("LIMIT ?")
             args.append(limit)
         with self._lock:
             rows = self._db.execute(" ".join(sql), args).fetchall()
-        return rows[::-1] if after is not None else rows
+        return [Record(r[0], resource, account, parent, r[1], json.loads(r[2])) for r in rows]
 
-    def count(self, resource: str, account: str | None = None) -> int:
-        sql, args = "SELECT count(*) FROM records WHERE resource=?", [resource]
-        if account is not None:
-            sql += " AND account=?"
-            args.append(account)
-        with self._lock:
-            return int(self._db.execute(sql, args).fetchone()[0])
-
-    def all(self, resource: str, account: str | None = None) -> list[Record]:
-        sql = "SELECT seq, account, parent, pk, body FROM records WHERE resource=?"
+    def all(
+        self,
+        resource: str,
+        account: str | None = None,
+        where: Sequence[tuple[str, Sequence[Any]]] = (),
+    ) -> list[Record]:
+        """Every record of ``resource`` (in one account, or any), whatever its parent."""
+        sql = ["SELECT seq, account, parent, pk, body FROM records WHERE resource=?"]
         args: list[Any] = [resource]
         if account is not None:
-            sql += " AND account=?"
+            sql.append("AND account=?")
             args.append(account)
+        for clause, values in where:
+            sql.append(f"AND ({clause})")
+            args.extend(values)
         with self._lock:
-            rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
+            rows = self._db.execute(" ".join(sql) + " ORDER BY seq", args).fetchall()
         return [Record(r[0], resource, r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
     # --- accounts and credentials -------------------------------------------------
@@ -315,9 +356,9 @@ class Store:
     # --- reads for aggregates (usage records) ---------------------------------------
 
     def select(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of a read-only query over the tables above."""
-        with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
+        """Rows of a read-only query over the tables above (on the reading connection)."""
+        with self._read_lock:
+            return list(self._reader.execute(sql, args).fetchall())
 
     # --- scheduled events -------------------------------------------------------------
 

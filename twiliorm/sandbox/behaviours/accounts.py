@@ -49,19 +49,7 @@ class Accounts(Behaviour):
 
     def list(self, ctx: Context) -> Page:
         mine = [ctx.principal.account, *self.store.subaccounts(ctx.principal.account)]
-        where = self.where(ctx)
-        return self.page(
-            ctx,
-            lambda before, after, limit: self.store.page(
-                "Account",
-                mine,
-                "",
-                where,
-                before=before,
-                after=after,
-                limit=limit,
-            ),
-        )
+        return self.page(ctx, self.fetcher(self.name, mine, "", self.where(ctx)))
 
     def load(self, ctx: Context) -> Record:
         record = self.store.get("Account", ctx.account, "", ctx.account)

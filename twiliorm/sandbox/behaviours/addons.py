@@ -6,8 +6,9 @@ made of a call to or from a number with add-ons assigned, each add-on
 analyses it: the recording's ``AddOnResults`` show one completed result per
 add-on, with one JSON payload whose data (``Data.json``) answers 307 with
 ``redirect_to`` as Twilio does. A result appears the first time the
-recording's results are read, and a deleted one stays deleted. Deleting an
-assignment deletes its extensions, deleting a result its payloads.
+recording's results are read (once, even when several readers come at
+once), and a deleted one stays deleted. Deleting an assignment deletes its
+extensions, deleting a result its payloads.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from ..errors import ApiError
 from ..generic import Behaviour, Page, behaviour, new_sid
 from ..render import Reply
 from ..store import Record
-from .sip import parent_record
 
 if TYPE_CHECKING:
     from ..app import Context
@@ -33,14 +33,10 @@ _PAYLOAD = "RecordingAddOnResultPayload"
 Records = list[Record]  # named here: ``list`` is an operation inside a Behaviour class
 
 
-def _children(behaviour: Behaviour, resource: str, account: str, parent: str) -> Records:
-    return [r for r in behaviour.store.all(resource, account) if r.parent.startswith(parent)]
-
-
 @behaviour(_ASSIGNED)
 class AssignedAddOns(Behaviour):
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
-        parent_record(self, ctx, "IncomingPhoneNumber", "resource_sid")
+        self.parent_record(ctx, "IncomingPhoneNumber", "resource_sid")
         sid = ctx.form_value("InstalledAddOnSid") or ""
         if self.store.get(self.name, ctx.account, self.parent_of(ctx.params), sid):
             raise ApiError(400, 20001, f"Add-on {sid} is already assigned to this number")
@@ -66,7 +62,7 @@ class AssignedAddOns(Behaviour):
 
     def before_delete(self, ctx: Context, record: Record) -> None:
         extensions = f"{record.parent}&assigned_add_on_sid={record.pk}"
-        for extension in _children(self, _EXTENSION, record.account, extensions):
+        for extension in self.store.children(_EXTENSION, record.account, extensions):
             self.store.delete(extension)
 
 
@@ -77,7 +73,7 @@ class Extensions(Behaviour):
         return super().list(ctx)
 
     def _check_parents(self, ctx: Context) -> None:
-        parent_record(self, ctx, "IncomingPhoneNumber", "resource_sid")
+        self.parent_record(ctx, "IncomingPhoneNumber", "resource_sid")
         number = f"resource_sid={ctx.params['resource_sid']}"
         if not self.store.get(_ASSIGNED, ctx.account, number, ctx.params["assigned_add_on_sid"]):
             raise ApiError.not_found(ctx.path)
@@ -96,33 +92,44 @@ class AddOnResults(Behaviour):
         return super().load(ctx)
 
     def before_delete(self, ctx: Context, record: Record) -> None:
-        for payload in _children(self, _PAYLOAD, record.account, f"{record.parent}&"):
-            if payload.parent.endswith(f"add_on_result_sid={record.pk}"):
-                self.store.delete(payload)
+        payloads = f"{record.parent}&add_on_result_sid={record.pk}"
+        for payload in self.store.children(_PAYLOAD, record.account, payloads):
+            self.store.delete(payload)
 
     def analyse(self, account: str, recording_sid: str, path: str) -> None:
-        """Run the numbers' add-ons on a recording, once each."""
+        """Run the numbers' add-ons on a recording, once each.
+
+        Reads run concurrently; this one may write, so it takes the lock writes take:
+        two readers arriving together must not both find an add-on not yet run.
+        """
         recording = self.store.get("Recording", account, "", recording_sid)
         if recording is None:
             raise ApiError.not_found(path)
-        for assigned in self.assigned_to_numbers_of(recording):
-            done = self.store.state(self.name, f"{recording_sid}:{assigned.pk}")
-            if not done:
-                self.store.set_state(self.name, f"{recording_sid}:{assigned.pk}", {"done": True})
-                self.result(recording, assigned)
+        with self.app.lock:
+            for assigned in self.assigned_to_numbers_of(recording):
+                key = f"{recording_sid}:{assigned.pk}"
+                if not self.store.state(self.name, key):
+                    self.store.set_state(self.name, key, {"done": True})
+                    self.result(recording, assigned)
 
     def assigned_to_numbers_of(self, recording: Record) -> Records:
         call = self.store.get("Call", recording.account, "", str(recording.body.get("call_sid")))
         if call is None:
             return []
-        ends = {call.body.get("to"), call.body.get("from")}
-        numbers = [
-            n.pk
-            for n in self.store.all("IncomingPhoneNumber", recording.account)
-            if n.body.get("phone_number") in ends
+        ends = [str(call.body.get(end)) for end in ("to", "from")]
+        numbers = self.store.children(
+            "IncomingPhoneNumber",
+            recording.account,
+            "",
+            [("json_extract(idx, '$.phone_number') IN (?, ?)", ends)],
+        )
+        return [
+            assigned
+            for number in numbers
+            for assigned in self.store.children(
+                _ASSIGNED, recording.account, f"resource_sid={number.pk}"
+            )
         ]
-        wanted = {f"resource_sid={pk}" for pk in numbers}
-        return [a for a in self.store.all(_ASSIGNED, recording.account) if a.parent in wanted]
 
     def result(self, recording: Record, assigned: Record) -> None:
         now = self.app.now_rfc2822()

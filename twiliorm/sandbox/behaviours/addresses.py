@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ApiError
 from ..generic import Behaviour, Page, Rows, behaviour
 from ..store import Record
-from .sip import parent_record
 
 if TYPE_CHECKING:
     from ..app import Context
@@ -68,7 +67,7 @@ class Addresses(Behaviour):
 @behaviour("DependentPhoneNumber")
 class DependentNumbers(Behaviour):
     def list(self, ctx: Context) -> Page:
-        parent_record(self, ctx, "Address", "address_sid")
+        self.parent_record(ctx, "Address", "address_sid")
         keys = [spec.key for spec in self.meta.payload_fields if spec.key]
         rows = dependents(self, ctx.account, ctx.params["address_sid"])
 

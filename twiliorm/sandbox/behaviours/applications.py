@@ -63,9 +63,8 @@ class ConnectApps(Behaviour):
                 raise bad_param("Permissions", permission)
 
     def before_delete(self, ctx: Context, record: Record) -> None:
-        for granted in self.store.all("AuthorizedConnectApp"):
-            if granted.pk == record.pk:
-                self.store.delete(granted)
+        for granted in self.store.all("AuthorizedConnectApp", None, [("pk = ?", (record.pk,))]):
+            self.store.delete(granted)
 
 
 @behaviour("AuthorizedConnectApp")

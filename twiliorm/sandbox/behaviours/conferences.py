@@ -22,26 +22,15 @@ if TYPE_CHECKING:
 __all__ = ["Conferences", "Participants"]
 
 
+#: a conference that has not ended (one by a name at a time)
+_LIVE = ("json_extract(body, '$.status') != 'completed'", ())
+
+
 @behaviour("Conference")
 class Conferences(Behaviour):
-    def by_name(self, account: str, name: str) -> Record:
+    def live(self, account: str, name: str) -> Record:
         """The live conference called ``name``, started if there is none."""
-        rows = self.store.page(
-            self.name,
-            account,
-            "",
-            [
-                ("json_extract(body, '$.friendly_name') = ?", (name,)),
-                ("json_extract(body, '$.status') != 'completed'", ()),
-            ],
-            before=None,
-            limit=1,
-        )
-        if rows:
-            record = self.store.get(self.name, account, "", _sid_of(rows[0][1]))
-            assert record is not None
-            return record
-        return self.make(account, friendly_name=name, status="init", region="us1")
+        return self.by_name(account, name, _LIVE, status="init", region="us1")
 
     def set(self, record: Record, **changes: Any) -> Record:
         current = self.store.get(self.name, record.account, "", record.pk) or record
@@ -61,9 +50,10 @@ class Conferences(Behaviour):
 
     def end(self, record: Record, reason: str) -> None:
         participants = cast("Participants", self.app.behaviours["Participant"])
-        for member in self.store.all("Participant", record.account):
-            if member.parent == f"conference_sid={record.pk}":
-                participants.kick(member)
+        for member in self.store.children(
+            "Participant", record.account, f"conference_sid={record.pk}"
+        ):
+            participants.kick(member)
         self.set(record, status="completed", reason_conference_ended=reason)
 
 
@@ -72,7 +62,7 @@ class Participants(Behaviour):
     def join(self, call: Record, name: str, options: dict[str, str]) -> Record:
         """Put an answered call into the conference ``name``."""
         conferences = cast("Conferences", self.app.behaviours["Conference"])
-        conference = conferences.by_name(call.account, name)
+        conference = conferences.live(call.account, name)
         if conference.body.get("status") == "init":
             conference = conferences.set(conference, status="in-progress")
         return self._add(call, conference, options, status="connected")
@@ -152,16 +142,10 @@ class Participants(Behaviour):
         conference = self.store.get("Conference", record.account, "", conference_sid)
         if conference is None or conference.body.get("status") == "completed":
             return
-        left = self.store.page(self.name, record.account, record.parent, [], before=None, limit=1)
+        left = self.store.children(self.name, record.account, record.parent, limit=1)
         if not left or record.body.get("end_conference_on_exit"):
             conferences = cast("Conferences", self.app.behaviours["Conference"])
             reason = (
                 "participant-with-end-conference-on-exit-left" if left else "last-participant-left"
             )
             conferences.end(conference, reason)
-
-
-def _sid_of(body_text: str) -> str:
-    import json
-
-    return str(json.loads(body_text)["sid"])

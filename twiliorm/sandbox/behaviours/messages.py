@@ -9,7 +9,8 @@ to the message's ``StatusCallback``; a failure also leaves a Notification.
 
 ``Body=`` on update redacts the body; ``Status=canceled`` cancels a message
 not yet sent. A message still on its way cannot be deleted. Media URLs
-become Media records under the message.
+become Media records under the message. Feedback on a message is answered
+(200), not kept.
 """
 
 from __future__ import annotations
@@ -19,19 +20,21 @@ from typing import TYPE_CHECKING, Any
 
 from ... import dates
 from ..errors import ApiError, bad_param
-from ..generic import Behaviour, behaviour, new_sid
+from ..generic import Answered, Behaviour, behaviour
 from ..store import Record
 from . import magic, outcomes
 
 if TYPE_CHECKING:
     from ..app import Context
 
-__all__ = ["Messages", "segments"]
+__all__ = ["Feedback", "Messages", "outbound", "segments"]
 
-_GSM = set(
+_GSM = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+#: GSM-7's extension table: each is sent as an escape and the character, two septets
+_GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
 _FINAL = ("delivered", "undelivered", "failed", "received", "canceled", "read")
 _ON_ITS_WAY = ("queued", "sending", "accepted", "scheduled")
 _MAX_BODY = 1600
@@ -39,14 +42,32 @@ PRICE = "-0.00750"
 
 
 def segments(body: str) -> int:
-    """How many SMS segments a body takes (GSM-7: 160/153, otherwise UCS-2: 70/67)."""
+    """How many SMS segments a body takes, as Twilio counts them.
+
+    GSM-7 when every character is in its tables: 160 septets in one segment, 153
+    per segment after that, an extension character (``€``, ``[``, ``{``...) taking
+    two. Otherwise UCS-2: 70 UTF-16 code units, then 67 per segment (an emoji,
+    outside the Basic Multilingual Plane, takes two).
+    """
     if not body:
         return 1
-    if all(ch in _GSM for ch in body):
-        single, multi = 160, 153
+    extended = sum(ch in _GSM_EXTENSION for ch in body)
+    if all(ch in _GSM or ch in _GSM_EXTENSION for ch in body):
+        units, single, multi = len(body) + extended, 160, 153
     else:
-        single, multi = 70, 67
-    return 1 if len(body) <= single else -(-len(body) // multi)
+        units, single, multi = len(body.encode("utf-16-le")) // 2, 70, 67
+    return 1 if units <= single else -(-units // multi)
+
+
+def outbound(text: str, media: int = 0, service: str | None = None) -> dict[str, Any]:
+    """What the API makes of a new outbound message (and the seeding of messages too)."""
+    return {
+        "direction": "outbound-api",
+        "num_segments": str(segments(text)),
+        "num_media": str(media),
+        "price_unit": "USD",
+        "messaging_service_sid": service,
+    }
 
 
 @behaviour("Message")
@@ -73,13 +94,9 @@ class Messages(Behaviour):
             )
         magic.check_message(frm, to, ctx.test)
         scheduled = ctx.form_value("ScheduleType") == "fixed" and ctx.form_value("SendAt")
-        body.update(
-            direction="outbound-api",
-            status="scheduled" if scheduled else ("accepted" if service and not frm else "queued"),
-            num_segments=str(segments(text)),
-            num_media=str(len(media)),
-            price_unit="USD",
-            messaging_service_sid=service,
+        body.update(outbound(text, len(media), service))
+        body["status"] = (
+            "scheduled" if scheduled else ("accepted" if service and not frm else "queued")
         )
 
     def after_create(self, ctx: Context, record: Record) -> None:
@@ -94,21 +111,11 @@ class Messages(Behaviour):
             self.schedule(record, self._until(ctx.form_value("SendAt") or ""), "release")
 
     def _add_media(self, ctx: Context, message: Record, url: str) -> None:
-        media = self.app.behaviours["Media"]
-        sid = new_sid("ME")
-        now = self.app.now_rfc2822()
-        content_type = mimetypes.guess_type(url)[0] or "image/jpeg"
-        body = {
-            "account_sid": ctx.account,
-            "content_type": content_type,
-            "date_created": now,
-            "date_updated": now,
-            "parent_sid": message.pk,
-            "sid": sid,
-            "uri": f"/2010-04-01/Accounts/{ctx.account}/Messages/{message.pk}/Media/{sid}.json",
-        }
-        self.store.insert(
-            "Media", ctx.account, f"message_sid={message.pk}", sid, body, media.index(body)
+        self.app.behaviours["Media"].make(
+            ctx.account,
+            {"message_sid": message.pk},
+            content_type=mimetypes.guess_type(url)[0] or "image/jpeg",
+            parent_sid=message.pk,
         )
 
     # --- the lifecycle, on the sandbox clock --------------------------------------------
@@ -221,3 +228,16 @@ class Messages(Behaviour):
                 20009,
                 f"Cannot delete message {record.pk}: it is still {record.body['status']}",
             )
+
+
+@behaviour("MessageFeedback")
+class Feedback(Answered):
+    statuses = {"create": 200}
+
+    def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
+        self.parent_record(ctx, "Message", "message_sid")
+        outcome = body.get("outcome") or "confirmed"
+        if outcome not in ("confirmed", "unconfirmed"):
+            raise bad_param("Outcome", str(outcome))
+        path = f"/2010-04-01/Accounts/{ctx.account}/Messages/{ctx.params['message_sid']}"
+        body.update(outcome=outcome, uri=f"{path}/Feedback.json")

@@ -1,49 +1,57 @@
-"""Phone numbers: searching the inventory, buying, configuring and releasing.
+"""Phone numbers: searching the inventory, buying, configuring and releasing; caller IDs and
+short codes.
 
 ``AvailablePhoneNumbers/{country}/{type}.json`` searches the inventory (one
-page, with the list and ``uri`` only, as Twilio answers); ``POST
-IncomingPhoneNumbers.json`` buys a number by ``PhoneNumber`` or
-``AreaCode``; DELETE releases it back to the inventory.
+page, with the list and ``uri`` only, as Twilio answers; a country the
+sandbox does not stock is 404); ``POST IncomingPhoneNumbers.json`` buys a
+number by ``PhoneNumber`` or ``AreaCode``; DELETE releases it back to the
+inventory.
+
+Caller ID validation: the sandbox places no call; the validation succeeds
+at once (answered 200) and the number becomes an ``OutgoingCallerId``
+(21450 if it already is one). Short codes are provisioned by Twilio rather
+than bought over the API: a test or demo adds one with
+:meth:`ShortCodes.provision`.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError, missing_param
-from ..generic import Behaviour, Clauses, Page, behaviour, paging
+from ..errors import ApiError, bad_param, missing_param
+from ..generic import Answered, Behaviour, Clauses, Page, behaviour, new_sid, paging
 from ..store import Record
 from . import inventory, magic
+from .applications import check_methods
 
 if TYPE_CHECKING:
     from ...fields import FieldSpec
     from ..app import Context
 
-__all__ = ["AvailableCountries", "AvailableNumbers", "IncomingNumbers"]
+__all__ = [
+    "AvailableCountries",
+    "AvailableNumbers",
+    "IncomingNumbers",
+    "ShortCodes",
+    "Validations",
+]
 
 _TYPE_PATHS = {"Local": "local", "TollFree": "toll_free", "Mobile": "mobile"}
 
 
-def _owned(app: Any) -> Any:
+def _owned(app: Any) -> Callable[[str], bool]:
+    """Whether any account of the sandbox owns a number."""
+
     def owned(number: str) -> bool:
-        rows = app.store.page(
-            "IncomingPhoneNumber",
-            _all_accounts(app),
-            "",
-            [("json_extract(idx, '$.phone_number') = ?", (number,))],
-            before=None,
-            limit=1,
-        )
-        return bool(rows)
+        clause = ("json_extract(idx, '$.phone_number') = ?", (number,))
+        accounts = app.store.accounts()
+        return bool(app.store.page("IncomingPhoneNumber", accounts, "", [clause], limit=1))
 
     return owned
-
-
-def _all_accounts(app: Any) -> list[str]:
-    return list(app.store.accounts())
 
 
 @behaviour("AvailablePhoneNumber")
@@ -51,6 +59,8 @@ class AvailableNumbers(Behaviour):
     def list(self, ctx: Context) -> Page:
         country = ctx.params.get("country_code", "US")
         kind = ctx.params.get("type", "Local")
+        if country not in inventory.COUNTRIES:
+            raise ApiError.not_found(ctx.path)  # as Twilio answers a country it has no stock of
         size, _, _ = paging(ctx)
         if ctx.query_value("Contains") and len(ctx.query_value("Contains") or "") < 2:
             raise ApiError(400, 21451, "Contains must be at least two characters")
@@ -198,3 +208,40 @@ def _json(item: dict[str, Any]) -> str:
     import json
 
     return json.dumps(item)
+
+
+@behaviour("ValidationRequest")
+class Validations(Answered):
+    statuses = {"create": 200}
+
+    def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
+        number = str(body.get("phone_number") or "")
+        delay_text = ctx.form_value("CallDelay") or "0"
+        if not delay_text.isdigit() or not 0 <= int(delay_text) <= 60:
+            raise bad_param("CallDelay", delay_text)
+        same = ("json_extract(idx, '$.phone_number') = ?", (number,))
+        if self.store.children("OutgoingCallerId", ctx.account, "", [same], limit=1):
+            raise ApiError(400, 21450, f"Phone number {number} is already verified")
+        body.update(call_sid=new_sid("CA"), validation_code=f"{secrets.randbelow(10**6):06d}")
+
+    def after_create(self, ctx: Context, record: Record) -> None:
+        """The sandbox's validation call is answered with the right code at once."""
+        number = record.body["phone_number"]
+        name = record.body.get("friendly_name") or number
+        caller_ids = self.app.behaviours["OutgoingCallerId"]
+        caller_ids.make(ctx.account, phone_number=number, friendly_name=name)
+
+
+@behaviour("ShortCode")
+class ShortCodes(Behaviour):
+    def provision(self, account: str, short_code: str, **values: Any) -> dict[str, Any]:
+        """Give ``account`` a short code, as Twilio does once one is approved."""
+        defaults = {
+            "friendly_name": short_code,
+            "sms_method": "POST",
+            "sms_fallback_method": "POST",
+        }
+        return self.make(account, short_code=short_code, **{**defaults, **values}).body
+
+    def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
+        check_methods(ctx, body)

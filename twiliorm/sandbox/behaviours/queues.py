@@ -3,7 +3,8 @@
 A call enters a queue by name with TwiML ``<Enqueue>`` (the queue is made if
 there is none); it waits as a member, at a position, until it is dequeued
 (``POST .../Members/{CallSid}.json`` with a new ``Url``), hangs up, or is
-redirected. Queue sizes and average waits follow their members.
+redirected. Members are listed by position, the call waiting longest first,
+as Twilio lists them. Queue sizes and average waits follow their members.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ApiError
-from ..generic import Behaviour, Page, behaviour
+from ..generic import Behaviour, Fetch, Page, behaviour
 from ..store import Record
 
 if TYPE_CHECKING:
@@ -20,36 +21,25 @@ if TYPE_CHECKING:
 
 __all__ = ["Members", "Queues"]
 
+#: what a new queue starts with, whether made over the API or by ``<Enqueue>``
+_EMPTY = {"current_size": 0, "average_wait_time": 0}
+_MAX_SIZE = 100
+
 
 @behaviour("Queue")
 class Queues(Behaviour):
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
-        body.update(current_size=0, average_wait_time=0, max_size=body.get("max_size") or 100)
+        body.update(_EMPTY, max_size=body.get("max_size") or _MAX_SIZE)
 
-    def by_name(self, account: str, name: str) -> Record:
-        rows = self.store.page(
-            self.name,
-            account,
-            "",
-            [("json_extract(body, '$.friendly_name') = ?", (name,))],
-            before=None,
-            limit=1,
-        )
-        if rows:
-            found = self.store.get(self.name, account, "", json.loads(rows[0][1])["sid"])
-            assert found is not None
-            return found
-        return self.make(
-            account, friendly_name=name, current_size=0, average_wait_time=0, max_size=100
-        )
+    def named(self, account: str, name: str) -> Record:
+        """The queue called ``name``, made if there is none (as ``<Enqueue>`` does)."""
+        return self.by_name(account, name, **_EMPTY, max_size=_MAX_SIZE)
 
     def resize(self, account: str, queue_sid: str) -> None:
         queue = self.store.get(self.name, account, "", queue_sid)
         if queue is None:
             return
-        members = [
-            m for m in self.store.all("Member", account) if m.parent == f"queue_sid={queue_sid}"
-        ]
+        members = self.store.children("Member", account, f"queue_sid={queue_sid}")
         waits = [int(m.body.get("wait_time") or 0) for m in members]
         body = dict(
             queue.body,
@@ -62,35 +52,27 @@ class Queues(Behaviour):
 
 @behaviour("Member")
 class Members(Behaviour):
-    newest_first = False
+    newest_first = False  # by position: the call at the front first
 
     def enqueue(self, call: Record, name: str) -> Record:
         queues = cast("Queues", self.app.behaviours["Queue"])
-        queue = queues.by_name(call.account, name)
-        parent = f"queue_sid={queue.pk}"
-        position = 1 + len(
-            [m for m in self.store.all(self.name, call.account) if m.parent == parent]
-        )
-        if position > int(queue.body.get("max_size") or 100):
+        queue = queues.named(call.account, name)
+        where = {"queue_sid": queue.pk}
+        position = 1 + len(self.store.children(self.name, call.account, self.parent_of(where)))
+        if position > int(queue.body.get("max_size") or _MAX_SIZE):
             raise ApiError(400, 30001, f"Queue {name} is full")
         now = self.app.now_rfc2822()
-        body = {
-            "call_sid": call.pk,
-            "date_enqueued": now,
-            "position": position,
-            "wait_time": 0,
-            "queue_sid": queue.pk,
-            "uri": f"/2010-04-01/Accounts/{call.account}/Queues/{queue.pk}/Members/{call.pk}.json",
-        }
-        seq = self.store.insert(self.name, call.account, parent, call.pk, body, self.index(body))
+        member = self.make(
+            call.account, where, call_sid=call.pk, date_enqueued=now, position=position, wait_time=0
+        )
         queues.resize(call.account, queue.pk)
-        return Record(seq, self.name, call.account, parent, call.pk, body)
+        return member
 
     def waited(self, body: dict[str, Any]) -> dict[str, Any]:
         """A member's payload with its wait so far (Twilio counts it up while it waits)."""
         return dict(body, wait_time=self.app.seconds_since(body["date_enqueued"]))
 
-    def page(self, ctx: Context, fetch: Any) -> Page:
+    def page(self, ctx: Context, fetch: Fetch) -> Page:
         found = super().page(ctx, fetch)
         items = [json.dumps(self.waited(json.loads(item))) for item in found.items]
         return Page(found.key, items, found.meta)
@@ -102,17 +84,10 @@ class Members(Behaviour):
         """A member by its call SID, or ``Front``: the call waiting longest."""
         if ctx.params.get("call_sid") != "Front":
             return super().load(ctx)
-        rows = self.store.page(
-            self.name, ctx.account, self.parent_of(ctx.params), [], before=None, after=0, limit=1
-        )
-        if not rows:
+        front = self.store.children(self.name, ctx.account, self.parent_of(ctx.params), limit=1)
+        if not front:
             raise ApiError.not_found(ctx.path)
-        record = self.store.get(
-            self.name, ctx.account, self.parent_of(ctx.params), _call_sid(rows[0][1])
-        )
-        if record is None:
-            raise ApiError.not_found(ctx.path)
-        return record
+        return front[0]
 
     def update(self, ctx: Context) -> dict[str, Any]:
         """Dequeue: the call leaves the queue and follows the new Url (it talks, then ends)."""
@@ -130,19 +105,10 @@ class Members(Behaviour):
         if record is None:
             return False
         self.store.delete(record)
-        queues = cast("Queues", self.app.behaviours["Queue"])
-        queue_sid = record.parent.partition("=")[2]
         for position, member in enumerate(
-            sorted(
-                (m for m in self.store.all(self.name, record.account) if m.parent == record.parent),
-                key=lambda m: m.seq,
-            ),
-            start=1,
+            self.store.children(self.name, record.account, record.parent), start=1
         ):
             self.save(member, dict(member.body, position=position))
-        queues.resize(record.account, queue_sid)
+        queues = cast("Queues", self.app.behaviours["Queue"])
+        queues.resize(record.account, record.parent.partition("=")[2])
         return True
-
-
-def _call_sid(body_text: str) -> str:
-    return str(json.loads(body_text)["call_sid"])

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import media
 from ..errors import ApiError
-from ..generic import Behaviour, Clauses, Page, behaviour, new_sid
+from ..generic import Behaviour, Clauses, Fetch, Page, behaviour, new_sid
 from ..render import Reply
 from ..store import Record
 
@@ -41,7 +41,7 @@ class _Served(Behaviour):
         base = self.app.base_url
         return text.replace(TWILIO, base) if base else text
 
-    def page(self, ctx: Context, fetch: Any) -> Page:
+    def page(self, ctx: Context, fetch: Fetch) -> Page:
         found = super().page(ctx, fetch)
         return Page(found.key, [self.here(item) for item in found.items], found.meta)
 
@@ -115,23 +115,12 @@ class View(Behaviour):
 
     def list(self, ctx: Context) -> Page:
         where = self._where(ctx) + self.where(ctx)
-        return self.page(
-            ctx,
-            lambda before, after, limit: self.store.page(
-                self.source,
-                ctx.account,
-                "",
-                where,
-                before=before,
-                after=after,
-                limit=limit,
-            ),
-        )
+        return self.page(ctx, self.fetcher(self.source, ctx.account, "", where))
 
     def project(self, body: dict[str, Any]) -> dict[str, Any]:
         return {spec.key: body.get(spec.key) for spec in self.meta.payload_fields if spec.key}
 
-    def page(self, ctx: Context, fetch: Any) -> Page:
+    def page(self, ctx: Context, fetch: Fetch) -> Page:
         found = super().page(ctx, fetch)
         items = [json.dumps(self.project(json.loads(item))) for item in found.items]
         return Page(found.key, items, found.meta)

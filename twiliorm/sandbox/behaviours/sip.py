@@ -41,14 +41,6 @@ _CALL_AUTH = (
 )
 
 
-def parent_record(behaviour: Behaviour, ctx: Context, resource: str, param: str) -> Record:
-    """The record a path parameter names in the same account, or Twilio's 404."""
-    record = behaviour.store.get(resource, ctx.account, "", ctx.params.get(param, ""))
-    if record is None:
-        raise ApiError.not_found(ctx.path)
-    return record
-
-
 def _check_friendly_name(ctx: Context) -> None:
     name = ctx.form_value("FriendlyName")
     if name is not None and len(name) > 64:
@@ -71,15 +63,13 @@ class _Lists(Behaviour):
 
     def before_delete(self, ctx: Context, record: Record) -> None:
         held = f"{self.member_param}={record.pk}"
-        for member in self.store.all(self.member, record.account):
-            if member.parent == held:
-                self.store.delete(member)
+        for member in self.store.children(self.member, record.account, held):
+            self.store.delete(member)
         domains = set()
         for name in self.mappings:
-            for mapping in self.store.all(name, record.account):
-                if mapping.pk == record.pk:
-                    self.store.delete(mapping)
-                    domains.add(mapping.parent.partition("=")[2])
+            for mapping in self.store.all(name, record.account, [("pk = ?", (record.pk,))]):
+                self.store.delete(mapping)
+                domains.add(mapping.parent.partition("=")[2])
         for domain in domains:
             refresh_auth_type(self, record.account, domain)
 
@@ -101,13 +91,12 @@ class Credentials(Behaviour):
     """A username unique in its list (32 characters at most) and a password never answered."""
 
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
-        parent_record(self, ctx, "SipCredentialList", "credential_list_sid")
+        self.parent_record(ctx, "SipCredentialList", "credential_list_sid")
         username = str(body.get("username") or "")
         if len(username) > 32:
             raise ApiError(400, 20001, "Username must be at most 32 characters long")
-        held = self.parent_of(ctx.params)
-        taken = self.store.all(self.name, ctx.account)
-        if any(c.parent == held and c.body.get("username") == username for c in taken):
+        same = ("json_extract(body, '$.username') = ?", (username,))
+        if self.store.children(self.name, ctx.account, self.parent_of(ctx.params), [same]):
             raise ApiError(400, 20001, f"Username {username!r} is already in this list")
         _check_password(ctx.form_value("Password") or "")
 
@@ -135,7 +124,7 @@ def _check_password(password: str) -> None:
 @behaviour("SipIpAddress")
 class IpAddresses(Behaviour):
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
-        parent_record(self, ctx, "SipIpAccessControlList", "ip_access_control_list_sid")
+        self.parent_record(ctx, "SipIpAccessControlList", "ip_access_control_list_sid")
         body["ip_address"] = _ipv4(str(body.get("ip_address") or ""))
         body["cidr_prefix_length"] = _prefix(body.get("cidr_prefix_length"))
 
@@ -180,16 +169,15 @@ class Domains(Behaviour):
                 20001,
                 f"DomainName {name!r} must be letters, digits and '-' ending in sip.twilio.com",
             )
-        taken = self.store.all(self.name)
-        if any(d.body.get("domain_name") == name and d.pk != own for d in taken):
+        same = ("json_extract(body, '$.domain_name') = ?", (name,))
+        if any(d.pk != own for d in self.store.all(self.name, None, [same])):
             raise ApiError(400, 20001, f"DomainName {name!r} is already taken")
 
     def before_delete(self, ctx: Context, record: Record) -> None:
         mine = f"domain_sid={record.pk}"
         for name in (*_CREDENTIAL_MAPPINGS, *_IP_MAPPINGS):
-            for mapping in self.store.all(name, record.account):
-                if mapping.parent == mine:
-                    self.store.delete(mapping)
+            for mapping in self.store.children(name, record.account, mine):
+                self.store.delete(mapping)
 
 
 def refresh_auth_type(behaviour: Behaviour, account: str, domain_sid: str) -> None:
@@ -201,7 +189,7 @@ def refresh_auth_type(behaviour: Behaviour, account: str, domain_sid: str) -> No
     kinds = [
         label
         for label, names in _CALL_AUTH
-        if any(m.parent == mine for n in names for m in behaviour.store.all(n, account))
+        if any(behaviour.store.children(n, account, mine, limit=1) for n in names)
     ]
     body = dict(domain.body, auth_type=",".join(kinds) or None)
     behaviour.app.behaviours["SipDomain"].save(domain, body)
@@ -214,7 +202,7 @@ class _Mappings(Behaviour):
     param: ClassVar[str] = ""
 
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
-        parent_record(self, ctx, "SipDomain", "domain_sid")
+        self.parent_record(ctx, "SipDomain", "domain_sid")
         sid = ctx.form_value(self.param) or ""
         mapped = self.store.get(self.source, ctx.account, "", sid)
         if mapped is None:

@@ -19,18 +19,18 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
-from ..errors import bad_param
+from ..errors import ApiError, bad_param
 from ..generic import Behaviour, Page, behaviour, page_of
 
 if TYPE_CHECKING:
     from ..app import Context
 
-__all__ = ["CATEGORIES", "UsageRecords"]
+__all__ = ["CATEGORIES", "Intervals", "UsageRecords", "amount"]
 
 
 @attrs.frozen
@@ -73,6 +73,7 @@ _MEASURES = {
     "Transcription": (_MINUTES, _PRICE, "1"),
 }
 _RELATIVE = re.compile(r"([+-]\d+)days\Z")
+_EARLIEST = dt.date(1970, 1, 1)
 
 Accounts = list[str]  # named here: ``list`` is an operation inside the Behaviour class
 Totals = dict[str, dict[dt.date, list[float]]]  # category -> day -> [count, usage, price]
@@ -81,20 +82,27 @@ Totals = dict[str, dict[dt.date, list[float]]]  # category -> day -> [count, usa
 @behaviour("UsageRecord")
 class UsageRecords(Behaviour):
     def list(self, ctx: Context) -> Page:
-        totals = self.totals(self.accounts(ctx))
         today = self.app.now().date()
         period = ctx.params.get("period", "AllTime")
-        first = min((day for days in totals.values() for day in days), default=today)
-        start = self.date_param(ctx, "StartDate", today) or self.default_start(period, today, first)
-        end = self.date_param(ctx, "EndDate", today) or self.default_end(period, today)
         wanted = ctx.query_value("Category")
-        items = [
-            json.dumps(self.record(ctx, period, category, lo, hi, totals))
-            for lo, hi in _intervals(period, start, end)
-            for category in CATEGORIES
-            if wanted in (None, category.name)
-        ]
-        return page_of(ctx, self.meta.key, items)
+        categories = [c for c in CATEGORIES if wanted in (None, c.name)]
+        start = self.date_param(ctx, "StartDate", today) or self.default_start(period, today)
+        end = self.date_param(ctx, "EndDate", today) or self.default_end(period, today)
+        totals = self.totals(self.accounts(ctx), categories, start, end)
+        if start is None:  # all time: from the first day anything happened
+            start = min((day for days in totals.values() for day in days), default=today)
+        spans = Intervals(period, start, end)
+        width = len(categories)
+
+        def render(first: int, stop: int) -> list[str]:
+            return [
+                json.dumps(
+                    self.record(ctx, period, categories[i % width], spans[i // width], totals)
+                )
+                for i in range(first, stop)
+            ]
+
+        return page_of(ctx, self.meta.key, len(spans) * width, render)
 
     def accounts(self, ctx: Context) -> Accounts:
         include = (ctx.query_value("IncludeSubaccounts") or "true").lower()
@@ -103,39 +111,79 @@ class UsageRecords(Behaviour):
         subs = self.store.subaccounts(ctx.account) if include == "true" else []
         return [ctx.account, *subs]
 
-    def totals(self, accounts: Accounts) -> Totals:
-        """Count, usage and price per (category, day), from the stored records."""
+    def totals(
+        self,
+        accounts: Accounts,
+        categories: Sequence[Category] = CATEGORIES,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> Totals:
+        """Count, usage and price per (category, day) of ``categories``, from the stored
+        records created from ``since`` to ``until`` (each end open when None)."""
         out: Totals = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0, 0.0]))
-        marks = ", ".join("?" for _ in accounts)
-        for resource, (usage, price, condition) in _MEASURES.items():
-            rows = self.store.select(
-                f"SELECT {_DAY}, count(*), total({usage}), total({price}) FROM records "
-                f"WHERE resource=? AND account IN ({marks}) AND {condition} GROUP BY 1",
-                (resource, *accounts),
-            )
-            for day_text, count, used, cost in rows:
-                if not day_text:
-                    continue
-                day = dt.date.fromisoformat(day_text)
+        names = {c.name for c in categories}
+        for resource in _resources(categories):
+            for day, count, used, cost in self._aggregate(resource, accounts, since, until):
                 for category in CATEGORIES:
-                    if category.resource == resource:
+                    if category.resource == resource and category.name in names:
                         _add(out[category.name][day], count, used, cost)
-                _add(out["totalprice"][day], 0, cost, cost)
+                if "totalprice" in names:
+                    _add(out["totalprice"][day], 0, cost, cost)
         return out
 
+    def total(
+        self, accounts: Accounts, category: str, since: dt.date | None
+    ) -> tuple[float, float, float]:
+        """(count, usage, price) of one category from ``since`` (or all time) to now."""
+        chosen = [c for c in CATEGORIES if c.name == category]
+        days = self.totals(accounts, chosen, since).get(category, {})
+        return tuple(sum(v[i] for v in days.values()) for i in range(3))  # type: ignore[return-value]
+
+    def _aggregate(
+        self, resource: str, accounts: Accounts, since: dt.date | None, until: dt.date | None
+    ) -> Iterator[tuple[dt.date, float, float, float]]:
+        usage, price, condition = _MEASURES[resource]
+        marks = ", ".join("?" for _ in accounts)
+        sql = (
+            f"SELECT {_DAY}, count(*), total({usage}), total({price}) FROM records "
+            f"WHERE resource=? AND account IN ({marks}) AND {condition}"
+        )
+        args: list[Any] = [resource, *accounts]
+        if since is not None:
+            sql += f" AND {_DAY} >= ?"
+            args.append(since.isoformat())
+        if until is not None:
+            sql += f" AND {_DAY} <= ?"
+            args.append(until.isoformat())
+        for day_text, count, used, cost in self.store.select(sql + " GROUP BY 1", args):
+            if day_text:
+                yield dt.date.fromisoformat(day_text), count, used, cost
+
     def date_param(self, ctx: Context, name: str, today: dt.date) -> dt.date | None:
+        """``StartDate``/``EndDate``: a day (``YYYY-MM-DD``) or days from today (``-30days``),
+        from 1970-01-01 (no usage is older) to 9999-12-31."""
         value = ctx.query_value(name)
         if not value:
             return None
         relative = _RELATIVE.match(value.strip())
-        if relative:
-            return today + dt.timedelta(days=int(relative.group(1)))
         try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
+            if relative:
+                day = today + dt.timedelta(days=int(relative.group(1)))
+            else:
+                day = dt.date.fromisoformat(value.strip()[:10])
+        except (ValueError, OverflowError):
             raise bad_param(name, value) from None
+        if day < _EARLIEST:
+            raise ApiError(
+                400,
+                20001,
+                f"Invalid value {value!r} for parameter {name}: give a day from "
+                f"{_EARLIEST.isoformat()} on (no usage is older)",
+            )
+        return day
 
-    def default_start(self, period: str, today: dt.date, first: dt.date) -> dt.date:
+    def default_start(self, period: str, today: dt.date) -> dt.date | None:
+        """The first day of a named period (None: from the first day anything happened)."""
         if period == "Today":
             return today
         if period == "Yesterday":
@@ -144,7 +192,7 @@ class UsageRecords(Behaviour):
             return today.replace(day=1)
         if period == "LastMonth":
             return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        return first
+        return None
 
     def default_end(self, period: str, today: dt.date) -> dt.date:
         if period == "Yesterday":
@@ -158,10 +206,10 @@ class UsageRecords(Behaviour):
         ctx: Context,
         period: str,
         category: Category,
-        start: dt.date,
-        end: dt.date,
+        span: tuple[dt.date, dt.date],
         totals: Totals,
     ) -> dict[str, Any]:
+        start, end = span
         count, used, cost = _sum(totals.get(category.name, {}), start, end)
         base = f"/2010-04-01/Accounts/{ctx.account}/Usage/Records"
         path = "" if "period" not in ctx.params else f"/{period}"
@@ -175,14 +223,21 @@ class UsageRecords(Behaviour):
             "count_unit": category.count_unit,
             "description": category.description,
             "end_date": end.isoformat(),
-            "price": _amount(cost),
+            "price": amount(cost),
             "price_unit": "usd",
             "start_date": start.isoformat(),
             "subresource_uris": _subresources(base, category.name),
             "uri": f"{base}{path}.json?{query}",
-            "usage": _amount(used),
+            "usage": amount(used),
             "usage_unit": category.usage_unit,
         }
+
+
+def _resources(categories: Sequence[Category]) -> list[str]:
+    """The resources counted for ``categories`` (every one for the total price)."""
+    if any(c.name == "totalprice" for c in categories):
+        return list(_MEASURES)
+    return list(dict.fromkeys(c.resource for c in categories))
 
 
 def _sum(days: dict[dt.date, list[float]], start: dt.date, end: dt.date) -> tuple[float, ...]:
@@ -205,7 +260,9 @@ def _add(total: list[float], count: float, used: float, cost: float) -> None:
     total[2] += cost
 
 
-def _amount(value: float) -> str:
+def amount(value: float) -> str:
+    """A count, usage or price as Twilio writes it: text, at most five decimals, no
+    trailing zeros (``0.015``, ``3``, ``0``)."""
     text = f"{value:.5f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
 
@@ -237,19 +294,54 @@ def _subresources(base: str, category: str) -> dict[str, str]:
     }
 
 
-def _intervals(period: str, start: dt.date, end: dt.date) -> Iterator[tuple[dt.date, dt.date]]:
-    """The date ranges of a period: one for the named ones, one per day/month/year otherwise."""
-    if period not in ("Daily", "Monthly", "Yearly"):
-        if start <= end:
-            yield start, end
-        return
-    cursor = start
-    while cursor <= end:
-        if period == "Daily":
-            last = cursor
+class Intervals(Sequence[tuple[dt.date, dt.date]]):
+    """The date ranges of a period, computed on demand (a page renders only its own): one
+    for the named periods, one per day, month or year of ``[start, end]`` otherwise."""
+
+    def __init__(self, period: str, start: dt.date, end: dt.date) -> None:
+        self.period, self.start, self.end = period, start, end
+        if start > end:
+            self.size = 0
+        elif period == "Daily":
+            self.size = (end - start).days + 1
         elif period == "Monthly":
-            last = cursor.replace(day=calendar.monthrange(cursor.year, cursor.month)[1])
+            self.size = _month(end) - _month(start) + 1
+        elif period == "Yearly":
+            self.size = end.year - start.year + 1
         else:
-            last = cursor.replace(month=12, day=31)
-        yield cursor, min(last, end)
-        cursor = last + dt.timedelta(days=1)
+            self.size = 1
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[dt.date, dt.date]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[dt.date, dt.date]]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[dt.date, dt.date] | Sequence[tuple[dt.date, dt.date]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        if self.period == "Daily":
+            day = self.start + dt.timedelta(days=index)
+            return day, day
+        if self.period == "Monthly":
+            year, month = divmod(_month(self.start) + index, 12)
+            first = dt.date(year, month + 1, 1)
+            last = first.replace(day=calendar.monthrange(year, month + 1)[1])
+        elif self.period == "Yearly":
+            first = dt.date(self.start.year + index, 1, 1)
+            last = first.replace(month=12, day=31)
+        else:
+            return self.start, self.end
+        return max(first, self.start), min(last, self.end)
+
+
+def _month(day: dt.date) -> int:
+    """Months since year 0: consecutive months are consecutive numbers."""
+    return day.year * 12 + day.month - 1
