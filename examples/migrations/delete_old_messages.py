@@ -1,6 +1,7 @@
 """Delete messages older than N days, after a look at what would go.
 
-    python examples/migrations/delete_old_messages.py [DAYS]
+    python examples/migrations/delete_old_messages.py                # a rehearsal
+    python examples/migrations/delete_old_messages.py --live --days 60
 
 The same from the shell (GNU date; it asks before deleting unless --yes):
 
@@ -14,19 +15,23 @@ skipped, not failed.
 import datetime as dt
 import sys
 
-from _rehearsal import connect
+from _rehearsal import confirmed, connect, parse, parser
 
 from twiliorm import Message
 
-days = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-sandbox = connect(messages=200)
+options = parser(__doc__)
+options.add_argument("--days", type=int, help="delete messages sent before this many days ago")
+args = parse(options, ["days"], days=60)
+sandbox = connect(args.live, messages=200)
 if sandbox:
     Message.objects.create(to="+15558675310", from_="+14155550100", body="keep me")
 
-cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=args.days)
 old = Message.objects.filter(date_sent__lt=cutoff)
 look = old.delete(dry_run=True)
 print(look)
+if look.planned and not confirmed(args.live, args.yes, f"delete {look.planned} messages"):
+    sys.exit("nothing deleted")
 report = old.delete(workers=8, progress=lambda p: None)
 print(report)
 

@@ -1,6 +1,7 @@
 """Redact the bodies of messages older than N days (a retention rule).
 
-    python examples/migrations/redact_old_bodies.py [DAYS]
+    python examples/migrations/redact_old_bodies.py                  # a rehearsal
+    python examples/migrations/redact_old_bodies.py --live --days 30
 
 The same from the shell (GNU date):
 
@@ -9,7 +10,8 @@ The same from the shell (GNU date):
 
 Twilio redacts a body when it is updated to the empty string. Messages whose
 body is already empty are skipped without a request, and the checkpoint lets
-a run that was interrupted finish the rest when started again.
+a run that was interrupted finish the rest when started again the same day
+(the cutoff is a day, so the job, which the checkpoint names, stays the same).
 """
 
 import datetime as dt
@@ -17,21 +19,28 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _rehearsal import connect
+from _rehearsal import confirmed, connect, parse, parser
 
 import twiliorm
 from twiliorm import Message
 
-days = int(sys.argv[1]) if len(sys.argv) > 1 else 30
-sandbox = connect(messages=300)
+options = parser(__doc__)
+options.add_argument("--days", type=int, help="redact messages sent before this many days ago")
+args = parse(options, ["days"], days=30)
+sandbox = connect(args.live, messages=300)
 if sandbox:  # a few recent messages, which must keep their bodies
     for n in range(5):
         Message.objects.create(to="+15558675310", from_="+14155550100", body=f"recent {n}")
 
-cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+cutoff = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=args.days)
 old = Message.objects.filter(date_sent__lt=cutoff)
 print(old.explain())
-checkpoint = Path(tempfile.gettempdir()) / f"redact-{twiliorm.default_client().account_sid}.ckpt"
+plan = old.update(body="", dry_run=True)
+print(plan)
+if plan.planned and not confirmed(args.live, args.yes, f"redact {plan.planned} messages"):
+    sys.exit("nothing changed")
+account = twiliorm.default_client().account_sid
+checkpoint = Path(tempfile.gettempdir()) / f"redact-{account}-{cutoff}.ckpt"
 report = old.update(body="", workers=8, resume=checkpoint)
 print(report)
 

@@ -1,37 +1,41 @@
 """Point every phone number's voice URL at a new application.
 
-    python examples/migrations/repoint_voice_urls.py [NEW_URL]
+    python examples/migrations/repoint_voice_urls.py                 # a rehearsal
+    python examples/migrations/repoint_voice_urls.py --live --url https://example.com/v2/voice.xml
 
-The same from the shell:
+The same from the shell (it asks first; --dry-run shows which numbers would change):
 
     twiliorm update incoming_phone_numbers --set voice_url=https://example.com/v2/voice.xml
 
-Numbers that already use the new URL are skipped without a request; a
-``--dry-run`` first shows which numbers would change.
+Numbers that already use the new URL are skipped without a request.
 """
 
 import sys
 
-from _rehearsal import connect
+from _rehearsal import confirmed, connect, parse, parser
 
 import twiliorm
 from twiliorm import AvailablePhoneNumber, IncomingPhoneNumber
 
-new_url = sys.argv[1] if len(sys.argv) > 1 else "https://example.com/v2/voice.xml"
-sandbox = connect()
+options = parser(__doc__)
+options.add_argument("--url", help="the new voice URL of every number")
+args = parse(options, ["url"], url="https://example.com/v2/voice.xml")
+sandbox = connect(args.live)
 if sandbox:  # six numbers on the old URL, two already moved over
     found = AvailablePhoneNumber.objects.filter(country="US", type=twiliorm.LOCAL, area_code=530)
     for n, available in enumerate(found[:8]):
-        available.purchase(voice_url=new_url if n < 2 else "https://example.com/v1/voice.xml")
+        available.purchase(voice_url=args.url if n < 2 else "https://example.com/v1/voice.xml")
 
-plan = IncomingPhoneNumber.objects.update(voice_url=new_url, dry_run=True)
+plan = IncomingPhoneNumber.objects.update(voice_url=args.url, dry_run=True)
 print(plan)
-report = IncomingPhoneNumber.objects.update(voice_url=new_url, workers=8)
+if not plan.planned or not confirmed(args.live, args.yes, f"repoint {plan.planned} numbers"):
+    sys.exit("nothing changed" if plan.planned else 0)
+report = IncomingPhoneNumber.objects.update(voice_url=args.url, workers=8)
 print(report)
 
 assert report.ok, report.failed
 assert report.succeeded == plan.planned
-assert {n.voice_url for n in IncomingPhoneNumber.objects.all()} == {new_url}
+assert {n.voice_url for n in IncomingPhoneNumber.objects.all()} == {args.url}
 if sandbox:
     assert report.succeeded == 6 and report.skipped == 2
     sandbox.stop()

@@ -112,13 +112,14 @@ class BulkReport:
             + (f", {self.planned} would be written (dry run)" if self.planned else "")
             + f" in {self.elapsed:.1f} s"
         ]
+        pages = f"{self.pages} list page" + ("" if self.pages == 1 else "s")
         if self.requests:
             lines.append(
-                f"  {self.requests} requests and {self.pages} list pages, {self.refused} "
-                f"refused (429), settled at {self.concurrency:g} in flight"
+                f"  {self.requests} requests and {pages}, {self.refused} refused (429), "
+                f"settled at {self.concurrency:g} in flight"
             )
         elif self.pages:
-            lines.append(f"  {self.pages} list pages")
+            lines.append(f"  {pages}")
         lines += [f"  skipped, {reason}: {n}" for reason, n in sorted(self.reasons.items())]
         lines += [f"  failed {f}" for f in self.failed[:10]]
         if len(self.failed) > 10:
