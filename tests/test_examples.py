@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from twiliorm.cli.demo import run_demo
+from twiliorm.cli.demo import Tour, run_demo
+from twiliorm.sandbox import Sandbox
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
@@ -54,3 +55,15 @@ def test_demo_walks_the_seed_tutorial() -> None:
     ):
         assert title in text
     assert "muted=True" in text
+
+
+def test_each_step_of_the_demo_runs_on_its_own(sandbox: Sandbox, client: object) -> None:
+    lines: list[str] = []
+    tour = Tour(sandbox, lines.append)
+    number = tour.buy_a_number()
+    assert number.is_saved and number.voice_url == "http://example.com/twiml.xml"
+    lines.clear()
+    tour.conference(number)
+    assert lines[0] == "== Something with conferences"
+    assert any("muted=True" in line for line in lines)
+    assert all(line.startswith(("==", "   ")) for line in lines)
