@@ -114,7 +114,7 @@ def _positive(text: str) -> int:
 
 def _queryset(args: argparse.Namespace) -> QuerySet[Any]:
     model = find_resource(args.resource)
-    return queryset(args, model, Client(base_url=args.base_url))  # type: ignore[no-any-return]
+    return queryset(args, model, Client(base_url=args.base_url))
 
 
 def _values(qs: QuerySet[Any], items: list[str]) -> dict[str, Any]:

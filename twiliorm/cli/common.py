@@ -67,7 +67,9 @@ def add_query_options(parser: argparse.ArgumentParser, example: str) -> None:
     )
 
 
-def queryset(args: argparse.Namespace, model: type[Resource], client: Client | None) -> Any:
+def queryset(
+    args: argparse.Namespace, model: type[Resource], client: Client | None
+) -> QuerySet[Any]:
     """The records of ``model`` the options name: the account, then each filter in turn."""
     qs: QuerySet[Any] = model.objects.using(client, account=args.account)
     for key, value in parse_filters(model, args.filters):
