@@ -54,6 +54,8 @@ def test_update_writes_each_matching_record_once_and_reports_it(seeded: Sandbox)
     delivered = {m.sid for m in Message.objects.filter(to=TO)}
     assert report.matched == len(delivered) == report.succeeded > 0
     assert report.ok and report.skipped == 0 and report.refused == 0
+    assert report.requests == report.succeeded and report.pages == 1  # one POST each, one page
+    assert f"  {report.requests} requests and 1 list page, 0 refused" in str(report)
     assert sorted(writes(seeded)) == sorted(
         f"/2010-04-01/Accounts/{seeded.account_sid}/Messages/{sid}.json" for sid in delivered
     )

@@ -112,20 +112,27 @@ class BulkReport:
             + (f", {self.planned} would be written (dry run)" if self.planned else "")
             + f" in {self.elapsed:.1f} s"
         ]
-        pages = f"{self.pages} list page" + ("" if self.pages == 1 else "s")
+        sent = [_count(self.requests, "request"), _count(self.pages, "list page")]
         if self.requests:
             lines.append(
-                f"  {self.requests} requests and {pages}, {self.refused} refused (429), "
+                f"  {' and '.join(n for n in sent if n)}, {self.refused} refused (429), "
                 f"settled at {self.concurrency:g} in flight"
             )
         elif self.pages:
-            lines.append(f"  {pages}")
+            lines.append(f"  {sent[1]}")
         lines += [f"  skipped, {reason}: {n}" for reason, n in sorted(self.reasons.items())]
         lines += [f"  failed {f}" for f in self.failed[:10]]
         if len(self.failed) > 10:
             lines.append(f"  ... and {len(self.failed) - 10} more failures")
         lines += [f"  unknown outcome {f}" for f in self.unknown[:10]]
         return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    """``3 requests``, ``1 list page``; empty for none."""
+    if not number:
+        return ""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _failure(key: str, error: BaseException | None, note: str) -> Failure:
