@@ -102,7 +102,9 @@ def bulk_update(
     """Write ``values`` (a mapping, or ``field=value`` keywords) to every record ``qs`` matches.
 
     Records that already hold the values are skipped without a request. Every
-    value is checked before anything is sent.
+    value is checked before anything is sent. Values nothing can read back (a
+    call's ``url`` or ``twiml``) are sent once per record: an answer lost on
+    the way puts the record in ``report.unknown``, never a second request.
     """
     targets = Targets.make(qs.model, {**(values or {}), **fields})
     job = {"operation": "update", "values": targets.form}
