@@ -82,9 +82,9 @@ def test_a_closed_account_stops_working(sandbox: Sandbox, main: Raw) -> None:
         answer = raw("GET", f"{sub.a}/Messages.json")
         assert (answer.status, answer.json()["code"]) == (401, 20003)
     reopened = main("POST", f"{sub.a}.json", {"Status": "active"})
-    assert reopened.status == 400
+    assert (reopened.status, reopened.json()["code"]) == (400, 21479)  # closed for good
     bad = main("POST", f"{sub.a}.json", {"Status": "asleep"})
-    assert (bad.status, bad.json()["code"]) == (400, 20001)
+    assert (bad.status, bad.json()["code"]) == (400, 21475)  # Twilio's invalid Status
 
 
 def usage(raw: Raw, path: str = "/Usage/Records.json", **query: str) -> dict[str, Any]:
@@ -160,3 +160,60 @@ def test_usage_pages_like_any_list(sandbox: Sandbox, main: Raw) -> None:
         page = main("GET", page["next_page_uri"]).json()
         seen += [r["uri"] for r in page["usage_records"]]
     assert len(seen) == len(set(seen)) == 6 * 8  # six days, eight categories
+
+
+def test_the_main_account_cannot_change_its_own_status(sandbox: Sandbox, main: Raw) -> None:
+    for status in ("closed", "suspended", "active"):
+        answer = main("POST", f"{main.a}.json", {"Status": status})
+        assert (answer.status, answer.json()["code"]) == (400, 21477), status
+    assert main("GET", f"{main.a}.json").json()["status"] == "active"
+    assert main("GET", f"{main.a}/Messages.json").status == 200  # still in business
+
+
+def test_a_suspended_account_is_refused_until_reactivated(sandbox: Sandbox, main: Raw) -> None:
+    sub = subaccount(main, sandbox, "resting")
+    key = sub("POST", f"{sub.a}/Keys.json", {"FriendlyName": "k"}).json()
+    with_key = Raw(sandbox, sub.account, "unused")
+    with_key.headers = urllib3.make_headers(basic_auth=f"{key['sid']}:{key['secret']}")
+    assert main("POST", f"{sub.a}.json", {"Status": "suspended"}).json()["status"] == "suspended"
+    for raw in (sub, with_key):
+        answer = raw("GET", f"{sub.a}/Messages.json")
+        assert (answer.status, answer.json()["code"]) == (401, 20003)
+    assert main("GET", f"{sub.a}/Messages.json").status == 200  # its parent still reaches it
+    assert main("POST", f"{sub.a}.json", {"Status": "active"}).json()["status"] == "active"
+    for raw in (sub, with_key):
+        assert raw("GET", f"{sub.a}/Messages.json").status == 200
+
+
+def test_a_standard_api_key_cannot_manage_accounts_or_keys(sandbox: Sandbox, main: Raw) -> None:
+    key = main("POST", f"{main.a}/Keys.json", {"FriendlyName": "deploy"}).json()
+    keyed = Raw(sandbox, main.account, "unused")
+    keyed.headers = urllib3.make_headers(basic_auth=f"{key['sid']}:{key['secret']}")
+    assert keyed("GET", f"{main.a}/Messages.json").status == 200
+    assert send(keyed)  # everything else works
+    for method, path, form in (
+        ("GET", "/2010-04-01/Accounts.json", None),
+        ("POST", "/2010-04-01/Accounts.json", {"FriendlyName": "by a key"}),
+        ("GET", f"{main.a}.json", None),
+        ("POST", f"{main.a}.json", {"FriendlyName": "renamed by a key"}),
+        ("GET", f"{main.a}/Keys.json", None),
+        ("POST", f"{main.a}/Keys.json", {"FriendlyName": "another"}),
+        ("GET", f"{main.a}/Keys/{key['sid']}.json", None),
+        ("DELETE", f"{main.a}/Keys/{key['sid']}.json", None),
+    ):
+        answer = keyed(method, path, form)
+        assert (answer.status, answer.json()["code"]) == (401, 20003), (method, path)
+    assert [a["sid"] for a in main("GET", "/2010-04-01/Accounts.json").json()["accounts"]] == [
+        main.account
+    ]
+    assert main("GET", f"{main.a}.json").json()["friendly_name"] == "Sandbox account"
+
+
+def test_no_answer_tells_whether_an_account_exists(sandbox: Sandbox, main: Raw) -> None:
+    alpha, beta = subaccount(main, sandbox, "alpha"), subaccount(main, sandbox, "beta")
+    nobody = "AC" + "0" * 32
+    for raw, other in ((alpha, beta.account), (main, nobody), (alpha, nobody)):
+        for method, tail in (("GET", ".json"), ("GET", "/Messages.json"), ("POST", ".json")):
+            form = {"FriendlyName": "x"} if method == "POST" else None
+            answer = raw(method, f"/2010-04-01/Accounts/{other}{tail}", form)
+            assert (answer.status, answer.json()["code"]) == (401, 20003), (other, tail)

@@ -8,6 +8,7 @@ unknown countries and malformed dates answered with Twilio's codes.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from twiliorm.sandbox import Clock, Sandbox, Settings
 from twiliorm.sandbox.behaviours.messages import segments
 from twiliorm.sandbox.store import Store
 
+from .test_sandbox_errors import _send
 from .test_sandbox_support import Raw
 
 MESSAGE = {"To": "+15558675310", "From": "+15017122661", "Body": "Hello"}
@@ -51,7 +53,9 @@ def test_queue_members_are_listed_front_first(sandbox: Sandbox, raw: Raw) -> Non
     sandbox.advance(2)
     (queue,) = raw("GET", f"{raw.a}/Queues.json").json()["queues"]
     members = raw("GET", f"{raw.a}/Queues/{queue['sid']}/Members.json").json()["queue_members"]
-    assert [(m["call_sid"], m["position"]) for m in members] == list(zip(calls, [1, 2, 3]))
+    assert [(m["call_sid"], m["position"]) for m in members] == list(
+        zip(calls, [1, 2, 3], strict=True)
+    )
     paged = raw("GET", f"{raw.a}/Queues/{queue['sid']}/Members.json?PageSize=2").json()
     assert [m["position"] for m in paged["queue_members"]] == [1, 2]
     rest = raw("GET", paged["next_page_uri"]).json()
@@ -89,10 +93,9 @@ def test_concurrent_readers_get_one_add_on_result(
     def slow_state(self: Store, kind: str, key: str) -> dict[str, Any] | None:
         found = state(self, kind, key)
         if kind == "RecordingAddOnResult":
-            try:  # both readers look before either writes, unless one waits for the other
+            # both readers look before either writes, unless one waits for the other
+            with contextlib.suppress(threading.BrokenBarrierError):
                 readers_met.wait(2)
-            except threading.BrokenBarrierError:
-                pass
         return found
 
     monkeypatch.setattr(Store, "state", slow_state)
@@ -142,3 +145,50 @@ def test_segments_are_counted_as_twilio_counts_them(text: str, times: int, count
 def test_the_answer_carries_the_segment_count(raw: Raw) -> None:
     answer = raw("POST", f"{raw.a}/Messages.json", {**MESSAGE, "Body": "€" * 81})
     assert answer.json()["num_segments"] == "2"
+
+
+def test_xml_is_well_formed_whatever_the_values_hold(raw: Raw) -> None:
+    form = {**MESSAGE, "Body": "bell\x07 null\x00 tab\t ok"}
+    sid = raw("POST", f"{raw.a}/Messages.json", form).json()["sid"]
+    for path in (f"{raw.a}/Messages/{sid}", f"{raw.a}/Messages"):
+        root = ElementTree.fromstring(raw("GET", path).body)
+        assert root.tag == "TwilioResponse"
+    (body,) = [e.text for e in root.iter("Body")]
+    assert body == "bell null tab\t ok"
+    assert raw("GET", f"{raw.a}/Messages/{sid}.json").json()["body"] == "bell\x07 null\x00 tab\t ok"
+
+
+def test_a_form_is_decoded_by_its_charset(raw: Raw) -> None:
+    body = "To=%2B15558675310&From=%2B15017122661&Body=caf%E9 cr%E8me".encode("ascii")
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=ISO-8859-1"}
+    answer = raw("POST", f"{raw.a}/Messages.json", headers=headers, body=body)
+    assert answer.status == 201 and answer.json()["body"] == "café crème"
+    raw_latin = "To=%2B15558675310&From=%2B15017122661&Body=déjà".encode("latin-1")
+    answer = raw("POST", f"{raw.a}/Messages.json", headers=headers, body=raw_latin)
+    assert answer.status == 201 and answer.json()["body"] == "déjà"
+    utf8 = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = raw("POST", f"{raw.a}/Messages.json", headers=utf8, body=b"To=%E9")
+    assert (answer.status, answer.json()["code"]) == (400, 20001)  # UTF-8 by default
+    unknown = {"Content-Type": "application/x-www-form-urlencoded; charset=klingon"}
+    answer = raw("POST", f"{raw.a}/Messages.json", headers=unknown, body=b"To=1")
+    assert (answer.status, answer.json()["code"]) == (400, 20001)
+    assert "klingon" in answer.json()["message"]
+
+
+@pytest.mark.parametrize("value", ["2026", "2026-01", "26", "Jul 2015"])
+def test_a_date_filter_that_names_no_day_answers_20001(raw: Raw, value: str) -> None:
+    for param in ("DateSent", "DateSent%3E", "DateSent%3C"):
+        answer = raw("GET", f"{raw.a}/Messages.json?{param}={value.replace(' ', '%20')}")
+        assert (answer.status, answer.json()["code"]) == (400, 20001), (param, value)
+    day = raw("GET", f"{raw.a}/Messages.json?DateSent=Thu,%2030%20Jul%202015%2020:12:31%20%2B0000")
+    assert day.status == 200
+
+
+def test_405_answers_say_which_methods_are_allowed(raw: Raw) -> None:
+    answer = raw("PUT", f"{raw.a}/Messages.json")
+    assert (answer.status, answer.json()["code"]) == (405, 20004)
+    assert answer.headers["Allow"] == "GET, HEAD, POST"
+    instance = raw("PATCH", f"{raw.a}/Messages/SM{'0' * 32}.json")
+    assert instance.status == 405 and instance.headers["Allow"] == "GET, HEAD, POST, DELETE"
+    brewed = _send(raw, f"BREW {raw.a}/Calls.json HTTP/1.1\r\n")
+    assert brewed.startswith(b"HTTP/1.1 405") and b"\r\nAllow: GET, HEAD, POST\r\n" in brewed

@@ -79,7 +79,7 @@ class Tour:
     def request(self, end: str = "") -> None:
         """Show the last request the sandbox answered."""
         entry = self.sandbox.requests[-1]
-        query = f"?{entry.query}" if entry.query else ""
+        query = f"?{'&'.join(entry.params)}" if entry.params else ""  # the log keeps no values
         self.say(f"   -> {entry.method} {entry.path}{query} ({entry.status}){end}")
 
     def buy_a_number(self) -> IncomingPhoneNumber:

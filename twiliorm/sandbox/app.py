@@ -20,6 +20,7 @@ import base64
 import binascii
 import collections
 import datetime as dt
+import email.message
 import json
 import logging
 import secrets
@@ -47,7 +48,13 @@ __all__ = ["App", "Context", "LoggedRequest", "Reply", "Settings"]
 
 logger = logging.getLogger("twiliorm.sandbox")
 
+#: entries kept in the request log by default (the oldest go first)
+LOG_SIZE = 100_000
+_FORM = "application/x-www-form-urlencoded"
+
 _TEST_ALLOWED = {("Message", "create"), ("Call", "create"), ("IncomingPhoneNumber", "create")}
+#: what a standard API key cannot reach: the accounts and the keys (Twilio answers 401, 20003)
+_NOT_FOR_KEYS = frozenset({"Account", "NewKey", "Key"})
 
 
 @attrs.define
@@ -77,11 +84,11 @@ class Settings:
 
 @attrs.frozen
 class LoggedRequest:
-    """One entry of the request log: no credentials, no bodies.
+    """One entry of the request log: no credentials, no bodies, no query values.
 
-    ``fault`` names the fault injected into this request (``--faults``), if
-    any; ``query`` is kept for tests that inspect what a client sent, and is
-    never written to the log lines.
+    ``params`` names the query parameters the request had (their values may be
+    personal data: phone numbers, bodies searched for, and are not kept);
+    ``fault`` names the fault injected into this request (``--faults``), if any.
     """
 
     at: float
@@ -91,7 +98,7 @@ class LoggedRequest:
     account: str
     request_id: str
     created: str | None = None
-    query: str = ""
+    params: tuple[str, ...] = ()
     fault: str | None = None
 
 
@@ -144,7 +151,7 @@ class App:
         account_sid: str | None = None,
         auth_token: str | None = None,
         models: Iterable[type[Resource]] | None = None,
-        log_size: int = 1_000_000,
+        log_size: int = LOG_SIZE,
     ) -> None:
         self.store = store or Store()
         self.clock = clock or Clock()
@@ -158,6 +165,8 @@ class App:
         self.behaviours: dict[str, Behaviour] = {
             name: behaviour_for(model._meta, self) for name, model in self.models.items()
         }
+        if log_size < 0:
+            raise ValueError(f"log_size cannot be negative, got {log_size}")
         self.requests: collections.deque[LoggedRequest] = collections.deque(maxlen=log_size)
         self.account_sid, self.auth_token = self._bootstrap(account_sid, auth_token)
         self.test_account_sid, self.test_auth_token = self._test_credentials()
@@ -174,9 +183,7 @@ class App:
     def _bootstrap(self, account_sid: str | None, auth_token: str | None) -> tuple[str, str]:
         stored = self.store.setting("main_account")
         if stored and (account_sid in (None, stored)):
-            credential = self.store.credential(stored)
-            assert credential is not None
-            return stored, credential.secret
+            return stored, self._stored_secret(stored, "main account")
         sid = account_sid or "AC" + secrets.token_hex(16)
         token = auth_token or secrets.token_hex(16)
         self.behaviours["Account"].create_account(sid, token, owner=None, name="Sandbox account")  # type: ignore[attr-defined]
@@ -186,13 +193,20 @@ class App:
     def _test_credentials(self) -> tuple[str, str]:
         stored = self.store.setting("test_account")
         if stored:
-            credential = self.store.credential(stored)
-            assert credential is not None
-            return stored, credential.secret
+            return stored, self._stored_secret(stored, "test account")
         sid, token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
         self.store.add_credential(Credential(sid, token, sid, "test"))
         self.store.set_setting("test_account", sid)
         return sid, token
+
+    def _stored_secret(self, sid: str, what: str) -> str:
+        credential = self.store.credential(sid)
+        if credential is None:
+            raise RuntimeError(
+                f"the sandbox database {self.store.path} names {sid} as its {what} but keeps "
+                "no credentials for it (was the account closed?); start with another --db file"
+            )
+        return credential.secret
 
     def can_reach(self, principal: str, account: str) -> bool:
         """An account reaches itself and its subaccounts, never its parent or siblings."""
@@ -275,8 +289,9 @@ class App:
         except Exception:
             logger.exception("sandbox error on %s %s", method, path)
             reply = render.error(ApiError(500, 20500, "Internal Server Error"), fmt, request_id)
+        names = param_names(query_string)
         entry = LoggedRequest(
-            started, method, path, reply.status, account, request_id, created, query_string, fault
+            started, method, path, reply.status, account, request_id, created, names, fault
         )
         self.requests.append(entry)
         return reply
@@ -294,7 +309,8 @@ class App:
         """Record a request that was answered (or dropped) without being processed."""
         path, _, query_string = target.partition("?")
         rid = request_id or "RQ" + secrets.token_hex(16)
-        entry = LoggedRequest(time.time(), method, path, status, "", rid, None, query_string, fault)
+        names = param_names(query_string)
+        entry = LoggedRequest(time.time(), method, path, status, "", rid, None, names, fault)
         self.requests.append(entry)
 
     def _context(
@@ -310,7 +326,8 @@ class App:
         principal = self._principal(match, headers)
         if match.route is None:
             if match.allowed:
-                raise ApiError(405, 20004, f"Method not allowed: {method} {path}")
+                allow = {"Allow": allow_header(match.allowed)}
+                raise ApiError(405, 20004, f"Method not allowed: {method} {path}", allow)
             raise ApiError.not_found(path)
         route = match.route
         query = _parse_qs(query_string, "query string")
@@ -354,6 +371,8 @@ class App:
         credential = self.store.credential(username)
         if credential is None or not secrets.compare_digest(credential.secret, secret):
             raise failure
+        if self.store.account_status(credential.account) == "suspended":
+            raise failure  # until the parent makes it active again
         return credential
 
     def _account_of(self, resource: str, params: Mapping[str, str], principal: Credential) -> str:
@@ -370,8 +389,14 @@ class App:
             if account != principal.account:
                 raise ApiError(401, 20003, "Authenticate")
             return
-        if not self.store.has_account(account):
-            raise ApiError.not_found(f"/2010-04-01/Accounts/{account}.json")
+        if principal.kind == "api_key" and resource in _NOT_FOR_KEYS:
+            raise ApiError(
+                401,
+                20003,
+                "Authenticate: a standard API key cannot manage "
+                "accounts or keys (use the account's credentials)",
+            )
+        # An account out of reach and one that does not exist answer alike: no existence oracle.
         if not self.can_reach(principal.account, account):
             raise ApiError(401, 20003, "Authenticate")
 
@@ -421,23 +446,43 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _parse_qs(text: str, what: str) -> list[tuple[str, str]]:
+def param_names(query_string: str) -> tuple[str, ...]:
+    """The names of a query string's parameters, each once, in order (never their values)."""
+    pairs = urllib.parse.parse_qsl(query_string, keep_blank_values=True, errors="replace")
+    return tuple(dict.fromkeys(name for name, _ in pairs))
+
+
+def allow_header(methods: Iterable[str]) -> str:
+    """An ``Allow`` header's value: the methods a path takes (HEAD wherever GET is)."""
+    allowed = list(dict.fromkeys(methods))
+    if "GET" in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
+    return ", ".join(allowed)
+
+
+def _parse_qs(text: str, what: str, encoding: str = "utf-8") -> list[tuple[str, str]]:
     try:
         return urllib.parse.parse_qsl(
-            text, keep_blank_values=True, strict_parsing=False, errors="strict"
+            text, keep_blank_values=True, strict_parsing=False, encoding=encoding, errors="strict"
         )
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, 20001, f"Malformed {what}") from None
 
 
 def _parse_form(headers: Mapping[str, str], body: bytes) -> list[tuple[str, str]]:
+    """A form body, decoded by the charset its Content-Type names (UTF-8 by default)."""
     if not body:
         return []
-    kind = (_header(headers, "Content-Type") or "").split(";")[0].strip().lower()
-    if kind and kind != "application/x-www-form-urlencoded":
-        raise ApiError(400, 20001, f"Unsupported Content-Type {kind!r}: send a form")
+    header = email.message.Message()
+    header["Content-Type"] = _header(headers, "Content-Type") or _FORM
+    kind, charset = header.get_content_type(), header.get_param("charset")
+    if kind != _FORM:
+        raise ApiError(400, 20001, f"Unsupported Content-Type {kind!r}: send a form ({_FORM})")
+    encoding = charset if isinstance(charset, str) and charset else "utf-8"
     try:
-        text = body.decode("utf-8")
+        text = body.decode(encoding)
+    except LookupError:
+        raise ApiError(400, 20001, f"Unsupported charset {encoding!r}: send UTF-8") from None
     except UnicodeDecodeError:
-        raise ApiError(400, 20001, "Malformed request body: not UTF-8") from None
-    return _parse_qs(text, "request body")
+        raise ApiError(400, 20001, f"Malformed request body: not {encoding}") from None
+    return _parse_qs(text, "request body", encoding)

@@ -10,6 +10,7 @@ in :mod:`twiliorm.sandbox.behaviours` and override only what differs.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import functools
 import json
 import re
@@ -570,13 +571,14 @@ _DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m
 
 
 def parse_day(param: str, value: str) -> dt.date:
-    """The day a date filter names: ``YYYY-MM-DD``, a full timestamp, or the odd forms."""
+    """The day a date filter names: ``YYYY-MM-DD``, a full timestamp, or the odd forms; a
+    value that names no day (``2026``, ``2026-01``) is Twilio's 400, 20001."""
     text = value.strip()
     try:
         return (
             dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[4] == "-" else _other(text)
         )
-    except ValueError:
+    except (ValueError, TypeError):
         raise bad_param(param, value) from None
 
 
@@ -589,4 +591,4 @@ def _other(text: str) -> dt.date:
                 return dt.datetime.strptime(candidate, form).date()
             except ValueError:
                 continue
-    return dates.parse_rfc2822(text).date()
+    return email.utils.parsedate_to_datetime(text).date()  # RFC 2822, and nothing looser

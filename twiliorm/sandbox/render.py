@@ -2,8 +2,12 @@
 
 JSON pages are assembled from the stored payload texts without parsing them.
 XML wraps everything in ``<TwilioResponse>``, with CamelCase element names
-(``<DateCreated>``) and errors as ``<RestException>``; CSV has one row per
-record and the payload keys as its header.
+(``<DateCreated>``) and errors as ``<RestException>``; it is well-formed
+whatever the values hold: characters XML 1.0 cannot carry (control
+characters in a message body) are dropped, and a key that is no XML name
+(one a user chose, inside a JSON parameter) has its other characters
+replaced by ``_``. CSV has one row per record and the payload keys as its
+header.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -26,6 +31,9 @@ __all__ = ["Reply", "answer", "created_sid", "error"]
 _JSON = "application/json; charset=utf-8"
 _XML = "application/xml; charset=utf-8"
 _CSV = "text/csv; charset=utf-8"
+#: what XML 1.0 cannot hold, even escaped: most control characters, lone surrogates
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @attrs.frozen
@@ -96,7 +104,7 @@ def _csv_value(value: Any) -> str:
 def _xml_answer(result: Page | dict[str, Any], meta: Meta) -> bytes:
     if isinstance(result, Page):
         attributes = "".join(
-            f" {k.replace('_', '')}={quoteattr('' if v is None else str(v))}"
+            f" {k.replace('_', '')}={quoteattr(_text('' if v is None else str(v)))}"
             for k, v in result.meta.items()
         )
         items = "".join(_element(meta.name, json.loads(i)) for i in result.items)
@@ -106,7 +114,18 @@ def _xml_answer(result: Page | dict[str, Any], meta: Meta) -> bytes:
     return f"<TwilioResponse>{inner}</TwilioResponse>".encode()
 
 
+def _text(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
+def _name(key: str) -> str:
+    """A key as an XML element name (the API's own keys are names already)."""
+    name = _NOT_NAME.sub("_", key)
+    return name if name[:1].isalpha() or name[:1] == "_" else f"_{name}"
+
+
 def _element(name: str, value: Any) -> str:
+    name = _name(name)
     if value is None:
         return f"<{name}/>"
     if isinstance(value, dict):
@@ -116,4 +135,4 @@ def _element(name: str, value: Any) -> str:
         return f"<{name}>{''.join(_element(name.rstrip('s') or name, v) for v in value)}</{name}>"
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return f"<{name}>{escape(str(value))}</{name}>"
+    return f"<{name}>{escape(_text(str(value)))}</{name}>"

@@ -117,23 +117,19 @@ class Store:
     """Records, accounts and credentials; thread-safe."""
 
     def __init__(self, path: str | None = None) -> None:
+        """Open (or make) the store; OSError naming the file if it cannot be used."""
         self.path = path or ":memory:"
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
-        with self._lock:
-            self._db.executescript(_SCHEMA)
-            if path:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
         # A file in WAL mode can be read by a second connection while the first writes, so
         # long aggregates (usage records) do not hold up every other request. An in-memory
         # database has one connection only: there they share the lock.
-        self._reader = self._db
-        self._read_lock = self._lock
-        if path:
-            uri = pathlib.Path(path).absolute().as_uri() + "?mode=ro"
-            self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            self._read_lock = threading.RLock()
+        self._read_lock = threading.RLock() if path else self._lock
+        try:
+            self._db = self._reader = _connect(self.path)
+            if path:
+                self._reader = _connect(pathlib.Path(path).absolute().as_uri() + "?mode=ro")
+        except sqlite3.Error as exc:
+            raise OSError(f"cannot use {self.path} as the sandbox's database: {exc}") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -312,6 +308,16 @@ class Store:
             row = self._db.execute("SELECT parent FROM accounts WHERE sid=?", (sid,)).fetchone()
         return row[0] if row else None
 
+    def account_status(self, sid: str) -> str | None:
+        """An account's status (``active``, ``suspended``, ``closed``), None if none is kept."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT json_extract(body, '$.status') FROM records "
+                "WHERE resource='Account' AND account=? AND parent='' AND pk=?",
+                (sid, sid),
+            ).fetchone()
+        return None if row is None else row[0]
+
     def has_account(self, sid: str) -> bool:
         with self._lock:
             return (
@@ -421,6 +427,22 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value)
             )
+
+
+def _connect(where: str) -> sqlite3.Connection:
+    """A connection to the database (a ``file:`` URI: a second, read-only one)."""
+    if where.startswith("file:"):
+        return sqlite3.connect(where, uri=True, check_same_thread=False)
+    db = sqlite3.connect(where, check_same_thread=False, isolation_level=None)
+    try:
+        db.executescript(_SCHEMA)
+        if where != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
 
 
 def _dump(value: dict[str, Any]) -> str:

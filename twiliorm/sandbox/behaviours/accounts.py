@@ -1,8 +1,11 @@
 """Accounts and sub-accounts, with credentials of their own; API keys; the balance.
 
-The main account lists itself and its sub-accounts; a sub-account sees only
-itself (and cannot reach its parent's data: the app refuses that). A closed
-account's credentials stop working.
+The main account lists itself and its sub-accounts, oldest first; a
+sub-account sees only itself (and cannot reach its parent's data: the app
+refuses that). Only a sub-account's status can change, as on Twilio (21477
+for the main account): a suspended account's credentials are refused until
+it is made active again, a closed one's for good (21479 on reopening).
+API keys are in :mod:`.keys`.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
-from ..generic import Behaviour, Page, behaviour, new_sid
+from ..generic import Behaviour, Page, behaviour
 from ..store import Credential, Record
 
 if TYPE_CHECKING:
     from ..app import Context
 
-__all__ = ["Accounts", "Balances", "Keys"]
+__all__ = ["Accounts", "Balances"]
+
+
+_STATUSES = ("active", "suspended", "closed")
 
 
 @behaviour("Account")
@@ -70,10 +76,17 @@ class Accounts(Behaviour):
         status = ctx.form_value("Status")
         if status is None:
             return
-        if status not in ("active", "suspended", "closed"):
-            raise ApiError(400, 20001, f"Invalid Status {status!r}: active, suspended or closed")
+        if status not in _STATUSES:
+            raise ApiError(400, 21475, f"Invalid Status {status!r}: active, suspended or closed")
+        if self.store.account_parent(record.pk) is None:
+            raise ApiError(
+                400,
+                21477,
+                "Unable to update Status for parent accounts: only a subaccount's status "
+                "can change",
+            )
         if record.body.get("status") == "closed":
-            raise ApiError(400, 20001, "A closed account cannot be reopened")
+            raise ApiError(400, 21479, "Unable to update Status: the subaccount is closed")
         if status == "closed":
             self.store.remove_credentials_of(record.pk)
 
@@ -82,27 +95,3 @@ class Accounts(Behaviour):
 class Balances(Behaviour):
     def singleton(self, ctx: Context) -> dict[str, Any]:
         return {"account_sid": ctx.account, "balance": "20.00", "currency": "USD"}
-
-
-@behaviour("NewKey", "NewSigningKey")
-class Keys(Behaviour):
-    """Creating an API key answers its secret once; the key then works as a credential."""
-
-    def create(self, ctx: Context) -> dict[str, Any]:
-        sid = new_sid("SK")
-        secret = secrets.token_urlsafe(24)
-        now = self.app.now_rfc2822()
-        name = ctx.form_value("FriendlyName") or ""
-        body = {
-            "sid": sid,
-            "friendly_name": name,
-            "date_created": now,
-            "date_updated": now,
-            "secret": secret,
-        }
-        listed = {"sid": sid, "friendly_name": name, "date_created": now, "date_updated": now}
-        resource = "Key" if self.name == "NewKey" else "SigningKey"
-        self.store.insert(resource, ctx.account, "", sid, listed, {})
-        if resource == "Key":
-            self.store.add_credential(Credential(sid, secret, ctx.account, "api_key"))
-        return body
