@@ -6,6 +6,10 @@ stops it. ``--db FILE`` keeps everything across restarts; ``--seed N``
 stores N messages and N calls (once per database); ``--latency``,
 ``--faults`` / ``--fault-seed`` and ``--concurrency-limit`` make it behave
 like a slow, flaky or busy Twilio (see :mod:`twiliorm.sandbox.faults`).
+
+What keeps it from starting (a port in use or out of range, a database
+file it cannot use, a bad option value) is one line on stderr and exit
+status 2, without a traceback.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8008, help="port (default 8008; 0 picks a free one)"
+        "--port", type=_count, default=8008, help="port (default 8008; 0 picks a free one)"
     )
     parser.add_argument(
         "--db", metavar="FILE", help="keep every record and credential in this SQLite file"
@@ -48,9 +52,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--concurrency-limit",
-        type=_count,
+        type=int,
         metavar="K",
-        help="answer 429 (code 20429) above K requests in flight per account",
+        help="answer 429 (code 20429) above K requests in flight per account (K >= 1)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.set_defaults(handler=run)
@@ -79,14 +83,17 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency,
             faults=args.faults,
             fault_seed=args.fault_seed,
-            concurrency_limit=args.concurrency_limit or None,
+            concurrency_limit=args.concurrency_limit,
             seed=args.seed,
         )
-    except ValueError as exc:
-        print(f"twiliorm sandbox: {exc}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError, RuntimeError) as exc:
+        return _cannot_start(exc)
+    try:
+        sandbox.start()
+    except (OSError, RuntimeError) as exc:
+        sandbox.stop()
+        return _cannot_start(exc)
     signal.signal(signal.SIGTERM, _interrupt)
-    sandbox.start()
     print(f"twiliorm sandbox on {sandbox.base_url}", flush=True)
     print(f"  export TWILIO_API_BASE_URL={sandbox.base_url}")
     print(f"  export TWILIO_ACCOUNT_SID={sandbox.account_sid}")
@@ -98,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _cannot_start(exc: BaseException) -> int:
+    print(f"twiliorm sandbox: {exc}", file=sys.stderr)
+    return 2
 
 
 def _interrupt(signum: int, frame: Any) -> None:

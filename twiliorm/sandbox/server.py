@@ -32,12 +32,11 @@ import socket
 import struct
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .app import App, LoggedRequest, Reply, Settings
+from .app import LOG_SIZE, App, LoggedRequest, Reply, Settings, allow_header, param_names
 from .callbacks import Delivery
 from .clock import Clock
 from .errors import ApiError
@@ -49,6 +48,9 @@ __all__ = ["Sandbox"]
 logger = logging.getLogger("twiliorm.sandbox")
 
 MAX_BODY = 16 * 1024 * 1024
+#: a Content-Length, a chunk size: ASCII digits only (``str.isdigit`` takes "²" too)
+_DIGITS = re.compile(r"[0-9]+")
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
 _ACCOUNT_IN_PATH = re.compile(r"/Accounts/(AC[0-9a-fA-F]{32})")
 _NOT_PROCESSED = {
     "500": (20500, "Internal Server Error"),
@@ -98,6 +100,8 @@ class _BadRequest(Exception):
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection; the connections are tracked, so stopping closes them all."""
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
@@ -105,6 +109,33 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         super().__init__(address, _Handler)
         self.sandbox = sandbox
+        self.connections: set[socket.socket] = set()
+        self.closing = False
+        self._idle = threading.Condition()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._idle:
+            if self.closing:
+                self.shutdown_request(request)
+                return
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self._idle:
+            self.connections.discard(request)
+            self._idle.notify_all()
+
+    def close_connections(self, timeout: float) -> None:
+        """Refuse new connections, end the open ones (a keep-alive one waiting for its next
+        request too) and wait up to ``timeout`` seconds for their threads to finish."""
+        with self._idle:
+            self.closing = True
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self._idle.wait_for(lambda: not self.connections, timeout)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("connection from %s ended with an error", client_address, exc_info=True)
@@ -216,25 +247,25 @@ class _Handler(BaseHTTPRequestHandler):
         text = self.headers.get("Content-Length")
         if text is None:
             return b""
-        if not text.strip().isdigit():
-            raise _BadRequest(400, f"Malformed Content-Length header: {text!r}")
+        if not _DIGITS.fullmatch(text.strip()):
+            raise _BadRequest(
+                400, f"Malformed Content-Length header {text!r}: give the body's size in bytes"
+            )
         length = int(text)
         if length > MAX_BODY:
             raise _BadRequest(413, f"Request body of {length} bytes is over {MAX_BODY} bytes")
-        body = self.rfile.read(length)
-        if len(body) < length:
-            raise _BadRequest(400, "Request body shorter than its Content-Length")
-        return body
+        return self._read_exactly(length, "Request body shorter than its Content-Length")
 
     def _read_chunked(self) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
             line = self.rfile.readline(1024).split(b";")[0].strip()
-            try:
-                size = int(line, 16)
-            except ValueError:
-                raise _BadRequest(400, "Malformed chunked request body") from None
+            if not _HEX.fullmatch(line):
+                raise _BadRequest(
+                    400, f"Malformed chunk size {line[:20]!r}: give each chunk's size in hex"
+                )
+            size = int(line, 16)
             total += size
             if total > MAX_BODY:
                 raise _BadRequest(413, f"Request body is over {MAX_BODY} bytes")
@@ -242,14 +273,20 @@ class _Handler(BaseHTTPRequestHandler):
                 while self.rfile.readline(1024).strip():
                     pass  # trailers
                 return b"".join(parts)
-            parts.append(self.rfile.read(size))
+            parts.append(self._read_exactly(size, "Chunk shorter than its size"))
             self.rfile.readline(8)
+
+    def _read_exactly(self, length: int, complaint: str) -> bytes:
+        data = self.rfile.read(length)
+        if len(data) < length:
+            raise _BadRequest(400, complaint)
+        return data
 
     def _log(self, reply: Reply | None, fault: Fault | None, started: float) -> None:
         if not logger.isEnabledFor(logging.INFO):
             return
         path, _, query = self.path.partition("?")
-        names = ",".join(dict.fromkeys(k for k, _ in urllib.parse.parse_qsl(query, True)))
+        names = ",".join(param_names(query))
         rid = reply.headers.get("Twilio-Request-Id", "-") if reply else "-"
         logger.info(
             "%s %s %s %.1fms rid=%s params=%s fault=%s",
@@ -280,10 +317,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
+            if status == 405:
+                self.send_header("Allow", self._allowed())
             self.send_header("Connection", "close")
             self.end_headers()
             if getattr(self, "command", "") != "HEAD":
                 self.wfile.write(body)
+
+    def _allowed(self) -> str:
+        """The methods the request's path takes (every method the API has, if it is unknown)."""
+        path = getattr(self, "path", "").partition("?")[0]
+        found = self.server.sandbox.app.router.match("", path).allowed
+        return allow_header(found or ("GET", "POST", "DELETE"))
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per request is logged by _log, without credentials or query values
@@ -311,7 +356,10 @@ class Sandbox:
 
     ``Sandbox(host, port, db, latency_ms, faults, fault_seed, concurrency_limit,
     seed, clock, settings)``; ``account_sid`` and ``auth_token`` choose the main
-    account's credentials (a ``db`` that has them already keeps its own).
+    account's credentials (a ``db`` that has them already keeps its own);
+    ``log_size`` bounds the request log (``sandbox.requests``, the oldest
+    entries go first). A sandbox runs once: ``stop()`` closes its connections
+    and its store; to carry on, start a new one on the same ``db``.
     """
 
     def __init__(
@@ -329,9 +377,12 @@ class Sandbox:
         *,
         account_sid: str | None = None,
         auth_token: str | None = None,
+        log_size: int = LOG_SIZE,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms cannot be negative, got {latency_ms}")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be from 0 (any free port) to 65535, got {port}")
         self.host = host
         self.port = port
         self.db = db
@@ -342,17 +393,23 @@ class Sandbox:
         self.gate = Gate(concurrency_limit)
         self.clock = clock or Clock()
         self.store = Store(db)
-        self.app = App(
-            self.store,
-            clock=self.clock,
-            settings=settings,
-            account_sid=account_sid,
-            auth_token=auth_token,
-        )
+        try:
+            self.app = App(
+                self.store,
+                clock=self.clock,
+                settings=settings,
+                account_sid=account_sid,
+                auth_token=auth_token,
+                log_size=log_size,
+            )
+        except BaseException:
+            self.store.close()
+            raise
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._ticker: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._stopped = False
         if seed:
             self.seed(seed)
 
@@ -431,7 +488,20 @@ class Sandbox:
     # --- running -----------------------------------------------------------------------
 
     def start(self) -> Sandbox:
-        self._server = _Server((self.host, self.port), self)
+        """Serve in background threads; OSError if the address cannot be listened on."""
+        if self._stopped:
+            raise RuntimeError(
+                "this sandbox was stopped and its store closed; start a new Sandbox "
+                "(on the same db=FILE to carry on with its records)"
+            )
+        if self._server is not None:
+            raise RuntimeError(f"this sandbox is already running on {self.base_url}")
+        try:
+            self._server = _Server((self.host, self.port), self)
+        except OSError as exc:
+            raise OSError(
+                exc.errno, f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from exc
         self.app.base_url = self.base_url
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="twiliorm-sandbox", daemon=True
@@ -467,10 +537,14 @@ class Sandbox:
             self._thread.join(0.5)
 
     def stop(self) -> None:
+        """Stop serving: close every connection (keep-alive ones too), then the store."""
+        if self._stopped:
+            return
         self._stopping.set()
         self.app.scheduler.wake()
         if self._server is not None:
             self._server.shutdown()
+            self._server.close_connections(timeout=5)
             self._server.server_close()
             self._server = None
         for thread in (self._thread, self._ticker):
@@ -480,6 +554,7 @@ class Sandbox:
         self.app.callbacks.close()
         with self.app.lock:
             self.store.close()
+        self._stopped = True
 
     def __enter__(self) -> Sandbox:
         return self.start()
