@@ -5,6 +5,7 @@ reproducibility of a run: the same SPEC and seed give the same sequence of fault
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -185,3 +186,35 @@ def test_bursts_of_429_come_in_runs_of_their_length() -> None:
 def test_a_bad_spec_says_what_is_wrong(spec: str, complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         parse(spec)
+
+
+def test_a_burst_for_one_method_takes_only_that_method() -> None:
+    faults = Faults("burst429@POST=1:5", seed=1)
+    methods = ["POST", "GET", "DELETE", "GET", "POST", "POST", "GET", "POST", "POST", "POST"]
+    labels = [getattr(faults.draw(method), "label", None) for method in methods]
+    by_method = list(zip(methods, labels, strict=True))
+    assert [label for method, label in by_method if method != "POST"] == [None] * 4
+    posts = [label for method, label in by_method if method == "POST"]
+    assert posts[:5] == ["burst429"] * 5  # the burst runs across the GETs and DELETEs
+
+
+def test_bursts_draw_one_number_per_request_whatever_the_method() -> None:
+    faults = Faults("burst429@POST=0.3:3,500@GET=0.2", seed=5)
+    points = random.Random(5)
+    methods = ["GET", "POST", "DELETE"] * 100
+    seen = []
+    for method in methods:
+        point = points.random()  # the number this request draws, burst or not
+        label = getattr(faults.draw(method), "label", None)
+        if method == "GET":
+            assert label == ("500" if point < 0.2 else None)
+        seen.append(label)
+    assert "burst429" in seen and seen.count("500") > 5
+
+
+def test_a_burst_spares_the_other_methods_on_the_wire(raw_for: Make) -> None:
+    _, raw = raw_for("burst429@POST=1:5")
+    assert raw("POST", f"{raw.a}/Messages.json", FORM).status == 429
+    assert raw("GET", f"{raw.a}/Messages.json").status == 200
+    assert raw("DELETE", f"{raw.a}/Messages/SM{'0' * 32}.json").status == 404
+    assert raw("POST", f"{raw.a}/Messages.json", FORM).status == 429

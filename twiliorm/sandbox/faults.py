@@ -17,11 +17,13 @@ garbage    200 with a body that is not JSON; not processed
 burst429   with probability RATE, ARG consecutive 429s start (default 10)
 =========  ================================================================
 
-``@METHOD`` (GET, POST, DELETE) limits a rule to that method. For every
-request, in arrival order, one number is drawn from
-``random.Random(fault_seed)``; the first rule (in SPEC order) whose
-cumulative rate exceeds it applies, so the same SPEC and seed give the same
-sequence of faults. The request log records the fault each request got.
+``@METHOD`` (GET, POST, DELETE) limits a rule to that method; a burst
+started by ``burst429@POST`` takes only POSTs, the other requests in
+between get what they would have got. For every request, in arrival order,
+one number is drawn from ``random.Random(fault_seed)`` (a request inside a
+burst too); the first rule (in SPEC order) whose cumulative rate exceeds it
+applies, so the same SPEC and seed give the same sequence of faults. The
+request log records the fault each request got.
 """
 
 from __future__ import annotations
@@ -124,17 +126,20 @@ class Faults:
         self.rules = parse(rules) if isinstance(rules, str) else rules
         self.seed = seed
         self._random = random.Random(seed)
-        self._burst = 0
+        #: 429s left in the bursts under way, by the method their rule is for (None: any)
+        self._bursts: dict[str | None, int] = {}
         self._lock = threading.Lock()
 
     def draw(self, method: str) -> Fault | None:
         """The fault for the next request (one draw per request, in arrival order)."""
         with self._lock:
             point = self._random.random()
-            if self._burst > 0:
-                self._burst -= 1
-                return Fault("429", "none", BURST)
-            return self._pick(method.upper(), point)
+            method = method.upper()
+            for key in (method, None):
+                if self._bursts.get(key, 0) > 0:
+                    self._bursts[key] -= 1
+                    return Fault("429", "none", BURST)
+            return self._pick(method, point)
 
     def _pick(self, method: str, point: float) -> Fault | None:
         reached = 0.0
@@ -144,7 +149,7 @@ class Faults:
             reached += rule.rate
             if point < reached:
                 if rule.kind == BURST:
-                    self._burst = int(float(rule.arg or 10)) - 1
+                    self._bursts[rule.method] = int(float(rule.arg or 10)) - 1
                     return Fault("429", "none", BURST)
                 return Fault(rule.kind, rule.arg, rule.kind)
         return None
