@@ -192,3 +192,30 @@ def test_405_answers_say_which_methods_are_allowed(raw: Raw) -> None:
     assert instance.status == 405 and instance.headers["Allow"] == "GET, HEAD, POST, DELETE"
     brewed = _send(raw, f"BREW {raw.a}/Calls.json HTTP/1.1\r\n")
     assert brewed.startswith(b"HTTP/1.1 405") and b"\r\nAllow: GET, HEAD, POST\r\n" in brewed
+
+
+def test_seeded_records_are_made_as_the_api_makes_them(sandbox: Sandbox, raw: Raw) -> None:
+    sandbox.seed(60, 60)
+    made = raw("POST", f"{raw.a}/Messages.json", MESSAGE).json()
+    placed = raw("GET", f"{raw.a}/Calls/{call(raw, '<Response/>')}.json").json()
+    seeded = raw("GET", f"{raw.a}/Messages.json?PageSize=1000").json()["messages"][1:]
+    calls = raw("GET", f"{raw.a}/Calls.json?PageSize=1000").json()["calls"][1:]
+    assert len(seeded) == len(calls) == 60
+    for message in seeded:
+        assert set(message) == set(made)
+        assert set(message["subresource_uris"]) == set(made["subresource_uris"])
+        assert message["num_segments"] == str(segments(message["body"]))
+        assert message["uri"] == f"{raw.a}/Messages/{message['sid']}.json"
+    for seeded_call in calls:
+        assert set(seeded_call) == set(placed)
+        assert set(seeded_call["subresource_uris"]) == set(placed["subresource_uris"])
+        number = seeded_call["from"]
+        assert seeded_call["from_formatted"] == f"({number[2:5]}) {number[5:8]}-{number[8:]}"
+    failures = {
+        (m["status"], m["error_code"], m["error_message"]) for m in seeded if m["error_code"]
+    }
+    assert failures <= {
+        ("failed", 30008, "Unknown error"),
+        ("undelivered", 30003, "Unreachable destination handset"),
+    }
+    assert ("failed", 30008, "Unknown error") in failures

@@ -64,6 +64,8 @@ Rows = list[tuple[int, str]]
 Fetch = Callable[[int | None, int | None, int], Rows]
 #: (attribute, fixed path values, parent placeholder, list paths) of a parent's children
 Children = list[tuple[str, dict[str, str], str, list[PathTemplate]]]
+#: (attribute, fixed path values, parent placeholder, the path to fill) of a parent's children
+ChildPaths = list[tuple[str, dict[str, str], str, str]]
 
 
 def behaviour(*names: str) -> Callable[[type[Behaviour]], type[Behaviour]]:
@@ -113,6 +115,7 @@ class Behaviour:
         self.app = app
         self.store = app.store
         self.name = meta.name
+        self._child_path_cache: dict[frozenset[str], ChildPaths] = {}
 
     # --- where records live -----------------------------------------------------
 
@@ -235,15 +238,24 @@ class Behaviour:
         return self.blank(ctx.account, ctx.params, prefix=self.sid_prefix(ctx))
 
     def blank(
-        self, account: str, params: Mapping[str, str] | None = None, *, prefix: str | None = None
+        self,
+        account: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        prefix: str | None = None,
+        made: tuple[str | None, str | None] = (None, None),
     ) -> dict[str, Any]:
         """A new payload: every key null, then the identity, the account, the dates, the
-        API version and the path parameters that are fields of the resource."""
+        API version and the path parameters that are fields of the resource.
+
+        ``made``: the SID and creation date when the caller has them already (seeding
+        makes its own), so neither is made for nothing.
+        """
         meta = self.meta
         body: dict[str, Any] = {spec.key: None for spec in meta.payload_fields if spec.key}
-        now = self.app.now_rfc2822()
+        sid, now = made[0], made[1] or self.app.now_rfc2822()
         if meta.pk == "sid" and "sid" in body:
-            body["sid"] = new_sid(prefix or self.default_prefix())
+            body["sid"] = sid or new_sid(prefix or self.default_prefix())
         for name, value in (params or {}).items():
             spec = meta.fields.get(meta.path_attrs.get(name, name))
             if spec is not None and spec.key in body:
@@ -258,7 +270,7 @@ class Behaviour:
     ) -> dict[str, Any]:
         """The payload of a record the sandbox makes itself (no request): :meth:`blank`,
         then ``values``, then ``uri`` and ``subresource_uris``."""
-        body = self.blank(account, params)
+        body = self.blank(account, params, made=(values.get("sid"), values.get("date_created")))
         body.update(values)
         self.finish_payload_for(account, body, params)
         return body
@@ -305,15 +317,27 @@ class Behaviour:
         self, values: dict[str, str], body: dict[str, Any]
     ) -> dict[str, str] | None:
         """The list paths of this record's children, from the parent's ``related`` views."""
-        out = {}
         pk = str(body.get(self.meta.pk or "sid"))
-        for attr, fixed, parent, templates in self._children:
-            fill = {**values, **fixed, parent: pk}
-            for template in templates:
-                if all(name in fill for name in template.names):
-                    out[attr] = template.template.format_map(fill)  # values are path-safe
-                    break
+        out = {
+            attr: template.format_map({**values, **fixed, parent: pk})  # values are path-safe
+            for attr, fixed, parent, template in self._child_paths(frozenset(values))
+        }
         return out or body.get("subresource_uris")
+
+    def _child_paths(self, known: frozenset[str]) -> ChildPaths:
+        """(attribute, fixed values, parent placeholder, path) of each child: the longest of
+        its list paths that the ``known`` values fill. The same for every record made with
+        the same values, so it is worked out once per set of names (seeding makes many)."""
+        found = self._child_path_cache.get(known)
+        if found is None:
+            found = []
+            for attr, fixed, parent, templates in self._children:
+                names = known | set(fixed) | {parent}
+                usable = [t for t in templates if set(t.names) <= names]
+                if usable:
+                    found.append((attr, fixed, parent, usable[0].template))
+            self._child_path_cache[known] = found
+        return found
 
     @functools.cached_property
     def _children(self) -> Children:

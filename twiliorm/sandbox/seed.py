@@ -1,12 +1,14 @@
 """Seeding: N realistic messages and calls, for demos, tests and benchmarks.
 
-Records are rendered once and inserted in one transaction (100,000 messages
-and as many calls take a few seconds). The data is deterministic for a given
-random seed: timestamps spread back from the sandbox's now, a handful of
-numbers talking to each other, mostly delivered or completed with some
-failures carrying Twilio's error codes. Payloads and their filter index are
-made by the resources' own behaviours (``index``, ``subresource_uris``), so
-a seeded record is the same as one made over the API.
+The data is deterministic for a given random seed: timestamps spread back
+from the sandbox's now, a handful of numbers talking to each other, mostly
+delivered or completed, with some failures carrying Twilio's error codes
+and messages (:mod:`.behaviours.outcomes`). Each payload is made the way the
+API makes one (the behaviour's :meth:`~.generic.Behaviour.build`, with what
+the API derives for a message or call: segments, formatted numbers, prices),
+so a seeded record is the same as one made over the API; each is rendered
+once and all are inserted in one transaction, without a query per record
+(100,000 messages and as many calls take a few seconds).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from .behaviours import calls, messages, outcomes
 
 if TYPE_CHECKING:
     from .app import App
@@ -51,17 +55,12 @@ _WORDS = [
     "thanks",
     "ok",
 ]
-_MESSAGE_OUTCOMES = [("delivered", None)] * 17 + [
-    ("sent", None),
-    ("undelivered", 30003),
-    ("failed", 30008),
+_MESSAGE_OUTCOMES = [outcomes.DELIVERED] * 17 + [
+    outcomes.MESSAGE_OUTCOMES["+15550030000"],  # sent, never confirmed
+    outcomes.MESSAGE_OUTCOMES["+15550030003"],  # undelivered
+    outcomes.MESSAGE_OUTCOMES["+15550030008"],  # failed
 ]
-_CALL_OUTCOMES = [("completed", None)] * 16 + [
-    ("busy", None),
-    ("no-answer", None),
-    ("failed", None),
-    ("canceled", None),
-]
+_CALL_OUTCOMES = ["completed"] * 16 + ["busy", "no-answer", "failed", "canceled"]
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -79,14 +78,14 @@ def _hex(rng: random.Random) -> str:
     return f"{rng.getrandbits(128):032x}"
 
 
-Row = tuple[str, str, str, str, str, str]
-
-
-def _insert(app: App, resource: str, account: str, count: int, make: Callable[[int], Any]) -> None:
+def _insert(
+    app: App, resource: str, account: str, count: int, values: Callable[[int], dict[str, Any]]
+) -> None:
+    """Build ``count`` payloads of ``resource`` from ``values(i)`` and insert them at once."""
     behaviour = app.behaviours[resource]
-    rows: list[Row] = []
+    rows = []
     for i in range(count):
-        body = make(i)
+        body = behaviour.build(account, **values(i))
         index = _dump(behaviour.index(body))
         rows.append((resource, account, "", body["sid"], _dump(body), index))
     app.store.insert_many(rows)
@@ -99,41 +98,29 @@ def seed_messages(
     owner = account or app.account_sid
     rng = random.Random(seed)
     now = int(app.clock.timestamp())
-    base = f"/2010-04-01/Accounts/{owner}/Messages"
 
-    def make(i: int) -> dict[str, Any]:
+    def values(i: int) -> dict[str, Any]:
         sent = now - int(step * (count - i))
         sid = "SM" + _hex(rng)
         frm, to = rng.sample(_NUMBERS, 2)
-        status, code = rng.choice(_MESSAGE_OUTCOMES)
+        outcome = rng.choice(_MESSAGE_OUTCOMES)
         text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(2, 12)))
+        parties = {"from": frm, "to": to}  # "from" is no keyword name
         return {
-            "account_sid": owner,
-            "api_version": "2010-04-01",
+            **messages.outbound(text),
+            **parties,
+            "sid": sid,
             "body": text,
+            "status": outcome.status,
+            "error_code": outcome.error_code,
+            "error_message": outcome.error_message,
+            "price": None if outcome.status == "failed" else messages.PRICE,
             "date_created": _rfc2822(sent - 1),
             "date_sent": _rfc2822(sent),
             "date_updated": _rfc2822(sent + 2),
-            "direction": "outbound-api",
-            "error_code": code,
-            "error_message": None if code is None else "Unreachable destination handset",
-            "from": frm,
-            "messaging_service_sid": None,
-            "num_media": "0",
-            "num_segments": "1",
-            "price": None if status == "failed" else "-0.00750",
-            "price_unit": "USD",
-            "sid": sid,
-            "status": status,
-            "subresource_uris": {
-                "media": f"{base}/{sid}/Media.json",
-                "feedback": f"{base}/{sid}/Feedback.json",
-            },
-            "to": to,
-            "uri": f"{base}/{sid}.json",
         }
 
-    _insert(app, "Message", owner, count, make)
+    _insert(app, "Message", owner, count, values)
 
 
 def seed_calls(
@@ -141,40 +128,25 @@ def seed_calls(
 ) -> None:
     """Store ``count`` finished calls, ``step`` seconds apart."""
     owner = account or app.account_sid
-    behaviour = app.behaviours["Call"]
     rng = random.Random(seed)
     now = int(app.clock.timestamp())
-    keys = [s.key for s in behaviour.meta.payload_fields if s.key]
 
-    def make(i: int) -> dict[str, Any]:
+    def values(i: int) -> dict[str, Any]:
         start = now - int(step * (count - i))
         sid = "CA" + _hex(rng)
         frm, to = rng.sample(_NUMBERS, 2)
-        status, _ = rng.choice(_CALL_OUTCOMES)
+        status = rng.choice(_CALL_OUTCOMES)
         seconds = rng.randint(5, 600) if status == "completed" else 0
-        body: dict[str, Any] = dict.fromkeys(keys)
-        body.update(
-            {
-                "account_sid": owner,
-                "api_version": "2010-04-01",
-                "date_created": _rfc2822(start - 2),
-                "date_updated": _rfc2822(start + seconds),
-                "direction": "outbound-api",
-                "duration": str(seconds),
-                "end_time": _rfc2822(start + seconds),
-                "from": frm,
-                "from_formatted": frm,
-                "price": f"-{0.014 * max(1, -(-seconds // 60)):.5f}" if seconds else None,
-                "price_unit": "USD",
-                "queue_time": "0",
-                "sid": sid,
-                "start_time": _rfc2822(start) if seconds else None,
-                "status": status,
-                "to": to,
-                "to_formatted": to,
-            }
-        )
-        behaviour.finish_payload_for(owner, body)
-        return body
+        return {
+            **calls.outbound(frm, to),
+            "sid": sid,
+            "status": status,
+            "duration": str(seconds),
+            "start_time": _rfc2822(start) if seconds else None,
+            "end_time": _rfc2822(start + seconds),
+            "price": calls.price(seconds) if seconds else None,
+            "date_created": _rfc2822(start - 2),
+            "date_updated": _rfc2822(start + seconds),
+        }
 
-    _insert(app, "Call", owner, count, make)
+    _insert(app, "Call", owner, count, values)

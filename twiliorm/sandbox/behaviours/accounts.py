@@ -34,24 +34,19 @@ class Accounts(Behaviour):
         self, sid: str, token: str, *, owner: str | None, name: str
     ) -> dict[str, Any]:
         """Store a new account and its auth token (used at start-up and by POST /Accounts)."""
-        now = self.app.now_rfc2822()
-        body: dict[str, Any] = {
-            "auth_token": token,
-            "date_created": now,
-            "date_updated": now,
-            "friendly_name": name,
-            "owner_account_sid": owner or sid,
-            "sid": sid,
-            "status": "active",
-            "subresource_uris": {},
-            "type": "Full",
-            "uri": f"/2010-04-01/Accounts/{sid}.json",
-        }
-        body["subresource_uris"] = self.subresource_uris({"account_sid": sid, "sid": sid}, body)
+        record = self.make(
+            sid,
+            {"sid": sid},
+            sid=sid,
+            auth_token=token,
+            friendly_name=name,
+            owner_account_sid=owner or sid,
+            status="active",
+            type="Full",
+        )
         self.store.add_account(sid, owner)
         self.store.add_credential(Credential(sid, token, sid, "auth_token"))
-        self.store.insert("Account", sid, "", sid, body, self.index(body))
-        return body
+        return record.body
 
     def list(self, ctx: Context) -> Page:
         mine = [ctx.principal.account, *self.store.subaccounts(ctx.principal.account)]

@@ -75,15 +75,12 @@ class AuthorizedConnectApps(Behaviour):
         if app is None:
             raise ApiError(404, 20404, f"No Connect app {connect_app_sid}")
         made = app.body
-        body = {
-            "account_sid": account,
-            "connect_app_company_name": made.get("company_name"),
-            "connect_app_description": made.get("description"),
-            "connect_app_friendly_name": made.get("friendly_name"),
-            "connect_app_homepage_url": made.get("homepage_url"),
-            "connect_app_sid": connect_app_sid,
-            "permissions": list(made.get("permissions") or ()),
-            "uri": f"/2010-04-01/Accounts/{account}/AuthorizedConnectApps/{connect_app_sid}.json",
-        }
-        self.store.insert(self.name, account, "", connect_app_sid, body, self.index(body))
-        return body
+        return self.make(
+            account,
+            connect_app_company_name=made.get("company_name"),
+            connect_app_description=made.get("description"),
+            connect_app_friendly_name=made.get("friendly_name"),
+            connect_app_homepage_url=made.get("homepage_url"),
+            connect_app_sid=connect_app_sid,
+            permissions=list(made.get("permissions") or ()),
+        ).body

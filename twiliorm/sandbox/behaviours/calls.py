@@ -31,11 +31,30 @@ from . import magic, outcomes
 if TYPE_CHECKING:
     from ..app import Context
 
-__all__ = ["Calls", "Twiml"]
+__all__ = ["Calls", "Twiml", "outbound", "price"]
 
 _LIVE = ("queued", "ringing", "in-progress")
 _DEFAULT_TIMEOUT = 60
 _EVENTS = ("initiated", "ringing", "answered", "completed")
+
+
+def outbound(frm: str, to: str) -> dict[str, Any]:
+    """What the API makes of a new outbound call (a participant's leg and seeding too)."""
+    parties: dict[str, Any] = {"from": frm, "to": to}  # "from" is no keyword name
+    return {
+        **parties,
+        "direction": "outbound-api",
+        "from_formatted": _formatted(frm),
+        "to_formatted": _formatted(to),
+        "price_unit": "USD",
+        "queue_time": "0",
+        "caller_name": None,
+    }
+
+
+def price(seconds: int) -> str:
+    """What a completed call of ``seconds`` costs: per started minute, as Twilio bills."""
+    return f"-{0.014 * max(1, -(-seconds // 60)):.5f}"
 
 
 class Twiml:
@@ -83,15 +102,7 @@ class Calls(Behaviour):
             raise ApiError(400, 21205, "Url parameter is required.")
         Twiml(ctx.form_value("Twiml"))  # refuse malformed TwiML now, as Twilio does
         magic.check_call(frm, to, ctx.test)
-        body.update(
-            direction="outbound-api",
-            status="queued",
-            from_formatted=_formatted(frm),
-            to_formatted=_formatted(to),
-            price_unit="USD",
-            queue_time="0",
-            caller_name=None,
-        )
+        body.update(outbound(frm, to), status="queued")
 
     def after_create(self, ctx: Context, record: Record) -> None:
         twiml = ctx.form_value("Twiml")
@@ -191,7 +202,7 @@ class Calls(Behaviour):
         seconds = self.app.seconds_since(start) if start else 0
         extra: dict[str, Any] = {"end_time": self.app.now_rfc2822(), "duration": str(seconds)}
         if status == "completed" and start:
-            extra["price"] = f"-{0.014 * max(1, -(-seconds // 60)):.5f}"
+            extra["price"] = price(seconds)
         finished = self.set_status(current, status, **extra)
         if busy:
             self.app.leave_conference_or_queue(record.pk)
@@ -301,18 +312,7 @@ class Calls(Behaviour):
 
     def new_leg(self, account: str, frm: str, to: str) -> Record:
         """An outbound call started by the sandbox itself (a participant's leg)."""
-        parties: dict[str, Any] = {"from": frm, "to": to}  # "from" is no keyword name
-        return self.make(
-            account,
-            None,
-            direction="outbound-api",
-            status="queued",
-            to_formatted=_formatted(to),
-            from_formatted=_formatted(frm),
-            price_unit="USD",
-            queue_time="0",
-            **parties,
-        )
+        return self.make(account, None, status="queued", **outbound(frm, to))
 
     def _participants(self) -> Any:
         return self.app.behaviours["Participant"]

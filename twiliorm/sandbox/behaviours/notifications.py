@@ -13,7 +13,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MORE_INFO
-from ..generic import Behaviour, behaviour, new_sid
+from ..generic import Behaviour, behaviour
 from ..store import Record
 from .recordings import View
 
@@ -40,34 +40,23 @@ class Notifications(Behaviour):
         response_status: int | None = None,
     ) -> Record:
         """Log an error (``log="0"``) or a warning (``"1"``) for ``account``."""
-        now = self.app.now_rfc2822()
-        sid = new_sid("NO")
         level = "ERROR" if log == "0" else "WARN"
         message = urllib.parse.urlencode({"LogLevel": level, "Msg": text, "ErrorCode": str(code)})
-        body: dict[str, Any] = {
-            spec.key: None
-            for spec in self.meta.payload_fields
-            if spec.key and spec.key not in _INSTANCE_ONLY
-        }
-        body.update(
-            account_sid=account,
-            api_version="2010-04-01",
+        body = self.build(
+            account,
             call_sid=call_sid,
-            date_created=now,
-            date_updated=now,
             error_code=str(code),
             log=log,
-            message_date=now,
+            message_date=self.app.now_rfc2822(),
             message_text=message,
             more_info=MORE_INFO.format(code=code),
             request_method=request_method,
             request_url=request_url,
-            sid=sid,
-            uri=f"/2010-04-01/Accounts/{account}/Notifications/{sid}.json",
         )
+        for key in _INSTANCE_ONLY:  # the list's shape; a fetch adds them from the state
+            body.pop(key, None)
         with self.store.transaction():
-            seq = self.store.insert(self.name, account, "", sid, body, self.index(body))
-            record = Record(seq, self.name, account, "", sid, body)
+            record = self.insert(account, None, body)
             self.set_state(record, _details(request_url, response_status))
         return record
 
