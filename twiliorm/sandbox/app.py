@@ -7,11 +7,19 @@ runs the resource's :class:`~twiliorm.sandbox.generic.Behaviour`, and renders
 the answer as JSON, CSV or XML. Every failure is a Twilio error body; a bug
 in the sandbox answers 500 with code 20500 and never a traceback.
 
+Credentials are an account's auth token or one of its API keys (a standard
+key reaches everything but the accounts and the keys, as on Twilio); a
+suspended account's are refused until it is active again. An account the
+credentials cannot reach answers 401 (20003) whether it exists or not, so no
+answer tells which accounts exist.
+
 Writes (POST, DELETE) and the events of the sandbox clock run one at a
 time under one lock, so a lifecycle step never interleaves with an update of
-the same record; reads run concurrently. The HTTP server
-(:mod:`twiliorm.sandbox.server`) and the in-process transport both call
-``handle``.
+the same record; reads run concurrently (the few reads that write, add-on
+results and usage triggers, take the lock for it). The request log
+(``App.requests``) is bounded and keeps the names of query parameters, not
+their values. The HTTP server (:mod:`twiliorm.sandbox.server`) and the
+in-process transport both call ``handle``.
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ from . import render
 from .callbacks import Callbacks
 from .clock import Clock, Scheduler, at_second
 from .errors import ApiError
-from .generic import Behaviour, Page, behaviour_for
+from .generic import Behaviour, behaviour_for
+from .pages import Page
 from .render import Reply
 from .routes import MEDIA_FORMATS, Match, Router
 from .store import Credential, Event, Store

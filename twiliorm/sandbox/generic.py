@@ -12,56 +12,31 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import functools
-import json
 import re
 import secrets
-import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
-
-import attrs
 
 from .. import dates
 from ..fields import FieldSpec
 from ..paths import PathTemplate
 from ..resource import Meta, related
 from .errors import ApiError, bad_param, missing_param
+from .pages import Fetch, Page, Rows, links, paging, token_seq
 from .store import Event, Record
 
 if TYPE_CHECKING:
     from .app import App, Context
 
-__all__ = [
-    "Answered",
-    "Behaviour",
-    "Clauses",
-    "Fetch",
-    "Page",
-    "Rows",
-    "behaviour",
-    "behaviour_for",
-    "new_sid",
-    "page_of",
-    "paging",
-]
+__all__ = ["Answered", "Behaviour", "Clauses", "behaviour", "behaviour_for", "new_sid"]
 
-PAGE_SIZE_DEFAULT = 50
-PAGE_SIZE_MAX = 1000
-_PAGING = ("PageSize", "Page", "PageToken")
-#: A page token: P (page), A (after) or B (before), and a record's seq or an offset; 18
-#: digits at most, so it stays within SQLite's integers.
-_TOKEN = re.compile(r"P[AB]\d{1,18}")
 _DAY_KINDS = ("rfc2822", "date", "datetime")
 _STATUS = {"list": 200, "fetch": 200, "create": 201, "update": 200, "delete": 204}
 _REGISTRY: dict[str, type[Behaviour]] = {}
 
-#: SQL clauses with their arguments; rows of (seq, payload text). Named here because
-#: Behaviour has a ``list`` operation, which hides the builtin inside the class.
+#: SQL clauses with their arguments. Named here because Behaviour has a ``list``
+#: operation, which hides the builtin inside the class.
 Clauses = list[tuple[str, Sequence[Any]]]
-Rows = list[tuple[int, str]]
-#: (following, preceding, limit) -> rows: the records after seq ``following`` in list order
-#: (a next page), or the ``limit`` records just before ``preceding`` (a previous page).
-Fetch = Callable[[int | None, int | None, int], Rows]
 #: (attribute, fixed path values, parent placeholder, list paths) of a parent's children
 Children = list[tuple[str, dict[str, str], str, list[PathTemplate]]]
 #: (attribute, fixed path values, parent placeholder, the path to fill) of a parent's children
@@ -85,19 +60,6 @@ def behaviour_for(meta: Meta, app: App) -> Behaviour:
 
 def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
-
-
-@attrs.frozen
-class Page:
-    """A rendered list page: the records' JSON texts and the paging keys."""
-
-    key: str
-    items: list[str]
-    meta: dict[str, Any]
-
-    def json(self) -> bytes:
-        head = json.dumps(self.meta, separators=(", ", ": "))[1:]
-        return f'{{"{self.key}": [{", ".join(self.items)}], {head}'.encode()
 
 
 class Behaviour:
@@ -481,8 +443,8 @@ class Behaviour:
     def page(self, ctx: Context, fetch: Fetch) -> Page:
         """One page of a list: ``PA`` tokens go on from a record, ``PB`` tokens go back."""
         size, number, token = paging(ctx)
-        following = _token_seq(token) if token.startswith("PA") else None
-        preceding = _token_seq(token) if token.startswith("PB") else None
+        following = token_seq(token) if token.startswith("PA") else None
+        preceding = token_seq(token) if token.startswith("PB") else None
         rows = fetch(following, preceding, size + 1 if preceding is None else size)
         more = len(rows) > size if preceding is None else True
         rows = rows[:size]
@@ -509,74 +471,6 @@ class Answered(Behaviour):
             body["sid"] = new_sid(self.sid_prefix(ctx))
         self.finish_payload(ctx, body)
         return Record(0, self.name, ctx.account, "", "", body)
-
-
-def page_of(ctx: Context, key: str, count: int, render: Callable[[int, int], list[str]]) -> Page:
-    """A page of ``count`` items computed on demand (usage records): only the page's items
-    are rendered (``render(start, stop)``), and ``PageToken`` is an offset."""
-    size, number, token = paging(ctx)
-    start = _token_seq(token) if token else 0
-    chosen = render(start, min(start + size, count)) if start < count else []
-    ahead = f"PA{start + size}" if start + size < count else None
-    back = f"PA{start - size}" if start > size else None  # the first page needs no token
-    return Page(key, chosen, links(ctx, size, number, start, len(chosen), ahead, number > 0, back))
-
-
-def links(
-    ctx: Context,
-    size: int,
-    number: int,
-    start: int,
-    count: int,
-    ahead: str | None,
-    back: bool,
-    back_token: str | None,
-) -> dict[str, Any]:
-    """The paging keys of page ``number`` (``count`` items from ``start``): the URIs of the
-    first page, the previous one (if ``back``, with ``back_token``) and the next one (if
-    there is an ``ahead`` token), the request's own filters kept."""
-    filters = [(k, v) for k, v in ctx.query if k not in _PAGING]
-
-    def uri(page: int, token: str | None) -> str:
-        params = [*filters, ("PageSize", str(size)), ("Page", str(page))]
-        if token:
-            params.append(("PageToken", token))
-        return f"{ctx.path}?{urllib.parse.urlencode(params)}"
-
-    return {
-        "first_page_uri": uri(0, None),
-        "end": start + max(count - 1, 0),
-        "previous_page_uri": uri(number - 1, back_token) if back else None,
-        "uri": uri(number, ctx.query_value("PageToken")),
-        "page_size": size,
-        "start": start,
-        "next_page_uri": uri(number + 1, ahead) if ahead else None,
-        "page": number,
-    }
-
-
-def paging(ctx: Context) -> tuple[int, int, str]:
-    """(PageSize, Page, PageToken) of a list request, checked as Twilio checks them."""
-    size_text = ctx.query_value("PageSize") or str(PAGE_SIZE_DEFAULT)
-    page_text = ctx.query_value("Page") or "0"
-    token = ctx.query_value("PageToken") or ""
-    try:
-        size, number = int(size_text), int(page_text)
-    except ValueError:
-        raise ApiError(400, 20001, "Invalid paging parameters") from None
-    if size > PAGE_SIZE_MAX:
-        raise ApiError(400, 20007, f"PageSize {size} exceeds the maximum of {PAGE_SIZE_MAX}")
-    if size < 1 or number < 0:
-        raise ApiError(400, 20001, "Invalid paging parameters")
-    if number > 0 and not token:
-        raise ApiError(400, 20001, "PageToken is required for paging")
-    if token and not _TOKEN.fullmatch(token):
-        raise ApiError(400, 20001, f"Invalid PageToken {token!r}: use the next_page_uri of a page")
-    return size, number, token
-
-
-def _token_seq(token: str) -> int:
-    return int(token[2:])
 
 
 _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

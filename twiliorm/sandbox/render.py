@@ -24,7 +24,7 @@ import attrs
 from ..fields import camel
 from ..resource import Meta
 from .errors import ApiError
-from .generic import Page
+from .pages import Page
 
 __all__ = ["Reply", "answer", "created_sid", "error"]
 

@@ -3,15 +3,18 @@
 ``with Sandbox() as sb:`` starts a server thread on a free port of
 127.0.0.1; ``sb.base_url``, ``sb.account_sid`` and ``sb.auth_token`` say
 where and who, and ``sb.client()`` is a connected ``twiliorm.Client``. The
-server speaks HTTP/1.1 with keep-alive, one thread per connection.
+server speaks HTTP/1.1 with keep-alive, one thread per connection;
+``stop()`` closes every connection, then the store, and a stopped sandbox
+stays stopped (start a new one on the same ``db`` to carry on).
 
 Operation options (the same as ``twiliorm sandbox``'s): ``db`` keeps every
 record, credential and setting in an SQLite file across restarts; ``seed``
 stores N messages and N calls at start (once per database); ``latency_ms``
 delays every answer; ``faults`` and ``fault_seed`` inject faults
 (:mod:`twiliorm.sandbox.faults`); ``concurrency_limit`` answers 429 with
-code 20429 to requests beyond K in flight for one account, as Twilio does.
-Every answer carries ``Twilio-Request-Id`` and ``Twilio-Concurrent-Requests``.
+code 20429 to requests beyond K in flight for one account, as Twilio does;
+``log_size`` bounds the request log. Every answer carries ``Twilio-Request-Id``
+and ``Twilio-Concurrent-Requests``.
 
 Each request is logged on one line (logger ``twiliorm.sandbox``): method,
 path, status, time, request id, the *names* of the query params and the

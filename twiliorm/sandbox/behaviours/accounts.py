@@ -14,7 +14,8 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
-from ..generic import Behaviour, Page, behaviour
+from ..generic import Behaviour, behaviour
+from ..pages import Page
 from ..store import Credential, Record
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ApiError
-from ..generic import Behaviour, Page, behaviour, new_sid
+from ..generic import Behaviour, behaviour, new_sid
+from ..pages import Page
 from ..render import Reply
 from ..store import Record
 

@@ -16,7 +16,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
-from ..generic import Behaviour, Page, Rows, behaviour
+from ..generic import Behaviour, behaviour
+from ..pages import Page, Rows
 from ..store import Record
 
 if TYPE_CHECKING:

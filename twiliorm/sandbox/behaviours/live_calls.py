@@ -19,7 +19,8 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, bad_param
-from ..generic import Answered, Behaviour, Page, Rows, behaviour
+from ..generic import Answered, Behaviour, behaviour
+from ..pages import Page, Rows
 from ..store import Record
 
 if TYPE_CHECKING:

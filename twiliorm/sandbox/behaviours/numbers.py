@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, bad_param, missing_param
-from ..generic import Answered, Behaviour, Clauses, Page, behaviour, new_sid, paging
+from ..generic import Answered, Behaviour, Clauses, behaviour, new_sid
+from ..pages import Page, paging
 from ..store import Record
 from . import inventory, magic
 from .applications import check_methods

@@ -13,7 +13,8 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ApiError
-from ..generic import Behaviour, Fetch, Page, behaviour
+from ..generic import Behaviour, behaviour
+from ..pages import Fetch, Page
 from ..store import Record
 
 if TYPE_CHECKING:

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import media
 from ..errors import ApiError
-from ..generic import Behaviour, Clauses, Fetch, Page, behaviour, new_sid
+from ..generic import Behaviour, Clauses, behaviour, new_sid
+from ..pages import Fetch, Page
 from ..render import Reply
 from ..store import Record
 

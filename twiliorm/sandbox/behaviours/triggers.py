@@ -16,7 +16,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import bad_param
-from ..generic import Behaviour, Page, behaviour
+from ..generic import Behaviour, behaviour
+from ..pages import Page
 from ..store import Record
 from .applications import check_methods
 from .usage import CATEGORIES, UsageRecords, amount

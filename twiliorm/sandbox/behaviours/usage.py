@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, overload
 import attrs
 
 from ..errors import ApiError, bad_param
-from ..generic import Behaviour, Page, behaviour, page_of
+from ..generic import Behaviour, behaviour
+from ..pages import Page, page_of
 
 if TYPE_CHECKING:
     from ..app import Context

@@ -1,0 +1,119 @@
+"""Twilio's paging of lists: page size and number, page tokens, and the paging keys.
+
+A list answers one page: ``PageSize`` records (50 by default, 1000 at most,
+20007 above), the ``Page`` number (which needs a ``PageToken`` past the
+first) and the URIs of the first, previous and next pages, which keep the
+request's own filters. A token is ``PA`` (the page after) or ``PB`` (the
+page before) and a record's ``seq`` (or, for lists computed in memory such
+as usage records, an offset), 18 digits at most so it stays within SQLite's
+integers; anything else is 400 (20001).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import ApiError
+
+if TYPE_CHECKING:
+    from .app import Context
+
+__all__ = ["Fetch", "Page", "Rows", "links", "page_of", "paging", "token_seq"]
+
+PAGE_SIZE_DEFAULT = 50
+PAGE_SIZE_MAX = 1000
+_PAGING = ("PageSize", "Page", "PageToken")
+_TOKEN = re.compile(r"P[AB]\d{1,18}")
+
+#: rows of (seq, payload text)
+Rows = list[tuple[int, str]]
+#: (following, preceding, limit) -> rows: the records after seq ``following`` in list order
+#: (a next page), or the ``limit`` records just before ``preceding`` (a previous page).
+Fetch = Callable[[int | None, int | None, int], Rows]
+
+
+@attrs.frozen
+class Page:
+    """A rendered list page: the records' JSON texts and the paging keys."""
+
+    key: str
+    items: list[str]
+    meta: dict[str, Any]
+
+    def json(self) -> bytes:
+        head = json.dumps(self.meta, separators=(", ", ": "))[1:]
+        return f'{{"{self.key}": [{", ".join(self.items)}], {head}'.encode()
+
+
+def page_of(ctx: Context, key: str, count: int, render: Callable[[int, int], list[str]]) -> Page:
+    """A page of ``count`` items computed on demand (usage records): only the page's items
+    are rendered (``render(start, stop)``), and ``PageToken`` is an offset."""
+    size, number, token = paging(ctx)
+    start = token_seq(token) if token else 0
+    chosen = render(start, min(start + size, count)) if start < count else []
+    ahead = f"PA{start + size}" if start + size < count else None
+    back = f"PA{start - size}" if start > size else None  # the first page needs no token
+    return Page(key, chosen, links(ctx, size, number, start, len(chosen), ahead, number > 0, back))
+
+
+def links(
+    ctx: Context,
+    size: int,
+    number: int,
+    start: int,
+    count: int,
+    ahead: str | None,
+    back: bool,
+    back_token: str | None,
+) -> dict[str, Any]:
+    """The paging keys of page ``number`` (``count`` items from ``start``): the URIs of the
+    first page, the previous one (if ``back``, with ``back_token``) and the next one (if
+    there is an ``ahead`` token), the request's own filters kept."""
+    filters = [(k, v) for k, v in ctx.query if k not in _PAGING]
+
+    def uri(page: int, token: str | None) -> str:
+        params = [*filters, ("PageSize", str(size)), ("Page", str(page))]
+        if token:
+            params.append(("PageToken", token))
+        return f"{ctx.path}?{urllib.parse.urlencode(params)}"
+
+    return {
+        "first_page_uri": uri(0, None),
+        "end": start + max(count - 1, 0),
+        "previous_page_uri": uri(number - 1, back_token) if back else None,
+        "uri": uri(number, ctx.query_value("PageToken")),
+        "page_size": size,
+        "start": start,
+        "next_page_uri": uri(number + 1, ahead) if ahead else None,
+        "page": number,
+    }
+
+
+def paging(ctx: Context) -> tuple[int, int, str]:
+    """(PageSize, Page, PageToken) of a list request, checked as Twilio checks them."""
+    size_text = ctx.query_value("PageSize") or str(PAGE_SIZE_DEFAULT)
+    page_text = ctx.query_value("Page") or "0"
+    token = ctx.query_value("PageToken") or ""
+    try:
+        size, number = int(size_text), int(page_text)
+    except ValueError:
+        raise ApiError(400, 20001, "Invalid paging parameters") from None
+    if size > PAGE_SIZE_MAX:
+        raise ApiError(400, 20007, f"PageSize {size} exceeds the maximum of {PAGE_SIZE_MAX}")
+    if size < 1 or number < 0:
+        raise ApiError(400, 20001, "Invalid paging parameters")
+    if number > 0 and not token:
+        raise ApiError(400, 20001, "PageToken is required for paging")
+    if token and not _TOKEN.fullmatch(token):
+        raise ApiError(400, 20001, f"Invalid PageToken {token!r}: use the next_page_uri of a page")
+    return size, number, token
+
+
+def token_seq(token: str) -> int:
+    return int(token[2:])
