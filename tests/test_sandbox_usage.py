@@ -114,15 +114,18 @@ def test_page_tokens_beyond_sqlite_integers_answer_20001(raw: Raw, token: str) -
 
 
 def aggregates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The aggregate queries (Store.select) run from now on."""
+    """The aggregate queries (scans and selects of the store) run from now on."""
     queries: list[str] = []
-    select = Store.select
+    for name in ("scan", "select"):
+        original = getattr(Store, name, None)
+        if original is None:
+            continue
 
-    def counting(self: Store, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
-        queries.append(sql)
-        return select(self, sql, args)
+        def counting(self: Store, sql: str, *args: Any, _run: Any = original) -> Any:
+            queries.append(sql)
+            return _run(self, sql, *args)
 
-    monkeypatch.setattr(Store, "select", counting)
+        monkeypatch.setattr(Store, name, counting)
     return queries
 
 
@@ -188,14 +191,14 @@ def test_a_trigger_value_that_is_no_number_answers_20001(raw: Raw) -> None:
 
 
 class Held:
-    """A connection whose aggregates (GROUP BY) wait until released: a long one, on demand."""
+    """A connection whose usage aggregates wait until released: a long one, on demand."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.started, self.release = threading.Event(), threading.Event()
 
     def execute(self, sql: str, *args: Any) -> Any:
-        if "GROUP BY" in sql:
+        if "$._created" in sql:
             self.started.set()
             self.release.wait(30)
         return self.inner.execute(sql, *args)
@@ -230,3 +233,12 @@ def test_an_aggregate_does_not_hold_up_other_requests_on_a_file(tmp_path: Any) -
                 setattr(store, name, proxy.inner)
             raw.close()
             other.close()
+
+
+def test_a_scan_in_progress_holds_up_no_request(sandbox: Sandbox, raw: Raw) -> None:
+    rows = sandbox.store.scan("SELECT seq FROM records WHERE resource='Message'", batch=5)
+    first = next(rows)  # one batch read, the rest still to come: the lock is free meanwhile
+    message = {"To": "+15558675310", "From": "+15017122661", "Body": "meanwhile"}
+    assert raw("POST", f"{raw.a}/Messages.json", message).status == 201
+    assert raw("GET", f"{raw.a}/Messages.json?PageSize=1").status == 200
+    assert len([first, *rows]) >= 30

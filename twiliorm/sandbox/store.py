@@ -366,6 +366,25 @@ class Store:
         with self._read_lock:
             return list(self._reader.execute(sql, args).fetchall())
 
+    def scan(
+        self, sql: str, args: Sequence[Any] = (), batch: int = 500
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of a long read-only query, ``batch`` at a time, letting the lock go between
+        batches: with one connection (in memory), other requests then wait for a batch,
+        not for a scan of every record (usage records sum 100,000 messages this way)."""
+        with self._read_lock:
+            cursor = self._reader.execute(sql, args)
+        try:
+            while True:
+                with self._read_lock:
+                    rows = cursor.fetchmany(batch)
+                if not rows:
+                    return
+                yield from rows
+        finally:
+            with self._read_lock:
+                cursor.close()
+
     # --- scheduled events -------------------------------------------------------------
 
     def add_event(self, due: float, event: Event) -> None:

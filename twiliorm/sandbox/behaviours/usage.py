@@ -143,10 +143,13 @@ class UsageRecords(Behaviour):
     def _aggregate(
         self, resource: str, accounts: Accounts, since: dt.date | None, until: dt.date | None
     ) -> Iterator[tuple[dt.date, float, float, float]]:
+        """(day, count, usage, price) of ``resource``'s records, summed per day here rather
+        than by a GROUP BY: the scan goes in batches, so it never holds up other requests
+        for long (a GROUP BY would compute everything in its first step)."""
         usage, price, condition = _MEASURES[resource]
         marks = ", ".join("?" for _ in accounts)
         sql = (
-            f"SELECT {_DAY}, count(*), total({usage}), total({price}) FROM records "
+            f"SELECT {_DAY}, {usage}, {price} FROM records "
             f"WHERE resource=? AND account IN ({marks}) AND {condition}"
         )
         args: list[Any] = [resource, *accounts]
@@ -156,7 +159,15 @@ class UsageRecords(Behaviour):
         if until is not None:
             sql += f" AND {_DAY} <= ?"
             args.append(until.isoformat())
-        for day_text, count, used, cost in self.store.select(sql + " GROUP BY 1", args):
+        days: dict[str, list[float]] = {}
+        for day_text, used, cost in self.store.scan(sql, args):
+            total = days.get(day_text)
+            if total is None:
+                total = days[day_text] = [0, 0.0, 0.0]
+            total[0] += 1
+            total[1] += used or 0
+            total[2] += cost or 0
+        for day_text, (count, used, cost) in days.items():
             if day_text:
                 yield dt.date.fromisoformat(day_text), count, used, cost
 
