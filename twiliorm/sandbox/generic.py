@@ -214,7 +214,7 @@ class Behaviour:
         makes its own), so neither is made for nothing.
         """
         meta = self.meta
-        body: dict[str, Any] = {spec.key: None for spec in meta.payload_fields if spec.key}
+        body: dict[str, Any] = dict.fromkeys(self._payload_keys)
         sid, now = made[0], made[1] or self.app.now_rfc2822()
         if meta.pk == "sid" and "sid" in body:
             body["sid"] = sid or new_sid(prefix or self.default_prefix())
@@ -224,8 +224,18 @@ class Behaviour:
                 body[spec.key] = value
         fixed = {"account_sid": account, "date_created": now, "date_updated": now}
         fixed["api_version"] = "2010-04-01"
-        body.update({key: value for key, value in fixed.items() if key in body})
+        body.update({key: fixed[key] for key in self._fixed_keys})
         return body
+
+    @functools.cached_property
+    def _payload_keys(self) -> tuple[str, ...]:
+        return tuple(spec.key for spec in self.meta.payload_fields if spec.key)
+
+    @functools.cached_property
+    def _fixed_keys(self) -> tuple[str, ...]:
+        """The keys every new payload fills the same way, of those this payload has."""
+        fixed = ("account_sid", "date_created", "date_updated", "api_version")
+        return tuple(key for key in fixed if key in self._payload_keys)
 
     def build(
         self, account: str, params: Mapping[str, str] | None = None, **values: Any

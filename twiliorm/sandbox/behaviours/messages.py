@@ -35,6 +35,7 @@ _GSM = frozenset(
 )
 #: GSM-7's extension table: each is sent as an escape and the character, two septets
 _GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM_ALL = _GSM | _GSM_EXTENSION
 _FINAL = ("delivered", "undelivered", "failed", "received", "canceled", "read")
 _ON_ITS_WAY = ("queued", "sending", "accepted", "scheduled")
 _MAX_BODY = 1600
@@ -51,8 +52,9 @@ def segments(body: str) -> int:
     """
     if not body:
         return 1
-    extended = sum(ch in _GSM_EXTENSION for ch in body)
-    if all(ch in _GSM or ch in _GSM_EXTENSION for ch in body):
+    used = set(body)
+    if used <= _GSM_ALL:
+        extended = sum(body.count(ch) for ch in used & _GSM_EXTENSION)
         units, single, multi = len(body) + extended, 160, 153
     else:
         units, single, multi = len(body.encode("utf-16-le")) // 2, 70, 67
