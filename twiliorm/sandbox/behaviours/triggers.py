@@ -13,6 +13,7 @@ it never undoes a change that a concurrent POST made.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import bad_param
@@ -81,7 +82,7 @@ class UsageTriggers(Behaviour):
             "yearly": today.replace(month=1, day=1),
         }.get(recurring)
 
-    def refresh(self, records: list[Record]) -> list[Record]:
+    def refresh(self, records: Sequence[Record]) -> Sequence[Record]:
         """Bring ``current_value`` up to date; fire each trigger once it is reached."""
         readings: Readings = {}
         for record in records:  # aggregate outside the lock: writes need not wait
