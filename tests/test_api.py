@@ -21,7 +21,6 @@ from twiliorm import (
     Message,
     NotSupportedError,
     Participant,
-    Resource,
     Transcription,
     ValidationError,
     api,
@@ -399,11 +398,6 @@ def test_html_from_xml_says_when_the_xml_cannot_be_read() -> None:
         api.html_from_xml("<TwilioResponse><Message>")
 
 
-@pytest.mark.skipif(
-    not hasattr(Resource, "__json__"),
-    reason="the seed's Resource.__json__/__xml__/__csv__/__html__ wait for the lead to add them "
-    "to Resource (delegating to twiliorm.api.raw); raw() is tested above",
-)
 def test_the_seeds_raw_representation_methods_on_every_instance(conn: api.Client) -> None:
     number: object = _bought(conn)
     for fmt in api.FORMATS:
