@@ -69,6 +69,11 @@ def _us(
 _TOLL_FREE = {"voice": True, "sms": True, "mms": False, "fax": False}
 _MOBILE = {"voice": True, "sms": True, "mms": False, "fax": False}
 
+
+def _toll_free(code: str) -> Area:
+    return Area("US", "TollFree", f"+1{code}", 7, "", *(None,) * 6, capabilities=_TOLL_FREE)
+
+
 AREAS = (
     _us("530", "CA", "Davis", "DAVIS", "726", "95616", "38.544900", "-121.740500"),
     _us("415", "CA", "San Francisco", "SNFC CNTRL", "722", "94103", "37.775000", "-122.418300"),
@@ -82,62 +87,10 @@ AREAS = (
     _us("303", "CO", "Denver", "DENVER", "656", "80202", "39.752900", "-104.999000"),
     _us("305", "FL", "Miami", "MIAMI", "460", "33130", "25.766700", "-80.200000"),
     _us("702", "NV", "Las Vegas", "LAS VEGAS", "721", "89101", "36.172000", "-115.139900"),
-    Area(
-        "US",
-        "TollFree",
-        "+1800",
-        7,
-        "",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        capabilities=_TOLL_FREE,
-    ),
-    Area(
-        "US",
-        "TollFree",
-        "+1833",
-        7,
-        "",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        capabilities=_TOLL_FREE,
-    ),
-    Area(
-        "US",
-        "TollFree",
-        "+1844",
-        7,
-        "",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        capabilities=_TOLL_FREE,
-    ),
-    Area(
-        "US",
-        "TollFree",
-        "+1877",
-        7,
-        "",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        capabilities=_TOLL_FREE,
-    ),
+    _toll_free("800"),
+    _toll_free("833"),
+    _toll_free("844"),
+    _toll_free("877"),
     Area(
         "CA",
         "Local",
