@@ -185,10 +185,12 @@ def _check_expectations(fault: str, cells: dict[str, Cell]) -> None:
         assert cells["POST create"].outcomes["DecodeError"] > 0
 
 
-def test_print_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
-    """The table for the report (only rows that ran in this session)."""
+@pytest.fixture(scope="module", autouse=True)
+def _print_the_matrix(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the rows that ran, the table for the report (each row asserts its own cells)."""
+    yield
     if not RESULTS:
-        pytest.skip("no matrix rows ran in this session (select them with the table)")
+        return
     lines = [
         f"{'fault':<16} {'request kind':<12} {'outcome':<44} {'resends':>7} {'duplicates':>10}",
         "-" * 93,
@@ -198,6 +200,6 @@ def test_print_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
         lines.append(
             f"{fault:<16} {kind:<12} {outcome:<44} {cell.resends:>7} {cell.duplicates:>10}"
         )
-    with capsys.disabled():
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
         print(f"\n\nFault matrix (each cell: {CALLS_PER_KIND} calls)\n" + "\n".join(lines) + "\n")
-    assert all(cell.duplicates == 0 for cell in RESULTS.values())
