@@ -1,64 +1,52 @@
-"""Reading a list page by page: follow ``next_page_uri`` until the slice or the data ends.
+"""The sync driver of a read: send what a :class:`~twiliorm.protocol.ListReader` asks for.
 
-Twilio's page-number windows shift when records arrive while paging, so the
-pager follows the ``next_page_uri`` each page gives (it carries a
-``PageToken``) and never counts pages itself. While the caller works through
-one page, the next one can already be on its way (``prefetch``); that is
-skipped when the records still wanted all fit in the current page.
+The reader (sans-I/O, in :mod:`twiliorm.protocol`) decides every rule of
+paging; this loop only sends its requests through a :class:`Client` and
+feeds the answers back. While the caller works through one page, the next
+one can already be on its way (``prefetch``); the reader gives no next
+request once the slice is full, so nothing is fetched ahead for nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import DecodeError
+from .persistence import fetch_payload
 
 if TYPE_CHECKING:
     from .client import Client
-    from .plan import Plan
+    from .protocol import ApiRequest, ListReader, RawPage
+    from .resource import Resource
 
-__all__ = ["iter_pages"]
+__all__ = ["read_pages"]
 
 
-def iter_pages(
-    client: Client,
-    plan: Plan,
-    key: str,
-    *,
-    wanted: int | None = None,
-    prefetch: bool = False,
-) -> Iterator[list[Mapping[str, Any]]]:
-    """Yield the raw records of each page of ``plan``'s list, in order.
-
-    ``wanted`` is how many raw records the caller may still take (None: all);
-    the pager stops asking once that many have been read.
-    """
-    url: str | None = plan.url
+def read_pages(
+    client: Client, reader: ListReader, model: type[Resource], *, prefetch: bool = False
+) -> Iterator[RawPage]:
+    """Each page ``reader`` reads, sending its requests through ``client``."""
     pending: Future[Any] | None = None
-    seen = 0
     try:
-        while url is not None:
-            data = pending.result() if pending is not None else client.get_json(url)
+        while reader.request is not None:
+            data = pending.result() if pending is not None else _answer(client, reader, model)
             pending = None
-            items = _items(data, key, url)
-            seen += len(items)
-            url = data.get("next_page_uri") or None
-            if wanted is not None and seen >= wanted:
-                url = None
-            if url is not None and prefetch:
-                pending = client.executor().submit(client.get_json, url)
-            yield items
+            page = reader.feed(data)
+            if reader.request is not None and prefetch:
+                pending = client.executor().submit(client.get_json, reader.request.target)
+            yield page
     finally:
         if pending is not None:
             pending.cancel()
 
 
-def _items(data: Any, key: str, url: str) -> list[Mapping[str, Any]]:
-    if not isinstance(data, dict):
-        raise DecodeError(f"GET {url.split('?')[0]}: a list page must be a JSON object")
-    items = data.get(key)
-    if not isinstance(items, list):
-        raise DecodeError(f"GET {url.split('?')[0]}: the page has no {key!r} list")
-    return items
+def _answer(client: Client, reader: ListReader, model: type[Resource]) -> Any:
+    request: ApiRequest | None = reader.request
+    assert request is not None
+    if not reader.by_pk:
+        return client.get_json(request.target)
+    try:
+        return fetch_payload(model, client, request.target)
+    except model.DoesNotExist:
+        return None  # a SID that does not exist: the query has no result

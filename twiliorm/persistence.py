@@ -17,12 +17,15 @@ import collections
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
 
 from .client import Client, default_client
 from .exceptions import FieldError, NotFoundError, NotSupportedError, ValidationError
 from .fields import FieldSpec
+from .protocol import ApiRequest
 from .resource import Binding
 
 if TYPE_CHECKING:
@@ -69,20 +72,24 @@ def client_of(obj: Resource) -> Client:
     return ctx.client if ctx is not None and ctx.client is not None else default_client()
 
 
-def _filled(obj: Resource, client: Client | None) -> dict[str, str]:
+def _filled(obj: Resource, account: str) -> dict[str, str]:
     values = obj.path_values()
     if "account_sid" not in values:
-        values["account_sid"] = (client or client_of(obj)).account_sid
+        values["account_sid"] = account
     return values
 
 
 def instance_path(obj: Resource, client: Client | None = None) -> str:
     """The path of this instance, from validated values."""
+    return _instance_path(obj, (client or client_of(obj)).account_sid)
+
+
+def _instance_path(obj: Resource, account: str) -> str:
     meta = obj._meta
     template = meta.instance_path
     if template is None:
         raise NotSupportedError(f"{meta.name} has no instance path in the API")
-    values = _filled(obj, client)
+    values = _filled(obj, account)
     missing = template.missing(values)
     if missing:
         raise FieldError(f"{meta.name} instance has no {missing[0]}: it was never saved or fetched")
@@ -129,7 +136,20 @@ def _check_required(obj: Resource, operation: str) -> None:
         raise ValidationError(f"{meta.name} {operation} needs {', '.join(missing)}")
 
 
-def save(obj: R, update_fields: Iterable[str] | None) -> R:
+# --- the requests a write sends (no I/O) ------------------------------------------------
+
+
+@attrs.frozen
+class Write:
+    """A save compiled: the request, and for a create the path values it went to."""
+
+    request: ApiRequest
+    created_at: Mapping[str, str] | None = None
+
+
+def save_request(obj: Resource, update_fields: Iterable[str] | None, account: str) -> Write | None:
+    """The POST that saves ``obj`` (None when an update has nothing to send); every value
+    is checked first, so bad input raises here and nothing is sent."""
     if obj._orig is None:
         if update_fields is not None:
             # As Django: update_fields names an update, and there is nothing to update yet.
@@ -137,32 +157,58 @@ def save(obj: R, update_fields: Iterable[str] | None) -> R:
                 f"this {obj._meta.name} was never saved: save() creates it; "
                 "update_fields is for an instance read from the API"
             )
-        return _create(obj)
+        return _create_request(obj, account)
     names = list(update_fields) if update_fields is not None else obj.changed_fields()
     if not names:
-        return obj
+        return None
     obj._meta.require("update")
     form = form_for(obj, names, "update")
-    client = client_of(obj)
-    data = client.post_json(instance_path(obj, client), form)
-    _load(obj, data)
-    return obj
+    return Write(ApiRequest("POST", _instance_path(obj, account), form=tuple(form)))
 
 
-def _create(obj: R) -> R:
+def _create_request(obj: Resource, account: str) -> Write:
     meta = obj._meta
     meta.require("create")
     _check_required(obj, "create")
     form = form_for(obj, obj.changed_fields(), "create")
-    client = client_of(obj)
-    values = _filled(obj, client)
+    values = _filled(obj, account)
     template = meta.list_template(values, for_create=True)
     checked = meta.checked(template, values)
-    data = client.post_json(template.fill(checked), form)
-    path = {n: v for n, v in checked.items() if n in meta.path_names}
+    return Write(ApiRequest("POST", template.fill(checked), form=tuple(form)), checked)
+
+
+def delete_request(obj: Resource, account: str) -> ApiRequest:
+    obj._meta.require("delete")
+    return ApiRequest("DELETE", _instance_path(obj, account))
+
+
+def fetch_request(obj: Resource, account: str) -> ApiRequest:
+    obj._meta.require("fetch")
+    return ApiRequest("GET", _instance_path(obj, account))
+
+
+def saved(obj: R, write: Write, data: Any, client: Client | None) -> R:
+    """Read the answer to ``write`` into ``obj`` (a create also learns where it lives)."""
+    if write.created_at is None:
+        _load(obj, data)
+        return obj
+    meta = obj._meta
+    path = {n: v for n, v in write.created_at.items() if n in meta.path_names}
     _load(obj, data, Binding(client, path))
-    _remember_created(obj, client, checked)
+    if client is not None:
+        _remember_created(obj, client, dict(write.created_at))
     return obj
+
+
+# --- the sync driver ---------------------------------------------------------------------
+
+
+def save(obj: R, update_fields: Iterable[str] | None) -> R:
+    client = client_of(obj)
+    write = save_request(obj, update_fields, client.account_sid)
+    if write is None:
+        return obj
+    return saved(obj, write, client.post_json(write.request.path, write.request.form), client)
 
 
 def _remember_created(obj: Resource, client: Client, checked: dict[str, str]) -> None:
@@ -178,24 +224,20 @@ def _remember_created(obj: Resource, client: Client, checked: dict[str, str]) ->
 
 
 def delete(obj: Resource) -> None:
-    meta = obj._meta
-    meta.require("delete")
     client = client_of(obj)
-    path = instance_path(obj, client)
+    path = delete_request(obj, client.account_sid).path
     recent_creates.discard(client.url(path))
     try:
         client.delete(path)
     except NotFoundError as exc:
         if not exc.retried:
-            raise _not_found(meta.model, exc) from exc
+            raise _not_found(obj._meta.model, exc) from exc
         # A retried DELETE answered 404: the first attempt reached the server and deleted it.
 
 
 def refresh(obj: R) -> R:
-    meta = obj._meta
-    meta.require("fetch")
     client = client_of(obj)
-    data = fetch_payload(obj._meta.model, client, instance_path(obj, client))
+    data = fetch_payload(obj._meta.model, client, fetch_request(obj, client.account_sid).path)
     _load(obj, data)
     return obj
 

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from .client import Client, default_client
 from .exceptions import ScanError, ScanWarning
-from .paging import iter_pages
+from .paging import read_pages
 from .persistence import fetch_payload
 from .plan import PAGE_SIZE_MAX, Plan, Query
+from .protocol import ListReader, Page
 from .resource import Binding
 
 if TYPE_CHECKING:
@@ -144,31 +145,31 @@ class QuerySet(Generic[T]):
 
     # --- evaluation -------------------------------------------------------------
 
-    def _pages(self, *, prefetch: bool = True) -> Iterator[tuple[list[Mapping[str, Any]], Binding]]:
-        """Raw records page by page, after the client-side test and the slice."""
+    def pages(self, *, prefetch: bool = True) -> Iterator[Page[T]]:
+        """The results page by page: each a :class:`~twiliorm.protocol.Page` with its
+        ``records``, the ``request`` that fetched it, the ``next`` one and its ``number``.
+
+        This is the one way to read page by page (bulk jobs, ``export()`` and
+        ``count()`` read it): records the client-side test drops, the slice
+        cuts, or a changing list shows twice (see :mod:`twiliorm.protocol`) are
+        left out. ``prefetch`` asks for the next page while the caller works
+        on this one. A page's records are built on first access: a caller
+        that reads ``page.raw`` (the payloads) builds nothing.
+        """
         client = self.client
         plan = self.query.compile(client.account_sid)
-        if plan.high is not None and plan.high <= plan.low:
-            return  # an empty slice ([:0]) asks for nothing
-        binding = Binding(client, dict(self.query.path_values(client.account_sid)))
-        if plan.by_pk:
-            yield from self._by_pk(client, plan, binding)
-            return
         if plan.scan:
             self._warn_scan(plan, client)
-        wanted = plan.high if plan.predicate is None else None
-        pages = iter_pages(client, plan, self.model._meta.key, wanted=wanted, prefetch=prefetch)
-        yield from ((p, binding) for p in _window(pages, plan))
+        binding = Binding(client, dict(self.query.path_values(client.account_sid)))
+        meta = self.model._meta
+        pk = meta.fields.get(meta.pk or "")
+        reader = ListReader(plan, meta.key, pk.key if pk is not None else None, client.base_url)
 
-    def _by_pk(
-        self, client: Client, plan: Plan, binding: Binding
-    ) -> Iterator[tuple[list[Mapping[str, Any]], Binding]]:
-        try:
-            record = fetch_payload(self.model, client, plan.url)
-        except self.model.DoesNotExist:
-            return
-        items = [record] if plan.predicate is None or plan.predicate(record) else []
-        yield items[plan.low : plan.high], binding
+        def build(items: list[Mapping[str, Any]]) -> list[T]:
+            return self._build(items, binding)
+
+        for raw in read_pages(client, reader, self.model, prefetch=prefetch):
+            yield Page(raw.number, raw.request, raw.next, raw.records, binding, build)
 
     def _warn_scan(self, plan: Plan, client: Client) -> None:
         message = (
@@ -188,14 +189,14 @@ class QuerySet(Generic[T]):
     def iterator(self, chunk_size: int | None = None) -> Iterator[T]:
         """Stream the results, holding one page at a time (no result cache)."""
         qs = self.page_size(chunk_size) if chunk_size else self
-        for items, binding in qs._pages():
-            yield from qs._build(items, binding)
+        for page in qs.pages():
+            yield from page.records
 
     def _fetch_all(self) -> list[T]:
         if self._result_cache is None:
             results: list[T] = []
-            for items, binding in self._pages():
-                results.extend(self._build(items, binding))
+            for page in self.pages():
+                results.extend(page.records)
             self._result_cache = results
         return self._result_cache
 
@@ -224,16 +225,13 @@ class QuerySet(Generic[T]):
         """How many records match; reads pages but builds no objects."""
         if self._result_cache is not None:
             return len(self._result_cache)
-        return sum(len(items) for items, _ in self._pages(prefetch=False))
+        return sum(len(page) for page in self.pages(prefetch=False))
 
     def exists(self) -> bool:
         """Whether any record matches (PageSize=1 when the server can tell)."""
         if self._result_cache is not None:
             return bool(self._result_cache)
-        for items, _ in self._chain(self.query.sliced(0, 1))._pages(prefetch=False):
-            if items:
-                return True
-        return False
+        return any(len(page) for page in self._chain(self.query.sliced(0, 1)).pages(prefetch=False))
 
     # --- single objects ---------------------------------------------------------------
 
@@ -401,27 +399,6 @@ class QuerySet(Generic[T]):
             return [tuple(read(item) for _, read in readers) for item in items]
 
         return self._rows_of(rows)
-
-
-def _window(
-    pages: Iterator[list[Mapping[str, Any]]], plan: Plan
-) -> Iterator[list[Mapping[str, Any]]]:
-    """Apply the client-side test, then the slice, to a stream of pages."""
-    test, skip = plan.predicate, plan.low
-    remaining = None if plan.high is None else plan.high - plan.low
-    for items in pages:
-        if test is not None:
-            items = [item for item in items if test(item)]
-        if skip:
-            taken = min(skip, len(items))
-            items, skip = items[taken:], skip - taken
-        if remaining is not None:
-            if len(items) >= remaining:
-                yield items[:remaining]
-                return
-            remaining -= len(items)
-        if items:
-            yield items
 
 
 def _readers(

@@ -173,7 +173,7 @@ def in_bulk(
     def keep(job: Job, outcome: Outcome) -> None:
         predicate = plans[job.key].predicate
         if outcome.status is Status.DONE and (predicate is None or predicate(outcome.value)):
-            found[job.key] = qs._build([outcome.value], binding)[0]
+            found[job.key] = qs.model.from_api(outcome.value, binding=binding)
 
     with _Sender(client, workers) as sender:
         jobs = (FetchJob(sender.view, sid, plan.path) for sid, plan in plans.items())
@@ -293,7 +293,6 @@ class _Run:
         self.workers = workers
         self.dry_run = dry_run
         self.trust = trust
-        self.seen: set[str] = set()
         self.pages = 0
         self.checkpoint: Checkpoint | None = None
         meta = qs.model._meta
@@ -310,14 +309,11 @@ class _Run:
             self.checkpoint.close()
 
     def records(self) -> Iterator[tuple[str, Mapping[str, Any], Binding]]:
-        """(key, record, binding) for each matching record once (paging can list one twice)."""
-        for items, binding in self.qs._pages():
+        """(key, record, binding) for each matching record (once: see QuerySet.pages)."""
+        for page in self.qs.pages():
             self.pages += 1
-            for record in items:
-                key = str(record.get(self.pk_key))
-                if key not in self.seen:
-                    self.seen.add(key)
-                    yield key, record, binding
+            for record in page.raw:
+                yield str(record.get(self.pk_key)), record, page.binding
 
     def go(
         self,

@@ -125,27 +125,10 @@ def _rows(
 
 
 def unique_pages(qs: QuerySet[Any]) -> Iterator[list[Mapping[str, Any]]]:
-    """The raw records of ``qs`` page by page, without the ones listed again.
-
-    Records created while a newest-first list is paged push the others down, so
-    the last ones of a page come again at the top of the next: a SID seen on
-    the page before (or earlier on the same page) is left out. Only those two
-    pages of SIDs are kept, so memory stays flat.
-    """
-    meta = qs.model._meta
-    pk = meta.fields.get(meta.pk or "")
-    key = (pk.key if pk is not None else None) or "sid"
-    before: set[Any] = set()
-    for items, _ in qs._pages():
-        now: set[Any] = set()
-        fresh = []
-        for item in items:
-            sid = item.get(key)
-            if sid is None or (sid not in before and sid not in now):
-                now.add(sid)
-                fresh.append(item)
-        before = now
-        yield fresh
+    """The raw records of ``qs`` page by page, each once (:meth:`QuerySet.pages` leaves
+    out a record a changing list shows again), built into nothing."""
+    for page in qs.pages():
+        yield page.raw
 
 
 def row_values(

@@ -1,0 +1,300 @@
+"""The sans-I/O core: what to send, and what each answer means; no sockets, no sleeping.
+
+A compiled query (:class:`~twiliorm.plan.Plan`) becomes :class:`ApiRequest`
+values. Reading a list is a small state machine, :class:`ListReader`: it
+gives the first request, and is fed each decoded page in turn; for each it
+gives back a :class:`RawPage` (the records the query keeps, and the next
+request, or None at the end). A fetch by SID is the same machine with one
+request. Writes are single requests built from the instance
+(:mod:`twiliorm.persistence`).
+
+Drivers do the I/O: the sync one is :class:`twiliorm.client.Client`
+(urllib3); another driver needs only to send an :class:`ApiRequest` and
+feed back what came. Every rule of reading lives here, once:
+
+- the window: the client-side test, then the slice, over the narrowed stream
+  (the server narrows, the client refines: see :mod:`twiliorm.plan`);
+- no page is asked for once the slice is full;
+- duplicates across pages: a list changing while it is read (a newest-first
+  list gaining records) shows the last records of a page again at the top of
+  the next, so a record whose SID was on the page before, or earlier on the
+  same page, is left out. Only two pages of SIDs are kept: memory stays flat;
+- page links: ``next_page_uri`` must be text, must stay on the API's origin
+  (:func:`page_path`) and must not lead back to a page already read;
+- an answer that is not a list page (no list under the resource's key) is a
+  :class:`~twiliorm.exceptions.DecodeError`.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+from urllib3 import HTTPResponse
+from urllib3.exceptions import HTTPError
+from urllib3.util.retry import Retry
+
+from .exceptions import DecodeError
+
+if TYPE_CHECKING:
+    from .plan import Plan
+    from .resource import Binding
+
+__all__ = ["ApiRequest", "Attempts", "ListReader", "Page", "RawPage", "page_path"]
+
+T = TypeVar("T")
+Record = Mapping[str, Any]
+
+
+@attrs.frozen(slots=True)
+class ApiRequest:
+    """One API request, before a driver sends it: a method, an API path (a page link's
+    path may carry its own query), query parameters, and the form of a POST."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    form: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def target(self) -> str:
+        """The path with its query: what goes after the base URL."""
+        if not self.params:
+            return self.path
+        joiner = "&" if "?" in self.path else "?"
+        return self.path + joiner + urllib.parse.urlencode(self.params)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.target}"
+
+
+@attrs.frozen(slots=True)
+class RawPage:
+    """What one page gave: the payload records the query keeps, in order."""
+
+    number: int
+    request: ApiRequest
+    next: ApiRequest | None
+    records: list[Record]
+
+
+@attrs.define(slots=True, eq=False)
+class Page(Generic[T]):
+    """One page of a query's results, as :meth:`QuerySet.pages` yields them.
+
+    ``number`` counts the pages of this read from 0; ``request`` fetched it;
+    ``next`` is the request for the page after it (None on the last page).
+    ``records`` are the built results (models, or rows after ``values()``),
+    made on first access; ``raw`` are the payloads they are built from;
+    ``binding`` is where they live (the client and the path parameters).
+    Records filtered out on the client, cut by the slice, or listed again
+    (see :mod:`twiliorm.protocol`) are in neither.
+    """
+
+    number: int
+    request: ApiRequest
+    next: ApiRequest | None
+    raw: list[Record]
+    binding: Binding = attrs.field(repr=False)
+    _build: Callable[[list[Record]], list[T]] = attrs.field(repr=False)
+    _built: list[T] | None = attrs.field(default=None, init=False, repr=False)
+
+    @property
+    def records(self) -> list[T]:
+        if self._built is None:
+            self._built = self._build(self.raw)
+        return self._built
+
+    @property
+    def has_more(self) -> bool:
+        return self.next is not None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+class ListReader:
+    """Reading one query's results: ``request`` is the next request to send (None when
+    done); :meth:`feed` takes its decoded answer and returns the page it gave.
+
+    ``key`` is the list's key in a page (``messages``); ``pk_key`` the key of the
+    SID in a record (duplicates are told apart by it); ``origin`` the base URL
+    that page links must stay on.
+    """
+
+    def __init__(self, plan: Plan, key: str, pk_key: str | None, origin: str) -> None:
+        self.plan = plan
+        self.key = key
+        self.pk_key = pk_key
+        self.origin = origin
+        self.number = 0
+        self._skip = plan.low
+        self._remaining = None if plan.high is None else plan.high - plan.low
+        self._before: frozenset[Any] = frozenset()
+        self._links: set[str] = set()
+        self.request: ApiRequest | None = None
+        if self._remaining is None or self._remaining > 0:  # [:0] asks for nothing
+            self.request = ApiRequest("GET", plan.url)
+
+    @property
+    def by_pk(self) -> bool:
+        """The read is one GET of an instance (a 404 there is an empty result)."""
+        return self.plan.by_pk
+
+    def feed(self, data: Any) -> RawPage:
+        """The page ``data`` (the answer to :attr:`request`; None for an instance
+        that does not exist) gave; :attr:`request` moves on to the next one."""
+        request = self.request
+        if request is None:
+            raise RuntimeError("this read has ended: there is no request to answer")
+        if self.plan.by_pk:
+            items, link = ([] if data is None else [data]), None
+        else:
+            items, link = _list_page(data, self.key, request), _link(data, request)
+        records = self._window(self._unique(items))
+        self.request = self._next(link, request)
+        page = RawPage(self.number, request, self.request, records)
+        self.number += 1
+        return page
+
+    def _unique(self, items: list[Record]) -> list[Record]:
+        if self.pk_key is None:
+            return items
+        now: set[Any] = set()
+        kept = []
+        for item in items:
+            sid = item.get(self.pk_key)
+            if sid is None or (sid not in self._before and sid not in now):
+                now.add(sid)
+                kept.append(item)
+        self._before = frozenset(now)
+        return kept
+
+    def _window(self, items: list[Record]) -> list[Record]:
+        test = self.plan.predicate
+        if test is not None:
+            items = [item for item in items if test(item)]
+        if self._skip:
+            taken = min(self._skip, len(items))
+            items, self._skip = items[taken:], self._skip - taken
+        if self._remaining is not None:
+            items = items[: self._remaining]
+            self._remaining -= len(items)
+        return items
+
+    def _next(self, link: str | None, request: ApiRequest) -> ApiRequest | None:
+        if link is None or self._remaining == 0:
+            return None
+        path = page_path(self.origin, link, request)
+        if path in self._links or path == request.target:
+            raise DecodeError(
+                f"GET {_where(request)}: next_page_uri leads back to a page already read "
+                "(following it would never end)"
+            )
+        self._links.add(path)
+        return ApiRequest("GET", path)
+
+
+def _where(request: ApiRequest) -> str:
+    # The query may hold phone numbers: keep it out of errors.
+    return request.path.split("?", 1)[0]
+
+
+def _list_page(data: Any, key: str, request: ApiRequest) -> list[Record]:
+    if not isinstance(data, dict):
+        raise DecodeError(f"GET {_where(request)}: a list page must be a JSON object")
+    items = data.get(key)
+    if not isinstance(items, list):
+        raise DecodeError(f"GET {_where(request)}: the page has no {key!r} list")
+    return items
+
+
+def _link(data: Mapping[str, Any], request: ApiRequest) -> str | None:
+    link = data.get("next_page_uri")
+    if link is None or link == "":
+        return None
+    if not isinstance(link, str):
+        raise DecodeError(
+            f"GET {_where(request)}: next_page_uri must be text or null, not {type(link).__name__}"
+        )
+    return link
+
+
+# --- where a link may lead ---------------------------------------------------------------
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def page_path(origin: str, link: str, request: ApiRequest | None = None) -> str:
+    """The API path (with its query) that a link from a payload names, or a DecodeError.
+
+    Requests carry the account's credentials, so a link may lead only to the
+    API's own origin (scheme, host and port of ``origin``, the base URL). A
+    link is either a path (one leading ``/``) or an absolute URL on that
+    origin; what a URL parser could read as another host (``//host``,
+    backslashes, user info, control characters or white space, non-ASCII
+    text) is refused before anything is sent.
+    """
+    where = f"GET {_where(request)}: " if request is not None else ""
+    if not link.isascii() or not link.isprintable() or " " in link or "\\" in link:
+        raise DecodeError(f"{where}refusing a page link with characters a URL must not have")
+    if link.startswith("/") and not link.startswith("//"):
+        return link
+    base = urllib.parse.urlsplit(origin)
+    try:
+        parts = urllib.parse.urlsplit(link)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+        base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
+    except ValueError as exc:
+        raise DecodeError(f"{where}refusing a page link that is not a URL") from exc
+    same = (
+        parts.scheme.lower() == base.scheme
+        and parts.hostname == base.hostname
+        and port == base_port
+        and "@" not in parts.netloc
+    )
+    if not same or not parts.path.startswith("/"):
+        raise DecodeError(
+            f"{where}refusing to follow a link to {parts.scheme}://{parts.netloc}: requests "
+            f"carry credentials and go to {origin} only"
+        )
+    return urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
+
+
+# --- when to send again --------------------------------------------------------------------
+
+
+class Attempts:
+    """Whether an answer to ``request`` is final, by the client's ``Retry`` policy.
+
+    The policy is a urllib3 ``Retry`` (a value object: nothing here sleeps or
+    sends); with :class:`~twiliorm.transport.TwilioRetry` a POST is sent
+    again only after a 429, the one answer proving nothing was processed.
+    The urllib3 driver hands the same policy to urllib3, which applies it the
+    same way; a driver without urllib3 calls :meth:`after` for each answer,
+    waits the seconds it gives and sends again, or keeps the answer (None).
+    """
+
+    def __init__(self, request: ApiRequest, policy: Retry) -> None:
+        self.request = request
+        self.policy = policy
+
+    def after(self, status: int, headers: Mapping[str, str]) -> float | None:
+        """Seconds to wait before sending the request again, or None: this answer stands."""
+        method = self.request.method
+        if not self.policy.is_retry(method, status, "Retry-After" in headers):
+            return None
+        answer = HTTPResponse(body=b"", headers=dict(headers), status=status)
+        try:
+            self.policy = self.policy.increment(method, self.request.path, response=answer)
+        except HTTPError:  # retries exhausted: the last answer stands
+            return None
+        waited = (
+            self.policy.get_retry_after(answer) if self.policy.respect_retry_after_header else None
+        )
+        return waited if waited is not None else self.policy.get_backoff_time()
