@@ -26,7 +26,7 @@ import decimal
 import enum
 import json as _json_text
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -78,17 +78,23 @@ class ApiEnum(str, enum.Enum):
 
 
 class Kind:
-    """How a value travels between JSON, Python and a form parameter.
+    """How a value travels between JSON, Python, a form parameter and an export cell.
 
     ``parse`` is None when the JSON value is used as it is (the fast path of
     the converter assigns it directly); otherwise it is called on every
-    non-null value read from a payload.
+    non-null value read from a payload. ``by_day``: the API compares values
+    of this kind by day (its date filters); ``mutable``: a value can change
+    in place (a list, a dict), so a loaded copy is kept to notice it.
+    ``name`` is for people (error messages, docs): code asks the kind, never
+    its name.
     """
 
     name = "string"
     parse: Callable[[Any], Any] | None = None
     ordered = True
     text = True
+    by_day = False
+    mutable = False
 
     def dump(self, value: Any) -> Any:
         """Python value to its JSON form (for ``to_api``)."""
@@ -109,6 +115,21 @@ class Kind:
         """Check a value given by the user; return what to keep."""
         if not isinstance(value, str):
             raise ValidationError(f"{where} takes text, not {type(value).__name__}: {value!r}")
+        return value
+
+    def from_form(self, texts: Sequence[str]) -> Any:
+        """The payload (JSON) value of a form parameter sent as ``texts`` (a repeated key
+        gives several; the last one counts unless the kind is a list); ValueError when
+        the text is not of this kind. The sandbox and webhooks read forms with it."""
+        return texts[-1]
+
+    def from_text(self, text: str) -> Any:
+        """The Python value a person means by ``text`` (a command line's ``--filter``);
+        ValueError when it is not of this kind."""
+        return text
+
+    def cell(self, value: Any) -> Any:
+        """A payload value as an export cell (CSV or JSON lines)."""
         return value
 
     def __repr__(self) -> str:
@@ -153,7 +174,30 @@ class _Phone(Kind):
 class _Rfc2822(Kind):
     name = "rfc2822"
     text = False
+    by_day = True
     parse: Callable[[Any], Any] | None = staticmethod(dates.parse_rfc2822)
+
+    def from_text(self, text: str) -> Any:
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            return dates.parse_iso_datetime(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a day (2026-01-05) or a time (2026-01-05T10:00:00Z)"
+            ) from None
+
+    def iso(self, value: Any) -> Any:
+        """A payload value as ISO 8601 text (what sorts and compares by day as text)."""
+        return dates.format_iso_datetime(dates.parse_rfc2822(value))
+
+    def cell(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.iso(value)
+        except ValueError:
+            return value  # a form twiliorm cannot read is exported as Twilio sent it
 
     def dump(self, value: Any) -> Any:
         return dates.format_rfc2822(value) if isinstance(value, dt.datetime) else value
@@ -171,6 +215,9 @@ class _IsoDateTime(_Rfc2822):
     name = "datetime"
     parse: Callable[[Any], Any] | None = staticmethod(dates.parse_iso_datetime)
 
+    def iso(self, value: Any) -> Any:
+        return value
+
     def dump(self, value: Any) -> Any:
         return dates.format_iso_datetime(value) if isinstance(value, dt.datetime) else value
 
@@ -184,11 +231,22 @@ class _IsoDate(_Rfc2822):
     name = "date"
     parse: Callable[[Any], Any] | None = staticmethod(dates.parse_date)
 
+    def iso(self, value: Any) -> Any:
+        return value
+
+    def cell(self, value: Any) -> Any:
+        return value
+
     def dump(self, value: Any) -> Any:
         return value.isoformat() if isinstance(value, dt.date) else value
 
     def encode(self, value: Any) -> str:
         return dates.day_of(value).isoformat()
+
+
+_PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+_TRUE = ("true", "yes", "1")
+_FALSE = ("false", "no", "0")
 
 
 def _parse_decimal_text(value: Any) -> Any:
@@ -211,6 +269,17 @@ class _DecimalText(Kind):
 
     def dump(self, value: Any) -> Any:
         return str(value) if isinstance(value, decimal.Decimal) else value
+
+    def from_form(self, texts: Sequence[str]) -> Any:
+        # Kept as the text it came as; a leading "+" is a number too (a usage
+        # trigger's "+30" is 30 more than now).
+        text = texts[-1]
+        if not _PLAIN_NUMBER.fullmatch(text.strip()):
+            raise ValueError(f"not a number: {text!r}")
+        return text
+
+    def cell(self, value: Any) -> Any:
+        return value if isinstance(value, str) else str(value)
 
     def clean(self, value: Any, where: str) -> Any:
         if isinstance(value, float):
@@ -245,6 +314,11 @@ class _IntegerText(_DecimalText):
     name = "integer_text"
     parse: Callable[[Any], Any] | None = staticmethod(_parse_integer_text)
 
+    def cell(self, value: Any) -> Any:
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            return int(value)
+        return value
+
     def dump(self, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
@@ -265,6 +339,9 @@ class _Integer(_IntegerText):
     def dump(self, value: Any) -> Any:
         return value
 
+    def from_form(self, texts: Sequence[str]) -> Any:
+        return int(texts[-1])  # ValueError for anything but a whole number
+
 
 class _Boolean(Kind):
     name = "boolean"
@@ -281,12 +358,25 @@ class _Boolean(Kind):
             return value.lower() == "true"
         raise ValidationError(f"{where} takes True or False, got {value!r}")
 
+    def from_form(self, texts: Sequence[str]) -> Any:
+        text = texts[-1].lower()
+        if text not in ("true", "false"):
+            raise ValueError(f"not true or false: {texts[-1]!r}")
+        return text == "true"
+
+    def from_text(self, text: str) -> Any:
+        lowered = text.strip().lower()
+        if lowered not in _TRUE and lowered not in _FALSE:
+            raise ValueError(f"{text!r} is not true or false")
+        return lowered in _TRUE
+
 
 class _Json(Kind):
     """A JSON object or array kept as it is (``subresource_uris``, capabilities)."""
 
     text = False
     ordered = False
+    mutable = True
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -305,6 +395,10 @@ class _List(Kind):
     name = "list"
     text = False
     ordered = False
+    mutable = True
+
+    def from_form(self, texts: Sequence[str]) -> Any:
+        return list(texts)
 
     def encode(self, value: Any) -> list[str]:
         if isinstance(value, str):
@@ -325,6 +419,7 @@ class _NamedParameters(Kind):
     name = "parameters"
     text = False
     ordered = False
+    mutable = True
     limit = 99
 
     def pairs(self, param: str, value: Any) -> list[tuple[str, str]]:

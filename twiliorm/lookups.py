@@ -1,10 +1,12 @@
 """Lookups: the ``__gt`` in ``filter(date_sent__gt=...)``.
 
 Each lookup is a tiny registered class, as in Django: its ``lookup_name``,
-which kinds of field it applies to, how it checks the value it is given and
-how it tests a record on the client. Whether a lookup can also travel to the
-server is the field's business (its :class:`~twiliorm.fields.Filter`), not
-the lookup's. Users add their own with :func:`register_lookup`.
+which kinds of field it applies to, how it checks the value it is given, how
+it tests a record on the client, and how the API can answer it
+(:meth:`Lookup.wire`: the filter to send, and whether the client must refine
+what comes back; as Django's ``Lookup.as_sql``). Whether a field has that
+filter is the field's business (its :class:`~twiliorm.fields.Filter`). Users
+add their own with :func:`register_lookup`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from .fields import EnumKind, Kind
 __all__ = ["Lookup", "get_lookup", "lookup_names", "register_lookup"]
 
 _LOOKUPS: dict[str, type[Lookup]] = {}
+_ONE_DAY = dt.timedelta(days=1)
+
+#: (the API filter's lookup, the value to send, whether the client refines the answer)
+Wire = tuple[str, Any, bool]
 
 
 class Lookup(abc.ABC):
@@ -55,6 +61,18 @@ class Lookup(abc.ABC):
     def matches(value: Any, target: Any) -> bool:
         """Does a record whose field holds ``value`` pass? (run on the client)"""
 
+    @classmethod
+    def parts(cls, value: Any) -> list[tuple[str, Any]] | None:
+        """Lookups this one is the conjunction of (a range is gte and lte), or None."""
+        return None
+
+    @classmethod
+    def wire(cls, kind: Kind, value: Any) -> Wire | None:
+        """How the API can answer this comparison on a field of ``kind``: the filter
+        lookup to send, the value to send with it, and whether the client must still
+        refine what comes back; None when only the client can answer it."""
+        return None
+
 
 def register_lookup(cls: type[Lookup]) -> type[Lookup]:
     """Register a lookup class under its ``lookup_name`` (usable as a decorator)."""
@@ -81,9 +99,22 @@ def _pair(value: Any, target: Any) -> tuple[Any, Any]:
     return value, target
 
 
+def _by_day(lookup: str, value: Any, shift: int = 0) -> Wire:
+    """Twilio's date filters compare days, inclusively: a plain date is answered
+    exactly (``shift`` moves a strict bound to the next day in), a timestamp by
+    its day and then refined on the client."""
+    if isinstance(value, dt.datetime):
+        return lookup, dates.day_of(value), True
+    return lookup, dates.day_of(value) + shift * _ONE_DAY, False
+
+
 @register_lookup
 class Exact(Lookup):
     lookup_name = "exact"
+
+    @classmethod
+    def wire(cls, kind: Kind, value: Any) -> Wire | None:
+        return _by_day("exact", value) if kind.by_day else ("exact", value, False)
 
     @staticmethod
     def matches(value: Any, target: Any) -> bool:
@@ -123,6 +154,10 @@ class _Compare(Lookup):
 class LessThan(_Compare):
     lookup_name = "lt"
 
+    @classmethod
+    def wire(cls, kind: Kind, value: Any) -> Wire | None:
+        return _by_day("lte", value, -1) if kind.by_day else None
+
     @staticmethod
     def matches(value: Any, target: Any) -> bool:
         if value is None:
@@ -134,6 +169,10 @@ class LessThan(_Compare):
 @register_lookup
 class LessThanOrEqual(_Compare):
     lookup_name = "lte"
+
+    @classmethod
+    def wire(cls, kind: Kind, value: Any) -> Wire | None:
+        return _by_day("lte", value) if kind.by_day else None
 
     @staticmethod
     def matches(value: Any, target: Any) -> bool:
@@ -147,6 +186,10 @@ class LessThanOrEqual(_Compare):
 class GreaterThan(_Compare):
     lookup_name = "gt"
 
+    @classmethod
+    def wire(cls, kind: Kind, value: Any) -> Wire | None:
+        return _by_day("gte", value, 1) if kind.by_day else None
+
     @staticmethod
     def matches(value: Any, target: Any) -> bool:
         if value is None:
@@ -158,6 +201,10 @@ class GreaterThan(_Compare):
 @register_lookup
 class GreaterThanOrEqual(_Compare):
     lookup_name = "gte"
+
+    @classmethod
+    def wire(cls, kind: Kind, value: Any) -> Wire | None:
+        return _by_day("gte", value) if kind.by_day else None
 
     @staticmethod
     def matches(value: Any, target: Any) -> bool:
@@ -176,6 +223,10 @@ class Range(_Compare):
         if not isinstance(value, (tuple, list)) or len(value) != 2:
             raise FieldError(f"{where}__range takes a (low, high) pair, got {value!r}")
         return (kind.clean(value[0], where), kind.clean(value[1], where))
+
+    @classmethod
+    def parts(cls, value: Any) -> list[tuple[str, Any]] | None:
+        return [("gte", value[0]), ("lte", value[1])]
 
     @staticmethod
     def matches(value: Any, target: Any) -> bool:

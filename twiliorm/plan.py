@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import dates
 from .exceptions import FieldError
 from .fields import FieldSpec, QueryParam
 from .lookups import get_lookup, lookup_names
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["PAGE_SIZE_MAX", "Condition", "Plan", "Query"]
 
 PAGE_SIZE_MAX = 1000
-_DAY_KINDS = ("rfc2822", "date", "datetime")
-_ONE_DAY = dt.timedelta(days=1)
 
 
 @attrs.frozen
@@ -328,38 +325,24 @@ class _Compiler:
         self.server.append(f"{condition} -> {param}")
 
     def _send_field(self, spec: FieldSpec, condition: Condition) -> bool:
-        """Send what the server can answer; False when it must run on the client."""
-        flt = spec.filter
-        if flt is None or condition.value is None:
+        """Send what the server can answer; False when the client must answer it all."""
+        if spec.filter is None or condition.value is None:
             return False
-        if condition.lookup == "range":
-            low, high = condition.value
-            sent = self._send_field(spec, Condition(condition.name, "gte", low))
-            sent_high = self._send_field(spec, Condition(condition.name, "lte", high))
-            return sent and sent_high
-        if spec.kind.name in _DAY_KINDS:
-            return self._send_day(spec, condition, flt.params())
-        param = flt.params().get(condition.lookup)
-        if param is None or condition.lookup != "exact" or self._used(param):
+        lookup = get_lookup(condition.lookup)
+        assert lookup is not None
+        parts = lookup.parts(condition.value)
+        if parts is not None:
+            sent = [self._send_field(spec, Condition(condition.name, n, v)) for n, v in parts]
+            return all(sent)
+        wire = lookup.wire(spec.kind, condition.value)
+        if wire is None:
             return False
-        self._send(param, spec.kind.encode(condition.value), condition)
-        return True
-
-    def _send_day(self, spec: FieldSpec, condition: Condition, wire: dict[str, str]) -> bool:
-        """Twilio's date filters are inclusive and by day: send the day, refine the rest."""
-        lookup, value = condition.lookup, condition.value
-        exact_day = not isinstance(value, dt.datetime)
-        day = dates.day_of(value)
-        if lookup == "lt" and exact_day:
-            lookup, day = "lte", day - _ONE_DAY
-        elif lookup == "gt" and exact_day:
-            lookup, day = "gte", day + _ONE_DAY
-        wire_lookup = {"lt": "lte", "gt": "gte"}.get(lookup, lookup)
-        param = wire.get(wire_lookup)
+        name, value, refine = wire
+        param = spec.filter.params().get(name)
         if param is None or self._used(param):
             return False
-        self._send(param, day.isoformat(), condition)
-        if not exact_day:
+        self._send(param, spec.kind.encode(value), condition)
+        if refine:
             self._test(condition, f"{condition} (the server filters by day)")
         return True
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import difflib
 import re
 import sys
@@ -23,9 +22,9 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .. import dates
 from ..client import Client
 from ..exceptions import ScanWarning, TwiliormError
+from ..fields import BOOLEAN, Kind
 from ..query import QuerySet
 from ..resource import Resource, resources
 
@@ -40,9 +39,6 @@ __all__ = [
     "typed_value",
 ]
 
-_TIME_KINDS = ("rfc2822", "date", "datetime")
-_TRUE = ("true", "yes", "1")
-_FALSE = ("false", "no", "0")
 
 
 class CommandError(TwiliormError):
@@ -138,44 +134,24 @@ def parse_filters(model: type[Resource], items: Iterable[str]) -> list[tuple[str
 
 
 def typed_value(model: type[Resource], key: str, text: str) -> Any:
-    """The Python value of ``text`` for filter ``key``, by the kind of its field."""
+    """The Python value of ``text`` for filter ``key``, as the kind of its field reads it."""
     name, _, lookup = key.partition("__")
     meta = model._meta
     spec = meta.fields.get(name) or meta.query_params.get(name)
     if spec is None:
         return text  # a path parameter (conference=CF...) or a name filter() will refuse
-    if lookup == "isnull":
-        return _boolean(text, key)
+    kind = BOOLEAN if lookup == "isnull" else spec.kind
     if lookup in ("in", "range"):
-        values = [_one(spec.kind.name, item.strip(), key) for item in text.split(",")]
+        values = [_one(kind, item.strip(), key) for item in text.split(",")]
         return tuple(values) if lookup == "range" else values
-    return _one(spec.kind.name, text, key)
+    return _one(kind, text, key)
 
 
-def _one(kind: str, text: str, key: str) -> Any:
-    if kind in _TIME_KINDS:
-        return _when(text, key)
-    if kind == "boolean":
-        return _boolean(text, key)
-    return text
-
-
-def _when(text: str, key: str) -> dt.date:
+def _one(kind: Kind, text: str, key: str) -> Any:
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        return dates.parse_iso_datetime(text)
-    except ValueError:
-        raise CommandError(
-            f"--filter {key}: {text!r} is not a day (2026-01-05) or a time (2026-01-05T10:00:00Z)"
-        ) from None
-
-
-def _boolean(text: str, key: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in _TRUE or lowered in _FALSE:
-        return lowered in _TRUE
-    raise CommandError(f"--filter {key}: {text!r} is not true or false")
+        return kind.from_text(text)
+    except ValueError as exc:
+        raise CommandError(f"--filter {key}: {exc}") from None
 
 
 @contextlib.contextmanager
