@@ -16,16 +16,18 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
+import attrs
+
+from .bulk import BulkReport, bulk_create, bulk_delete, bulk_update, export, in_bulk
 from .client import Client, default_client
 from .exceptions import ScanError, ScanWarning
 from .paging import read_pages
 from .persistence import fetch_payload
 from .plan import PAGE_SIZE_MAX, Plan, Query
 from .protocol import ListReader, Page
-from .resource import Binding
+from .resource import Binding, _unknown_field
 
 if TYPE_CHECKING:
-    from .bulk import BulkReport
     from .resource import Resource
 
 __all__ = ["MAX_GET_RESULTS", "REPR_OUTPUT_SIZE", "QuerySet"]
@@ -87,9 +89,7 @@ class QuerySet(Generic[T]):
         """Ask for ``size`` records a request (1 to 1000) instead of the automatic choice."""
         if not 1 <= size <= PAGE_SIZE_MAX:
             raise ValueError(f"page size must be between 1 and {PAGE_SIZE_MAX}, got {size}")
-        from attrs import evolve
-
-        return self._chain(evolve(self.query, page_size=size))
+        return self._chain(attrs.evolve(self.query, page_size=size))
 
     def _refuse_after_slice(self, what: str) -> None:
         if self.query.low or self.query.high is not None:
@@ -311,8 +311,6 @@ class QuerySet(Generic[T]):
             elif target is not None:
                 path[target] = meta.check_path(target, value)
             else:
-                from .resource import _unknown_field
-
                 raise _unknown_field(meta, name)
         obj = self.model(**fields)
         obj._ctx = Binding(self._client, path)
@@ -341,34 +339,24 @@ class QuerySet(Generic[T]):
         Options: ``workers=8``, ``executor=``, ``progress=``, ``resume="job.ckpt"``,
         ``dry_run=True`` (see :func:`twiliorm.bulk.bulk_update`).
         """
-        from .bulk import bulk_update
-
         return bulk_update(self, **values)
 
     def delete(self, **options: Any) -> BulkReport:
         """DELETE every matching record, concurrently; see :func:`twiliorm.bulk.bulk_delete`."""
-        from .bulk import bulk_delete
-
         return bulk_delete(self, **options)
 
     def export(self, target: Any, format: str = "csv", **options: Any) -> BulkReport:
         """Write the matching records to a path or file as csv, jsonl or json, page by page
         (options: ``fields=``, ``progress=``; see :func:`twiliorm.bulk.export`)."""
-        from .bulk import export
-
         return export(self, target, format=format, **options)
 
     def in_bulk(self, sids: Iterable[str] | None = None, **options: Any) -> dict[str, T]:
         """{sid: object} for the ``sids`` that exist and match, fetched concurrently."""
-        from .bulk import in_bulk
-
         return in_bulk(self, sids, **options)
 
     def bulk_create(self, objects: Iterable[Resource], **options: Any) -> BulkReport:
         """Create ``objects`` concurrently; a create that may have reached the API is never
         resent (see :func:`twiliorm.bulk.bulk_create`)."""
-        from .bulk import bulk_create
-
         return bulk_create(self, objects, **options)
 
     # --- rows instead of objects -----------------------------------------------------
@@ -410,8 +398,6 @@ def _readers(
     out = []
     for name, spec in zip(names or [s.name for s in specs], chosen, strict=True):
         if spec is None or spec.key is None:
-            from .resource import _unknown_field
-
             raise _unknown_field(meta, name)
         out.append((spec.name, _reader(spec.key, spec.kind.parse)))
     return out
