@@ -398,10 +398,53 @@ def test_html_from_xml_says_when_the_xml_cannot_be_read() -> None:
         api.html_from_xml("<TwilioResponse><Message>")
 
 
-def test_the_seeds_raw_representation_methods_on_every_instance(conn: api.Client) -> None:
-    number: object = _bought(conn)
-    for fmt in api.FORMATS:
-        assert getattr(number, f"__{fmt}__")() == api.raw(number, fmt)  # type: ignore[arg-type]
+def test_the_list_resources_have_the_seeds_raw_representations(
+    conn: api.Client, sent: Recorder
+) -> None:
+    conn.sms.send(to="+15558675310", from_="+15017122661", body="<b>hi</b> & bye")
+    assert conn.sms.uri == f"/2010-04-01/Accounts/{conn.account_sid}/Messages.json"
+    assert isinstance(conn.sms, api.Resource) and isinstance(conn.usage.triggers, api.Resource)
+    listed = json.loads(conn.sms.__json__())["messages"]
+    assert path(sent) == conn.sms.uri and [m["body"] for m in listed] == ["<b>hi</b> & bye"]
+    assert "<Body>&lt;b&gt;hi&lt;/b&gt; &amp; bye</Body>" in conn.sms.__xml__()
+    assert path(sent) == conn.sms.uri.removesuffix(".json")
+    rows = list(csv.DictReader(io.StringIO(conn.sms.__csv__())))
+    assert path(sent).endswith("/Messages.csv") and rows[0]["body"] == "<b>hi</b> & bye"
+    page = conn.sms.__html__()
+    assert page.startswith('<table class="twilio-messages"><tr><th>Message</th><td><table')
+    assert "&lt;b&gt;hi&lt;/b&gt; &amp; bye" in page and "<b>" not in page
+    assert conn.sms.__csv__() == api.raw(conn.sms, "csv")
+
+
+def test_a_list_below_a_parent_says_what_its_raw_form_needs(conn: api.Client) -> None:
+    with pytest.raises(twiliorm.FieldError, match="need the conference"):
+        conn.participants.__json__()
+
+
+RAW_FORMS = ("__json__", "__xml__", "__csv__", "__html__")
+
+
+def test_the_models_have_no_raw_representations() -> None:
+    assert not hasattr(Message, "__html__")
+    for model in twiliorm.resources():
+        assert not [name for name in RAW_FORMS if hasattr(model, name)], model
+
+
+def test_rendering_a_model_in_a_template_sends_nothing(
+    sandbox: Sandbox, client: twiliorm.Client
+) -> None:
+    from django.conf import settings
+    from django.template import Context, Engine
+
+    if not settings.configured:  # here, not at import: test_webhooks_django configures its own
+        settings.configure()
+    markupsafe = pytest.importorskip("markupsafe")
+    msg = Message.objects.create(to="+15558675310", from_="+15017122661", body="hi")
+    before = len(sandbox.requests)
+    rendered = Engine().from_string("{{ m }}").render(Context({"m": msg}))
+    assert rendered == f"&lt;Message: {msg.sid}&gt;"
+    assert str(markupsafe.escape(msg)) == rendered
+    assert len(sandbox.requests) == before
 
 
 # --- sub-accounts, conferences, recordings, the rest -------------------------------------------

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import linecache
+import re
+import traceback
 
 import pytest
 
 from twiliorm import Call, DecodeError, IncomingPhoneNumber, Message
-from twiliorm.convert import converter
+from twiliorm.convert import build_structure, converter
 from twiliorm.resources.messages import MessageStatus
 
 PAYLOAD = {
@@ -109,3 +112,38 @@ def test_new_instances_take_keyword_values() -> None:
     assert number.changed_fields() == ["phone_number", "voice_url"]
     with pytest.raises(TypeError):
         IncomingPhoneNumber(colour="blue")
+
+
+# --- generated code shows its source in tracebacks -------------------------------------------
+
+
+def _formatted(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def test_a_traceback_through_generated_structure_code_shows_its_lines() -> None:
+    with pytest.raises(DecodeError) as info:
+        Message.from_api({**PAYLOAD, "date_sent": "not a date"})
+    text = _formatted(info.value)
+    assert 'File "<twiliorm generated structure twiliorm.resources.messages.Message>"' in text
+    # The generated line itself, not just its filename: linecache gives the source.
+    assert re.search(r"\n +if v(\d+) is not None: v\1 = _p\1\(v\1\)\n", text), text
+
+
+def test_a_traceback_through_generated_copy_code_shows_its_lines() -> None:
+    with pytest.raises(AttributeError) as info:
+        Message._meta.copy()(object(), Message())
+    text = _formatted(info.value)
+    assert '"<twiliorm generated copy twiliorm.resources.messages.Message>", line 2' in text
+    assert "\n    t._ctx = s._ctx\n" in text
+
+
+def test_generated_source_survives_checkcache_and_a_second_build_gets_its_own_name() -> None:
+    linecache.checkcache()  # drops entries of files that changed on disk; not these
+    meta = Message._meta
+    name = "<twiliorm generated copy twiliorm.resources.messages.Message>"
+    assert linecache.getline(name, 1) == "def copy(s, t):\n"
+    again = build_structure(meta)
+    filename = again.__code__.co_filename
+    assert filename.startswith("<twiliorm generated structure twiliorm.resources.messages.Message")
+    assert linecache.getline(filename, 1) == "def structure(d, ctx=None):\n"

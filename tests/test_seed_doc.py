@@ -153,10 +153,12 @@ def _names(signature: str) -> list[str]:
     return [part.split("=")[0].strip() for part in signature.split(",") if part.strip()]
 
 
-#: What each class of the seed's reference is now (Resource: every declared resource class).
+#: What each class of the seed's reference is now. Its Resource, with the raw forms, is the
+#: facade's base of the list resources; its InstanceResource is every declared model, which
+#: has no raw forms (a template rendering a model must not send a request).
 IMPLEMENTED_BY: dict[str, Any] = {
     "Client": api.Client,
-    "Resource": Resource,
+    "Resource": api.Resource,
     "ListResource": api.ListResource,
     "InstanceResource": Resource,
     "PhoneNumbers": api.PhoneNumbers,
@@ -167,8 +169,6 @@ IMPLEMENTED_BY: dict[str, Any] = {
 }
 #: Named by the seed, on instances whose payload has them (accounts, messages, calls...).
 PAYLOAD_ATTRIBUTES = {"subresource_uris"}
-#: The seed's raw representations, waiting to be added to Resource (see test_api.py).
-RAW = {"__html__", "__xml__", "__json__", "__csv__"}
 
 
 def test_the_reference_names_only_what_exists() -> None:
@@ -179,8 +179,6 @@ def test_the_reference_names_only_what_exists() -> None:
         for member, parameters in members.items():
             if member in PAYLOAD_ATTRIBUTES:
                 assert member in Message._meta.fields and member in twiliorm.Account._meta.fields
-                continue
-            if member in RAW and not hasattr(implementation, member):
                 continue
             targets = resources() if implementation is Resource else [implementation]
             for target in targets:
@@ -208,3 +206,10 @@ def test_the_reference_constants_are_in_twiliorm_api() -> None:
     assert len(names) == 14
     for name in names:
         assert getattr(api, name) == getattr(twiliorm, name)
+
+
+def test_every_list_resource_is_the_seeds_resource_with_its_raw_forms() -> None:
+    for name in ("ListResource", "PhoneNumbers", "Recordings", "Transcriptions", "Participants"):
+        assert issubclass(IMPLEMENTED_BY[name], api.Resource), name
+    assert issubclass(api.SmsMessages, api.Resource) and issubclass(api.Usage, api.Resource)
+    assert not issubclass(Resource, api.Resource)

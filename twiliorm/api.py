@@ -20,12 +20,16 @@ itself (a :class:`~twiliorm.Message`, an :class:`~twiliorm.Account`...), so
 everywhere else in twiliorm. Nothing here talks HTTP except through the
 client and the querysets.
 
-:func:`raw` gives an instance's raw representation as the API serves it
-(JSON, XML, CSV, or HTML made from the XML).
+The seed's raw representations (``__json__()``, ``__xml__()``, ``__csv__()``,
+``__html__()``) belong to its ``Resource``, the base of the list resources
+here; an instance's are :func:`raw` (``raw(message, "xml")``). The models
+have none of them: template engines call ``__html__`` on what they render,
+and rendering a model must not send a request.
 """
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import html
 import xml.etree.ElementTree as ElementTree
@@ -53,7 +57,7 @@ from .exceptions import DecodeError, ValidationError
 from .persistence import client_of, instance_path
 from .plan import PAGE_SIZE_MAX
 from .query import QuerySet
-from .resource import Resource
+from .resource import Resource as Model
 from .resources import (
     Account,
     Application,
@@ -94,6 +98,7 @@ __all__ = [
     "Participants",
     "PhoneNumbers",
     "Recordings",
+    "Resource",
     "SmsMessages",
     "Transcriptions",
     "Usage",
@@ -102,7 +107,7 @@ __all__ = [
     "raw",
 ]
 
-R = TypeVar("R", bound=Resource)
+R = TypeVar("R", bound=Model)
 Date = dt.date  # a date or a datetime: Twilio's date filters are by day, inclusive
 FORMATS = ("json", "xml", "csv", "html")
 
@@ -152,20 +157,64 @@ def _given(**values: Any) -> dict[str, Any]:
 # --- raw representations ------------------------------------------------------------
 
 
-def raw(instance: Resource, fmt: str = "json") -> str:
-    """The instance as the API serves it: ``fmt`` is json, xml, csv or html (one GET).
+class Resource(abc.ABC):
+    """The seed's ``Resource``: what the API serves at :attr:`uri`, in its raw forms.
 
-    JSON, CSV and XML are fetched from the instance's path with the ``.json``
-    or ``.csv`` extension, or without one (Twilio answers XML there). Twilio no
-    longer serves HTML, so ``html`` fetches the XML and renders it as tables.
+    Each raw form is one GET, in that format. Every list resource of the
+    client is one: ``conn.sms.__xml__()`` is the Messages list as the API
+    serves it.
+    """
+
+    client: _client.Client
+
+    @property
+    @abc.abstractmethod
+    def uri(self) -> str:
+        """The path of this resource, relative to https://api.twilio.com."""
+
+    def __json__(self) -> str:
+        """The raw JSON of this resource, fetched from the API."""
+        return raw(self, "json")
+
+    def __xml__(self) -> str:
+        """The raw XML of this resource, fetched from the API."""
+        return raw(self, "xml")
+
+    def __csv__(self) -> str:
+        """The raw CSV of this resource, fetched from the API."""
+        return raw(self, "csv")
+
+    def __html__(self) -> str:
+        """This resource as HTML, made from the API's XML (Twilio no longer serves HTML).
+
+        Template engines that honour ``__html__`` (Jinja2, Django) call it, and
+        so fetch from the API, when they render a list resource.
+        """
+        return raw(self, "html")
+
+
+def raw(target: Resource | Model, fmt: str = "json") -> str:
+    """``target`` as the API serves it: ``fmt`` is json, xml, csv or html (one GET).
+
+    ``target`` is a model instance (``raw(message, "xml")``) or a list resource
+    (``raw(conn.sms, "csv")``, the same as ``conn.sms.__csv__()``). JSON, CSV
+    and XML are fetched from its path with the ``.json`` or ``.csv`` extension,
+    or without one (Twilio answers XML there). Twilio no longer serves HTML, so
+    ``html`` fetches the XML and renders it as tables.
     """
     if fmt not in FORMATS:
         raise ValueError(f"a raw representation is one of {', '.join(FORMATS)}, not {fmt!r}")
-    client = client_of(instance)
-    path = instance_path(instance, client).removesuffix(".json")
+    client, path = _located(target)
     extension = {"json": ".json", "csv": ".csv"}.get(fmt, "")
-    body = client.request(GET, path + extension).body.decode("utf-8")
+    body = client.request(GET, path.removesuffix(".json") + extension).body.decode("utf-8")
     return html_from_xml(body) if fmt == "html" else body
+
+
+def _located(target: Resource | Model) -> tuple[_client.Client, str]:
+    if isinstance(target, Resource):
+        return target.client, target.uri
+    client = client_of(target)
+    return client, instance_path(target, client)
 
 
 def html_from_xml(text: str) -> str:
@@ -189,8 +238,8 @@ def _html_element(element: ElementTree.Element) -> str:
 # --- list resources -----------------------------------------------------------------
 
 
-class _Listing(Generic[R]):
-    """What every list resource shares: its model, client and account."""
+class _Listing(Resource, Generic[R]):
+    """What every list resource shares: its model, client, account and path."""
 
     def __init__(
         self, model: type[R], client: _client.Client, *, account: str | None = None
@@ -207,6 +256,12 @@ class _Listing(Generic[R]):
     def objects(self) -> QuerySet[R]:
         """A QuerySet of this list through this client (chain ``filter()``, slices...)."""
         return self.model.objects.using(self.client, account=self.account)
+
+    @property
+    def uri(self) -> str:
+        """The list's path (``/2010-04-01/Accounts/AC.../Messages.json``); a FieldError
+        naming what is missing for a list below a parent (participants)."""
+        return self.objects.plan().path
 
     def _page(self, qs: QuerySet[R], page: int, page_size: int) -> list[R]:
         if page < 0:

@@ -12,7 +12,9 @@ instance with one assignment per field and calls a kind's parser only where
 the value needs one (:func:`build_structure`). cattrs' own generated
 structuring builds a keyword dict and calls ``__init__``, which measured
 about 1.5 times the cost per record (``python -m tests.bench.bench_structure``),
-so the mapping code is generated here and cattrs dispatches to it.
+so the mapping code is generated here and cattrs dispatches to it. Its
+source is registered in ``linecache`` (as attrs does), so tracebacks and
+debuggers show the generated lines.
 
 Forward compatibility: unknown keys are kept in ``_extra``, absent keys are
 remembered in ``_absent``, and ``to_api()`` gives back exactly the payload
@@ -25,6 +27,7 @@ import copy
 import datetime as dt
 import decimal
 import enum
+import linecache
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -63,17 +66,42 @@ def build_structure(meta: Meta) -> Callable[[Mapping[str, Any], Binding | None],
         "_odd": _odd_keys,
         "_deepcopy": copy.deepcopy,
     }
-    namespace["_general"] = _compile(meta, _general_source(meta, namespace), namespace)
+    general = _general_source(meta, namespace)
+    namespace["_general"] = _compile(meta, general, namespace, label="general structure")
     return _compile(meta, _fast_source(meta, namespace), namespace)
 
 
 def _compile(
-    meta: Meta, lines: list[str], namespace: dict[str, Any], name: str = "structure"
+    meta: Meta,
+    lines: list[str],
+    namespace: dict[str, Any],
+    name: str = "structure",
+    *,
+    label: str | None = None,
 ) -> Callable[..., Any]:
-    code = compile("\n".join(lines), f"<twiliorm {name} {meta.name}>", "exec")
-    exec(code, namespace)
+    """Define function ``name`` from ``lines``, its source registered for tracebacks."""
+    source = "\n".join(lines) + "\n"
+    filename = _register_source(f"{label or name} {meta.model.__module__}.{meta.name}", source)
+    exec(compile(source, filename, "exec"), namespace)
     fn: Callable[..., Any] = namespace.pop(name)
     return fn
+
+
+def _register_source(title: str, source: str) -> str:
+    """A filename for generated ``source``, whose lines ``linecache`` now gives.
+
+    The entry has no modification time, so ``linecache.checkcache()`` keeps it.
+    A name already holding other source (a class declared twice, in tests)
+    gets a number, as attrs does.
+    """
+    entry_lines = source.splitlines(True)
+    base = f"<twiliorm generated {title}>"
+    filename, count = base, 1
+    while True:
+        entry = (len(source), None, entry_lines, filename)
+        if linecache.cache.setdefault(filename, entry) == entry:
+            return filename
+        filename, count = f"{base[:-1]}-{count}>", count + 1
 
 
 def build_copy(meta: Meta) -> Callable[[Any, Any], None]:

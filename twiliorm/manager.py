@@ -2,31 +2,50 @@
 
 A Manager is bound to a resource class, optionally to a client and to path
 parameters (``conference.participants`` is the Participant manager bound to
-that conference). Its methods start a QuerySet and delegate to it, as
-Django's do; :meth:`Manager.from_queryset` makes a manager class for a custom
-QuerySet, proxying the QuerySet's extra public methods.
+that conference). Its query methods are not written here: as in Django
+(``BaseManager.from_queryset``), they are derived from a QuerySet class, each
+starting a QuerySet (:meth:`BaseManager.get_queryset`) and calling the method
+of the same name, whose name, docstring and signature it shows to ``help()``.
+:class:`Manager` is ``BaseManager.from_queryset(QuerySet)``, and a custom
+QuerySet gets its manager the same way: ``Manager.from_queryset(MyQuerySet)``.
+
+A type checker cannot see methods made at run time, so for it ``Manager``
+declares the same methods with their types (``Message.objects.filter()`` is a
+``QuerySet[Message]``); ``tests/test_queryset.py`` checks that the two agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .plan import Query
 from .query import QuerySet
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from .bulk import BulkReport
     from .client import Client
+    from .plan import Plan
+    from .protocol import Page
     from .resource import Resource
 
-__all__ = ["Manager"]
+__all__ = ["QUERYSET_ONLY", "BaseManager", "Manager"]
 
 R = TypeVar("R", bound="Resource")
+M = TypeVar("M", bound="BaseManager[Any]")
+
+#: QuerySet methods a manager does not offer, as Django marks them ``queryset_only``:
+#: deleting a whole list takes an explicit ``Model.objects.all().delete()``. A QuerySet
+#: method can say so itself with a ``queryset_only`` attribute (True or False).
+QUERYSET_ONLY = frozenset({"delete"})
 
 
-class Manager(Generic[R]):
-    """``Model.objects``; every method starts from :meth:`get_queryset`."""
+class BaseManager(Generic[R]):
+    """``Model.objects`` without query methods; :meth:`from_queryset` adds them."""
 
     queryset_class: type[QuerySet[Any]] = QuerySet
 
@@ -46,15 +65,12 @@ class Manager(Generic[R]):
         return f"<Manager {self.model.__name__}{bound}>"
 
     def get_queryset(self) -> QuerySet[R]:
+        """A new QuerySet of every record, through this manager's client and path values."""
         query = Query(self.model, path=tuple(self._path.items()))
         qs: QuerySet[R] = self.queryset_class(self.model, query, client=self._client)
         return qs
 
-    def using(self, client: Client | None = None, *, account: str | None = None) -> QuerySet[R]:
-        """QuerySets through ``client`` and/or for sub-account ``account`` (``AC...``)."""
-        return self.get_queryset().using(client, account=account)
-
-    def below(self, parent: Resource, **fixed: str) -> Manager[R]:
+    def below(self: M, parent: Resource, **fixed: str) -> M:
         """This resource's manager scoped to ``parent`` (``conference.participants``)."""
         meta = self.model._meta
         parent_param = meta.parent_param
@@ -68,113 +84,78 @@ class Manager(Generic[R]):
         client = parent._ctx.client if parent._ctx else None
         return type(self)(self.model, client=client, path=path)
 
-    # --- delegated to the QuerySet (typed here, so type checkers see them) ---------
-
-    def all(self) -> QuerySet[R]:
-        return self.get_queryset()
-
-    def filter(self, **conditions: Any) -> QuerySet[R]:
-        return self.get_queryset().filter(**conditions)
-
-    def exclude(self, **conditions: Any) -> QuerySet[R]:
-        return self.get_queryset().exclude(**conditions)
-
-    def get(self, **conditions: Any) -> R:
-        return self.get_queryset().get(**conditions)
-
-    def create(self, **values: Any) -> R:
-        return self.get_queryset().create(**values)
-
-    def get_or_create(
-        self, defaults: Mapping[str, Any] | None = None, **conditions: Any
-    ) -> tuple[R, bool]:
-        return self.get_queryset().get_or_create(defaults, **conditions)
-
-    def first(self) -> R | None:
-        return self.get_queryset().first()
-
-    def exists(self) -> bool:
-        return self.get_queryset().exists()
-
-    def count(self) -> int:
-        return self.get_queryset().count()
-
-    def iterator(self, chunk_size: int | None = None) -> Iterator[R]:
-        return self.get_queryset().iterator(chunk_size)
-
-    def values(self, *names: str) -> QuerySet[dict[str, Any]]:
-        return self.get_queryset().values(*names)
-
-    def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
-        return self.get_queryset().values_list(*names, flat=flat)
-
-    def explain(self) -> str:
-        return self.get_queryset().explain()
-
-    def page_size(self, size: int) -> QuerySet[R]:
-        return self.get_queryset().page_size(size)
-
-    # Bulk work (twiliorm.bulk). No delete() here, as in Django: deleting a whole list
-    # takes an explicit Model.objects.all().delete() (or a filter).
-
-    def update(self, **values: Any) -> BulkReport:
-        return self.get_queryset().update(**values)
-
-    def export(self, target: Any, format: str = "csv", **options: Any) -> BulkReport:
-        return self.get_queryset().export(target, format, **options)
-
-    def in_bulk(self, sids: Iterable[str] | None = None, **options: Any) -> dict[str, R]:
-        return self.get_queryset().in_bulk(sids, **options)
-
-    def bulk_create(self, objects: Iterable[R], **options: Any) -> BulkReport:
-        return self.get_queryset().bulk_create(objects, **options)
-
     @classmethod
-    def from_queryset(cls, queryset_class: type[QuerySet[Any]]) -> type[Manager[Any]]:
-        """A Manager class whose methods include ``queryset_class``'s public extras."""
-        proxies: dict[str, Any] = {"queryset_class": queryset_class}
-        for name in dir(queryset_class):
-            if name.startswith("_") or hasattr(cls, name):
-                continue
-            if callable(getattr(queryset_class, name)):
-                proxies[name] = _proxy(name)
-        return type(f"{queryset_class.__name__}Manager", (cls,), proxies)
+    def from_queryset(
+        cls: type[M], queryset_class: type[QuerySet[Any]], class_name: str | None = None
+    ) -> type[M]:
+        """A manager class whose methods are ``queryset_class``'s public ones (those
+        this class lacks), each starting a QuerySet of ``queryset_class``."""
+        name = class_name or f"{queryset_class.__name__}Manager"
+        methods = _queryset_methods(cls, queryset_class)
+        for method in methods.values():
+            method.__qualname__ = f"{name}.{method.__name__}"
+        namespace = {"queryset_class": queryset_class, "__module__": cls.__module__, **methods}
+        return type(name, (cls,), namespace)
 
 
-def _same_docs(names: tuple[str, ...]) -> None:
-    """Give each delegating method the QuerySet method's docstring, so help() tells it all."""
-    for name in names:
-        getattr(Manager, name).__doc__ = getattr(QuerySet, name).__doc__
+def _queryset_methods(
+    manager_class: type[BaseManager[Any]], queryset_class: type[QuerySet[Any]]
+) -> dict[str, Callable[..., Any]]:
+    """A proxy for each method of ``queryset_class`` a manager should have and lacks."""
+    found = inspect.getmembers(queryset_class, predicate=inspect.isfunction)
+    return {
+        name: _proxy(name, method)
+        for name, method in found
+        if _for_managers(name, method) and not hasattr(manager_class, name)
+    }
 
 
-_same_docs(
-    (
-        "all",
-        "filter",
-        "exclude",
-        "get",
-        "create",
-        "get_or_create",
-        "first",
-        "exists",
-        "count",
-        "iterator",
-        "values",
-        "values_list",
-        "explain",
-        "page_size",
-        "using",
-        "update",
-        "export",
-        "in_bulk",
-        "bulk_create",
-    )
-)
+def _for_managers(name: str, method: Callable[..., Any]) -> bool:
+    marked = getattr(method, "queryset_only", None)
+    if marked is not None:
+        return not marked
+    return not name.startswith("_") and name not in QUERYSET_ONLY
 
 
-def _proxy(name: str) -> Any:
-    def method(self: Manager[Any], *args: Any, **kwargs: Any) -> Any:
+def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    # wraps() keeps the docstring, and its __wrapped__ gives help() the signature.
+    @functools.wraps(method)
+    def proxy(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
         return getattr(self.get_queryset(), name)(*args, **kwargs)
 
-    method.__name__ = name
-    return method
+    return proxy
+
+
+if TYPE_CHECKING:
+
+    class Manager(BaseManager[R]):  # the methods from_queryset(QuerySet) adds, typed
+        def all(self) -> QuerySet[R]: ...
+        def filter(self, **conditions: Any) -> QuerySet[R]: ...
+        def exclude(self, **conditions: Any) -> QuerySet[R]: ...
+        def using(
+            self, client: Client | None = None, *, account: str | None = None
+        ) -> QuerySet[R]: ...
+        def page_size(self, size: int) -> QuerySet[R]: ...
+        def plan(self) -> Plan: ...
+        def explain(self) -> str: ...
+        def pages(self, *, prefetch: bool = True) -> Iterator[Page[R]]: ...
+        def iterator(self, chunk_size: int | None = None) -> Iterator[R]: ...
+        def count(self) -> int: ...
+        def exists(self) -> bool: ...
+        def first(self) -> R | None: ...
+        def get(self, **conditions: Any) -> R: ...
+        def create(self, **values: Any) -> R: ...
+        def new(self, **values: Any) -> R: ...
+        def get_or_create(
+            self, defaults: Mapping[str, Any] | None = None, **conditions: Any
+        ) -> tuple[R, bool]: ...
+        def update(self, **values: Any) -> BulkReport: ...
+        def export(self, target: Any, format: str = "csv", **options: Any) -> BulkReport: ...
+        def in_bulk(self, sids: Iterable[str] | None = None, **options: Any) -> dict[str, R]: ...
+        def bulk_create(self, objects: Iterable[Resource], **options: Any) -> BulkReport: ...
+        def values(self, *names: str) -> QuerySet[dict[str, Any]]: ...
+        def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]: ...
+
+else:
+    Manager = BaseManager.from_queryset(QuerySet, "Manager")
+    Manager.__doc__ = """``Model.objects``: the QuerySet's methods but ``delete()``, as Django's."""

@@ -218,7 +218,12 @@ def _parent_hint(meta: Meta, name: str) -> str:
 
 
 class Resource:
-    """Base class of every declared resource; see :func:`resource`."""
+    """Base class of every declared resource; see :func:`resource`.
+
+    It has no ``__html__`` (nor the seed's other raw forms): template engines call
+    that when they render an object, and rendering a model must send nothing. The
+    raw forms as the API serves them are :func:`twiliorm.api.raw`.
+    """
 
     _ctx: Binding | None = attrs.field(default=None, init=False)
     _orig: tuple[Any, ...] | None = attrs.field(default=None, init=False)
@@ -372,36 +377,6 @@ class Resource:
         return persistence.refresh(self)
 
     refresh_from_api = refresh
-
-    # --- the seed's raw representations: the instance as the API serves it (one GET) ---
-
-    def __json__(self) -> str:
-        """The raw JSON of this instance, fetched from the API."""
-        from .api import raw
-
-        return raw(self, "json")
-
-    def __xml__(self) -> str:
-        """The raw XML of this instance, fetched from the API."""
-        from .api import raw
-
-        return raw(self, "xml")
-
-    def __csv__(self) -> str:
-        """The raw CSV of this instance, fetched from the API."""
-        from .api import raw
-
-        return raw(self, "csv")
-
-    def __html__(self) -> str:
-        """This instance as HTML, made from the API's XML (Twilio no longer serves HTML).
-
-        Template engines that honour ``__html__`` (Jinja, MarkupSafe) will call
-        it, and so fetch from the API, when an instance is rendered.
-        """
-        from .api import raw
-
-        return raw(self, "html")
 
 
 def _unknown_field(meta: Meta, name: str) -> FieldError:
