@@ -174,7 +174,7 @@ def _tail(meta: Meta, plain: str, indent: str) -> list[str]:
 
 
 def _mutable(spec: FieldSpec) -> bool:
-    return bool(spec.writable) and spec.kind.name in ("json", "list", "uri_map", "parameters")
+    return bool(spec.writable) and spec.kind.mutable
 
 
 def _check_covers_every_slot(meta: Meta) -> None:
