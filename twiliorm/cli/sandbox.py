@@ -8,8 +8,9 @@ stores N messages and N calls (once per database); ``--latency``,
 like a slow, flaky or busy Twilio (see :mod:`twiliorm.sandbox.faults`).
 
 What keeps it from starting (a port in use or out of range, a database
-file it cannot use, a bad option value) is one line on stderr and exit
-status 2, without a traceback.
+file it cannot use or that another sandbox is serving, a bad option value)
+is one line on stderr and exit status 2, without a traceback. One sandbox
+at a time serves a ``--db`` file: it holds ``FILE.lock`` until it stops.
 """
 
 from __future__ import annotations

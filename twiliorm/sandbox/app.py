@@ -16,7 +16,11 @@ answer tells which accounts exist.
 Writes (POST, DELETE) and the events of the sandbox clock run one at a
 time under one lock, so a lifecycle step never interleaves with an update of
 the same record; reads run concurrently (the few reads that write, add-on
-results and usage triggers, take the lock for it). The request log
+results and usage triggers, take the lock for it). Each write, and each
+event with what it changes and schedules, is one store transaction, and a
+write is committed before its answer is made: what was answered 200 or 201
+survives a kill -9, and nothing is left half done (a message without the
+events of its lifecycle, an account without its credentials). The request log
 (``App.requests``) is bounded and keeps the names of query parameters, not
 their values. The HTTP server (:mod:`twiliorm.sandbox.server`) and the
 in-process transport both call ``handle``.
@@ -195,8 +199,10 @@ class App:
             return stored, self._stored_secret(stored, "main account")
         sid = account_sid or "AC" + secrets.token_hex(16)
         token = auth_token or secrets.token_hex(16)
-        self.behaviours["Account"].create_account(sid, token, owner=None, name="Sandbox account")  # type: ignore[attr-defined]
-        self.store.set_setting("main_account", sid)
+        with self.store.transaction():  # with the setting naming it, or a restart makes another
+            accounts = self.behaviours["Account"]
+            accounts.create_account(sid, token, owner=None, name="Sandbox account")  # type: ignore[attr-defined]
+            self.store.set_setting("main_account", sid)
         return sid, token
 
     def _test_credentials(self) -> tuple[str, str]:
@@ -204,8 +210,9 @@ class App:
         if stored:
             return stored, self._stored_secret(stored, "test account")
         sid, token = "AC" + secrets.token_hex(16), secrets.token_hex(16)
-        self.store.add_credential(Credential(sid, token, sid, "test"))
-        self.store.set_setting("test_account", sid)
+        with self.store.transaction():
+            self.store.add_credential(Credential(sid, token, sid, "test"))
+            self.store.set_setting("test_account", sid)
         return sid, token
 
     def _stored_secret(self, sid: str, what: str) -> str:
@@ -266,7 +273,8 @@ class App:
         try:
             if behaviour is None:
                 raise LookupError(f"no behaviour for {event.resource}")
-            behaviour.on_event(event)
+            with self.store.transaction():  # a savepoint: a broken event changes nothing
+                behaviour.on_event(event)
         except Exception:  # one broken event must not stop the clock
             logger.exception("sandbox event %s on %s failed", event.action, event.pk)
 
@@ -412,7 +420,9 @@ class App:
     def _locked_dispatch(self, ctx: Context) -> Reply:
         if ctx.method == "GET" or ctx.method == "HEAD":
             return self._dispatch(ctx)
-        with self.lock:
+        # All or nothing, and committed before the answer exists: an acknowledged write is
+        # on disk, a refused one (an ApiError half-way) leaves no trace.
+        with self.lock, self.store.transaction():
             return self._dispatch(ctx)
 
     def _dispatch(self, ctx: Context) -> Reply:

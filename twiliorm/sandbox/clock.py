@@ -2,7 +2,8 @@
 
 Lifecycles (a message going queued -> sending -> sent -> delivered, a call
 ringing, being answered, completing) are events due at times on this clock,
-kept in the store so they survive a restart. With the default real-time
+kept in the store so they survive a restart (a new :class:`Scheduler` picks
+up where the stored events say). With the default real-time
 clock they happen as time passes (right away with the default delays of
 :class:`~twiliorm.sandbox.app.Settings`); with ``Clock(frozen=True)`` time
 only moves when a test calls ``advance(seconds)`` (or ``Sandbox.advance``),
@@ -104,16 +105,26 @@ class Scheduler:
         ran = 0
         with self._lock:
             now = self.clock.timestamp()
-            while (popped := self.store.pop_due(now)) is not None:
-                self._acting.time = popped[0]
-                try:
-                    dispatch(popped[1])
-                finally:
-                    self._acting.time = None
+            while self._run_one(now, dispatch):
                 ran += 1
             following = self.store.next_due()
             self._next = math.inf if following is None else following
         return ran
+
+    def _run_one(self, now: float, dispatch: Callable[[Event], None]) -> bool:
+        """Pop the earliest event due at ``now`` and run it, in one transaction: a crash
+        leaves the event pending with its record unchanged, or the change made with the
+        event gone and what follows it scheduled, never one without the other."""
+        with self.store.transaction():
+            popped = self.store.pop_due(now)
+            if popped is None:
+                return False
+            self._acting.time = popped[0]
+            try:
+                dispatch(popped[1])
+            finally:
+                self._acting.time = None
+        return True
 
     def pending(self) -> int:
         return self.store.pending_events()

@@ -16,19 +16,33 @@ One connection is shared by the server's threads and serialized by a lock:
 the sandbox favours simple and correct over parallel writes. With a file,
 aggregates (:meth:`Store.select`) read through a second, read-only
 connection, so a long one does not hold up other requests.
+
+Durability: a logical change (a request's write, a clock event and what it
+changes and schedules, an account and its credentials) is one
+:meth:`Store.transaction`; nested ones are savepoints. A file is owned by
+one store at a time (``<db>.lock``, held with ``flock`` while the store is
+open): a second sandbox on the same file is refused at start. The file, its
+journals and its lock are made (or tightened to) mode 0600: they hold auth
+tokens and API key secrets.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pathlib
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import attrs
+
+if sys.platform != "win32":
+    import fcntl
 
 __all__ = ["Credential", "Event", "Record", "Store"]
 
@@ -117,37 +131,88 @@ class Store:
     """Records, accounts and credentials; thread-safe."""
 
     def __init__(self, path: str | None = None) -> None:
-        """Open (or make) the store; OSError naming the file if it cannot be used."""
+        """Open (or make) the store; OSError naming the file if it cannot be used (or another
+        sandbox holds it)."""
+        path = None if path == ":memory:" else path
         self.path = path or ":memory:"
         self._lock = threading.RLock()
+        self._depth = 0  # transactions open on the writing connection (under self._lock)
         # A file in WAL mode can be read by a second connection while the first writes, so
         # long aggregates (usage records) do not hold up every other request. An in-memory
         # database has one connection only: there they share the lock.
         self._read_lock = threading.RLock() if path else self._lock
+        self._owner: int | None = None
         try:
-            self._db = self._reader = _connect(self.path)
-            if path:
-                self._reader = _connect(pathlib.Path(path).absolute().as_uri() + "?mode=ro")
-        except sqlite3.Error as exc:
+            self._db, self._reader = self._open(path)
+        except (sqlite3.Error, OSError) as exc:
+            self._release()
             raise OSError(f"cannot use {self.path} as the sandbox's database: {exc}") from exc
+
+    def _open(self, path: str | None) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+        """The writing and the reading connection (one and the same in memory)."""
+        if not path:
+            db = _connect(":memory:")
+            return db, db
+        self._owner = _own(path)  # first: a refused sandbox must not touch the file
+        _private(path)
+        db = _connect(path)
+        try:
+            return db, _connect(pathlib.Path(path).absolute().as_uri() + "?mode=ro")
+        except sqlite3.Error:
+            db.close()
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and a transaction: all or nothing."""
+        """Hold the lock and a transaction: all or nothing, committed when the block ends.
+
+        Nested in another (on the same thread), a savepoint: a failure undoes the inner
+        block only, and the outer one decides whether it is kept.
+        """
         with self._lock:
-            self._db.execute("BEGIN")
+            depth = self._depth
+            savepoint = f"sp{depth}"
+            self._db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
+            self._depth = depth + 1
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._undo(depth, savepoint)
                 raise
-            self._db.execute("COMMIT")
+            finally:
+                self._depth = depth
+            self._end(depth, savepoint)
+
+    def _undo(self, depth: int, savepoint: str) -> None:
+        if depth == 0:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        else:
+            self._db.execute(f"ROLLBACK TO {savepoint}")
+            self._db.execute(f"RELEASE {savepoint}")
+
+    def _end(self, depth: int, savepoint: str) -> None:
+        """Commit (or release the savepoint); a failed commit is rolled back and raised, so
+        nothing is answered as done that is not on disk."""
+        try:
+            self._db.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
+        except sqlite3.Error:
+            if depth == 0 and self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._read_lock:
             self._reader.close()
         with self._lock:
             self._db.close()
+            self._release()
+
+    def _release(self) -> None:
+        """Let the file go: another sandbox may use it now."""
+        if self._owner is not None:
+            os.close(self._owner)  # closing the descriptor drops its flock
+            self._owner = None
 
     # --- records ----------------------------------------------------------------
 
@@ -207,11 +272,9 @@ class Store:
 
     def delete(self, record: Record) -> None:
         """Remove a record and the state kept beside it."""
-        with self._lock:
-            self._db.execute("DELETE FROM records WHERE seq=?", (record.seq,))
-            self._db.execute(
-                "DELETE FROM state WHERE kind=? AND key=?", (record.resource, record.pk)
-            )
+        with self.transaction() as db:
+            db.execute("DELETE FROM records WHERE seq=?", (record.seq,))
+            db.execute("DELETE FROM state WHERE kind=? AND key=?", (record.resource, record.pk))
 
     def page(
         self,
@@ -449,19 +512,81 @@ class Store:
 
 
 def _connect(where: str) -> sqlite3.Connection:
-    """A connection to the database (a ``file:`` URI: a second, read-only one)."""
+    """A connection to the database (a ``file:`` URI: a second, read-only one).
+
+    The writing connection is in autocommit mode (``isolation_level=None``): a
+    statement outside :meth:`Store.transaction` is its own transaction, and a
+    transaction begins and ends where that method says, never implicitly.
+    """
     if where.startswith("file:"):
         return sqlite3.connect(where, uri=True, check_same_thread=False)
     db = sqlite3.connect(where, check_same_thread=False, isolation_level=None)
     try:
-        db.executescript(_SCHEMA)
         if where != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL syncs at checkpoints, not at each commit: a committed
+            # transaction is in the WAL file (the OS's cache) before COMMIT returns, so a
+            # killed process (kill -9, a crash) loses nothing committed; only a power loss or
+            # an OS crash could lose the last few. The sandbox is a test double: FULL's fsync
+            # per write is not worth it here.
             db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
     except sqlite3.Error:
         db.close()
         raise
     return db
+
+
+def _own(path: str) -> int:
+    """Hold ``<path>.lock`` (an exclusive ``flock``) for as long as the descriptor is open.
+
+    SQLite's own locks only serialize statements: a second server on the same file would
+    answer 500 ``database is locked`` and run the same clock events twice. The lock file
+    names the process holding it, for the message of the one refused.
+    """
+    lock = path + ".lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _tighten(fd)
+        if sys.platform != "win32":
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise OSError(
+            f"another sandbox (process {holder}) is using it and holds {lock}; "
+            "stop that one or give another --db file"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _private(path: str) -> None:
+    """Make the database file mode 0600 before SQLite opens it, whatever the umask.
+
+    SQLite makes the ``-wal``, ``-shm`` and ``-journal`` files with the database's own mode,
+    so they follow. An existing file (and its journals) is tightened too: a database made
+    by an older sandbox under a 022 umask keeps the same tokens as a new one.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _tighten(fd)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.chmod(path + suffix, 0o600)
+
+
+def _tighten(fd: int) -> None:
+    """Mode 0600 (``os.open``'s mode is masked by the umask; this is not). A file of another
+    user's that we may write but not chmod is left as its owner made it."""
+    with contextlib.suppress(PermissionError):
+        os.fchmod(fd, 0o600)
 
 
 def _dump(value: dict[str, Any]) -> str:

@@ -34,19 +34,21 @@ class Accounts(Behaviour):
     def create_account(
         self, sid: str, token: str, *, owner: str | None, name: str
     ) -> dict[str, Any]:
-        """Store a new account and its auth token (used at start-up and by POST /Accounts)."""
-        record = self.make(
-            sid,
-            {"sid": sid},
-            sid=sid,
-            auth_token=token,
-            friendly_name=name,
-            owner_account_sid=owner or sid,
-            status="active",
-            type="Full",
-        )
-        self.store.add_account(sid, owner)
-        self.store.add_credential(Credential(sid, token, sid, "auth_token"))
+        """Store a new account and its auth token (used at start-up and by POST /Accounts),
+        all three or none: an account nobody can sign in to is no use."""
+        with self.store.transaction():
+            record = self.make(
+                sid,
+                {"sid": sid},
+                sid=sid,
+                auth_token=token,
+                friendly_name=name,
+                owner_account_sid=owner or sid,
+                status="active",
+                type="Full",
+            )
+            self.store.add_account(sid, owner)
+            self.store.add_credential(Credential(sid, token, sid, "auth_token"))
         return record.body
 
     def list(self, ctx: Context) -> Page:

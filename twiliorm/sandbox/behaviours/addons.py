@@ -106,7 +106,7 @@ class AddOnResults(Behaviour):
         recording = self.store.get("Recording", account, "", recording_sid)
         if recording is None:
             raise ApiError.not_found(path)
-        with self.app.lock:
+        with self.app.lock, self.store.transaction():  # marked done with its results
             for assigned in self.assigned_to_numbers_of(recording):
                 key = f"{recording_sid}:{assigned.pk}"
                 if not self.store.state(self.name, key):

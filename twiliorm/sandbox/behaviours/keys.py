@@ -36,9 +36,11 @@ class NewKeys(Behaviour):
     def save_new(self, ctx: Context, body: dict[str, Any]) -> Record:
         """Store the key as it is listed (no secret); answer it with its secret, once."""
         listed = {k: v for k, v in body.items() if k != "secret"}
-        kept = self.app.behaviours[_LISTED[self.name]].make(ctx.account, **listed)
-        if kept.resource == "Key":
-            self.store.add_credential(Credential(kept.pk, body["secret"], ctx.account, "api_key"))
+        with self.store.transaction():  # a key listed is a key that works
+            kept = self.app.behaviours[_LISTED[self.name]].make(ctx.account, **listed)
+            if kept.resource == "Key":
+                secret = body["secret"]
+                self.store.add_credential(Credential(kept.pk, secret, ctx.account, "api_key"))
         return Record(kept.seq, self.name, ctx.account, "", kept.pk, body)
 
 

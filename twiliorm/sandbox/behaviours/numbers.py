@@ -200,8 +200,9 @@ class IncomingNumbers(Behaviour):
             else None
         )
         body["subresource_uris"] = self.subresource_uris({**moved, "sid": record.pk}, body)
-        self.store.delete(record)
-        self.store.insert(self.name, target, record.parent, record.pk, body, self.index(body))
+        with self.store.transaction():  # moved, never lost nor owned twice
+            self.store.delete(record)
+            self.store.insert(self.name, target, record.parent, record.pk, body, self.index(body))
         return body
 
 

@@ -87,7 +87,7 @@ class UsageTriggers(Behaviour):
         readings: Readings = {}
         for record in records:  # aggregate outside the lock: writes need not wait
             self.current(record.account, record.body, readings)
-        with self.app.lock:
+        with self.app.lock, self.store.transaction():
             stored = [self.store.get(self.name, r.account, r.parent, r.pk) for r in records]
             return [self._refreshed(r, readings) for r in stored if r is not None]
 
