@@ -472,11 +472,13 @@ class Sandbox:
 
         calls = messages if calls is None else calls
         done = json.loads(self.store.setting("seeded") or "[0, 0]")
-        if messages > done[0]:
-            seed_messages(self.app, messages - done[0], seed=1 + done[0])
-        if calls > done[1]:
-            seed_calls(self.app, calls - done[1], seed=2 + done[1])
-        self.store.set_setting("seeded", json.dumps([max(messages, done[0]), max(calls, done[1])]))
+        with self.store.transaction():  # with its mark, or a restart would seed the same again
+            if messages > done[0]:
+                seed_messages(self.app, messages - done[0], seed=1 + done[0])
+            if calls > done[1]:
+                seed_calls(self.app, calls - done[1], seed=2 + done[1])
+            done = [max(messages, done[0]), max(calls, done[1])]
+            self.store.set_setting("seeded", json.dumps(done))
 
     def client(self, **options: Any) -> Any:
         """A ``twiliorm.Client`` connected to this sandbox."""
