@@ -15,7 +15,7 @@ import pytest
 import twiliorm
 from twiliorm import Message
 from twiliorm.manager import QUERYSET_ONLY, BaseManager, Manager
-from twiliorm.query import QuerySet
+from twiliorm.queryset import QuerySet
 
 from .helpers import record
 
@@ -133,7 +133,7 @@ def test_type_checkers_see_the_proxied_methods_typed(tmp_path: pathlib.Path) -> 
     out = subprocess.run(command, capture_output=True, text=True, cwd=root).stdout
     revealed = [line.split("Revealed type is ")[1] for line in out.splitlines() if "Reveal" in line]
     assert revealed == [
-        '"twiliorm.query.QuerySet[twiliorm.resources.messages.Message]"',
+        '"twiliorm.queryset.QuerySet[twiliorm.resources.messages.Message]"',
         '"twiliorm.resources.messages.Message"',
         '"twiliorm.resources.messages.Message | None"',
         '"twiliorm.resources.usage.UsageRecordQuerySet"',

@@ -18,7 +18,7 @@ from twiliorm import (
     UsageRecord,
     ValidationError,
 )
-from twiliorm.plan import Query
+from twiliorm.query import Query
 
 AC = "AC" + "a" * 32
 

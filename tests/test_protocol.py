@@ -25,7 +25,7 @@ from twiliorm import Message
 from twiliorm.exceptions import DecodeError
 from twiliorm.persistence import save_request, saved
 from twiliorm.protocol import ApiRequest, Attempts, ListReader, RawPage
-from twiliorm.query import QuerySet
+from twiliorm.queryset import QuerySet
 from twiliorm.sandbox import Sandbox
 from twiliorm.transport import DEFAULT_RETRY, Request, Response, Transport
 

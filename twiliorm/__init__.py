@@ -60,7 +60,7 @@ from .exceptions import (
     ValidationError,
 )
 from .manager import Manager
-from .query import QuerySet
+from .queryset import QuerySet
 from .resource import Binding, Resource, related, resource
 from .resources import (
     Account,

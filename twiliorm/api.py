@@ -55,8 +55,8 @@ from .constants import (
 )
 from .exceptions import DecodeError, ValidationError
 from .persistence import client_of, instance_path
-from .plan import PAGE_SIZE_MAX
-from .query import QuerySet
+from .query import PAGE_SIZE_MAX
+from .queryset import QuerySet
 from .resource import Resource as Model
 from .resources import (
     Account,

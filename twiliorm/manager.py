@@ -21,16 +21,16 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .plan import Query
-from .query import QuerySet
+from .query import Query
+from .queryset import QuerySet
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from .bulk import BulkReport
     from .client import Client
-    from .plan import Plan
     from .protocol import Page
+    from .query import Plan
     from .resource import Resource
 
 __all__ = ["QUERYSET_ONLY", "BaseManager", "Manager"]

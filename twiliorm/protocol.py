@@ -1,6 +1,6 @@
 """The sans-I/O core: what to send, and what each answer means; no sockets, no sleeping.
 
-A compiled query (:class:`~twiliorm.plan.Plan`) becomes :class:`ApiRequest`
+A compiled query (:class:`~twiliorm.query.Plan`) becomes :class:`ApiRequest`
 values. Reading a list is a small state machine, :class:`ListReader`: it
 gives the first request, and is fed each decoded page in turn; for each it
 gives back a :class:`RawPage` (the records the query keeps, and the next
@@ -13,7 +13,7 @@ Drivers do the I/O: the sync one is :class:`twiliorm.client.Client`
 feed back what came. Every rule of reading lives here, once:
 
 - the window: the client-side test, then the slice, over the narrowed stream
-  (the server narrows, the client refines: see :mod:`twiliorm.plan`);
+  (the server narrows, the client refines: see :mod:`twiliorm.query`);
 - no page is asked for once the slice is full;
 - duplicates across pages: a list changing while it is read (a newest-first
   list gaining records) shows the last records of a page again at the top of
@@ -39,7 +39,7 @@ from urllib3.util.retry import Retry
 from .exceptions import DecodeError
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .query import Plan
     from .resource import Binding
 
 __all__ = ["ApiRequest", "Attempts", "ListReader", "Page", "RawPage", "page_path"]

@@ -1,429 +1,388 @@
-"""QuerySet: lazy, chainable, immutable; evaluated in one place.
+"""The query plan: what a QuerySet asks for, and the request it compiles to.
 
-Building, chaining, slicing or printing a QuerySet sends nothing (``repr()``
-excepted: like Django's, it fetches at most 21 items). Each builder returns a
-new QuerySet around a new :class:`~twiliorm.plan.Query`; evaluation happens
-in :meth:`QuerySet._fetch_all` (cached) or :meth:`QuerySet.iterator`
-(streamed, one page held at a time). Requests are as few as the plan allows:
-``qs[:20]`` asks for PageSize=20, an unbounded iteration for PageSize=1000,
-``exists()`` and ``first()`` for PageSize=1, and ``count()`` builds no objects.
+A :class:`Query` is a frozen value: the resource, the path parameters, the
+``filter()`` conditions, the ``exclude()`` groups and the slice. Every
+QuerySet builder returns a QuerySet around a new Query. :meth:`Query.compile`
+turns it into a :class:`Plan`: the GET to send (path and query parameters,
+PageSize) and the predicate the client runs over what comes back.
+
+The split follows one rule: the server narrows, the client refines. A lookup
+the API answers exactly becomes a query parameter; one it answers coarsely
+(Twilio's date filters are inclusive and by day) is sent coarsely and
+finished on the client; one it does not answer at all runs on the client. A
+parameter the API would silently ignore is never sent.
 """
 
 from __future__ import annotations
 
-import sys
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+import datetime as dt
+import decimal
+import enum
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .bulk import BulkReport, bulk_create, bulk_delete, bulk_update, export, in_bulk
-from .client import Client, default_client
-from .exceptions import ScanError, ScanWarning
-from .paging import read_pages
-from .persistence import fetch_payload
-from .plan import PAGE_SIZE_MAX, Plan, Query
-from .protocol import ListReader, Page
-from .resource import Binding, _unknown_field
+from .exceptions import FieldError
+from .fields import FieldSpec, QueryParam
+from .lookups import get_lookup, lookup_names
+from .paths import check_path_value
 
 if TYPE_CHECKING:
-    from .resource import Resource
+    from .resource import Meta, Resource
 
-__all__ = ["MAX_GET_RESULTS", "REPR_OUTPUT_SIZE", "QuerySet"]
+__all__ = ["PAGE_SIZE_MAX", "Condition", "Plan", "Query"]
 
-T = TypeVar("T")
-MAX_GET_RESULTS = 21
-REPR_OUTPUT_SIZE = 20
-
-Rows = Callable[[list[Mapping[str, Any]], Binding], list[Any]]
+PAGE_SIZE_MAX = 1000
 
 
-class QuerySet(Generic[T]):
-    """A lazy query over one resource's list; see the module docstring."""
+@attrs.frozen
+class Condition:
+    """``name__lookup=value``, resolved and checked against the resource."""
 
-    def __init__(
-        self,
-        model: type[Resource],
-        query: Query | None = None,
-        *,
-        client: Client | None = None,
-        rows: Rows | None = None,
-    ) -> None:
-        self.model = model
-        self.query = query if query is not None else Query(model)
-        self._client = client
-        self._rows = rows
-        self._result_cache: list[T] | None = None
+    name: str
+    lookup: str
+    value: Any
 
-    # --- building ---------------------------------------------------------------
+    def __str__(self) -> str:
+        return f"{self.name}__{self.lookup}={_show(self.value)}"
 
-    def _chain(self, query: Query | None = None) -> QuerySet[T]:
-        return type(self)(self.model, query or self.query, client=self._client, rows=self._rows)
 
-    def all(self) -> QuerySet[T]:
-        """A copy of this QuerySet (a fresh one, with no cached results)."""
-        return self._chain()
+Predicate = Callable[[Mapping[str, Any]], bool]
 
-    def filter(self, **conditions: Any) -> QuerySet[T]:
-        """Records matching every ``field__lookup=value`` (lookups: exact, lt, lte, gt, gte,
-        range, in, contains, icontains, startswith, istartswith, endswith, iendswith,
-        iexact, isnull), plus search parameters (``contains`` on available numbers) and
-        path parameters (``conference=`` for participants). See ``explain()``."""
-        self._refuse_after_slice("filter")
-        return self._chain(self.query.filter(conditions))
 
-    def exclude(self, **conditions: Any) -> QuerySet[T]:
-        """Records not matching all of ``conditions`` (always answered client-side)."""
-        self._refuse_after_slice("exclude")
-        return self._chain(self.query.exclude(conditions))
+@attrs.frozen
+class Plan:
+    """A compiled query: the request to send and the test to run on each record."""
 
-    def using(self, client: Client | None = None, *, account: str | None = None) -> QuerySet[T]:
-        """The same query through ``client``, and/or for sub-account ``account``."""
-        chained = self._chain(self.query.with_path({"account_sid": account}) if account else None)
-        if client is not None:
-            chained._client = client
-        return chained
-
-    def page_size(self, size: int) -> QuerySet[T]:
-        """Ask for ``size`` records a request (1 to 1000) instead of the automatic choice."""
-        if not 1 <= size <= PAGE_SIZE_MAX:
-            raise ValueError(f"page size must be between 1 and {PAGE_SIZE_MAX}, got {size}")
-        return self._chain(attrs.evolve(self.query, page_size=size))
-
-    def _refuse_after_slice(self, what: str) -> None:
-        if self.query.low or self.query.high is not None:
-            raise TypeError(f"Cannot {what} a query once a slice has been taken.")
-
-    @overload
-    def __getitem__(self, key: int) -> T: ...
-    @overload
-    def __getitem__(self, key: slice) -> QuerySet[T]: ...
-    def __getitem__(self, key: int | slice) -> T | QuerySet[T]:
-        if isinstance(key, slice):
-            return self._slice(key)
-        if not isinstance(key, int):
-            raise TypeError(
-                f"QuerySet indices must be integers or slices, not {type(key).__name__}"
-            )
-        if key < 0:
-            raise ValueError("Negative indexing is not supported.")
-        if self._result_cache is not None:
-            return self._result_cache[key]
-        found = list(self._chain(self.query.sliced(key, key + 1)))
-        if not found:
-            raise IndexError("QuerySet index out of range")
-        return found[0]
-
-    def _slice(self, key: slice) -> QuerySet[T]:
-        """A QuerySet either way; one already evaluated (or stepped) holds its results."""
-        if (key.start or 0) < 0 or (key.stop is not None and key.stop < 0):
-            raise ValueError("Negative indexing is not supported.")
-        sliced = self._chain(self.query.sliced(key.start, key.stop))
-        if self._result_cache is not None:
-            sliced._result_cache = self._result_cache[key]
-        elif key.step:
-            sliced._result_cache = sliced._fetch_all()[:: key.step]
-        return sliced
-
-    # --- where requests go ------------------------------------------------------
+    path: str
+    params: tuple[tuple[str, str], ...]
+    page_size: int
+    predicate: Predicate | None
+    low: int
+    high: int | None
+    by_pk: bool
+    server: tuple[str, ...]
+    client: tuple[str, ...]
+    nested: bool = False
 
     @property
-    def client(self) -> Client:
-        """The client this QuerySet sends through (the default client unless ``using()``)."""
-        return self._client if self._client is not None else default_client()
+    def scan(self) -> bool:
+        """True when only the client narrows an account-wide list: all of it is read.
 
-    def plan(self) -> Plan:
-        """The compiled request (see :class:`~twiliorm.plan.Plan`)."""
-        return self.query.compile(self.client.account_sid)
-
-    def explain(self) -> str:
-        """The GET this QuerySet compiles to, and which lookups run on the client."""
-        client = self._client or _maybe_default()
-        account = client.account_sid if client else None
-        return str(self.query.compile(account, partial=True))
-
-    # --- evaluation -------------------------------------------------------------
-
-    def pages(self, *, prefetch: bool = True) -> Iterator[Page[T]]:
-        """The results page by page: each a :class:`~twiliorm.protocol.Page` with its
-        ``records``, the ``request`` that fetched it, the ``next`` one and its ``number``.
-
-        This is the one way to read page by page (bulk jobs, ``export()`` and
-        ``count()`` read it): records the client-side test drops, the slice
-        cuts, or a changing list shows twice (see :mod:`twiliorm.protocol`) are
-        left out. ``prefetch`` asks for the next page while the caller works
-        on this one. A page's records are built on first access: a caller
-        that reads ``page.raw`` (the payloads) builds nothing.
+        A list below a parent (a conference's participants) is already narrowed
+        by its path, so filtering it on the client is no scan.
         """
-        client = self.client
-        plan = self.query.compile(client.account_sid)
-        if plan.scan:
-            self._warn_scan(plan, client)
-        binding = Binding(client, dict(self.query.path_values(client.account_sid)))
-        meta = self.model._meta
-        pk = meta.fields.get(meta.pk or "")
-        reader = ListReader(plan, meta.key, pk.key if pk is not None else None, client.base_url)
+        return bool(self.client) and not self.server and not self.by_pk and not self.nested
 
-        def build(items: list[Mapping[str, Any]]) -> list[T]:
-            return self._build(items, binding)
+    @property
+    def query_string(self) -> str:
+        params = self.params if self.by_pk else (*self.params, ("PageSize", str(self.page_size)))
+        return urllib.parse.urlencode(params)
 
-        for raw in read_pages(client, reader, self.model, prefetch=prefetch):
-            yield Page(raw.number, raw.request, raw.next, raw.records, binding, build)
+    @property
+    def url(self) -> str:
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
-    def _warn_scan(self, plan: Plan, client: Client) -> None:
-        message = (
-            f"{self.model.__name__} query filters only on the client "
-            f"({'; '.join(plan.client)}): every record of the list is read"
-        )
-        if client.strict:
-            raise ScanError(message + " (strict=True)")
-        warnings.warn(message, ScanWarning, stacklevel=_first_outside_twiliorm())
+    def __str__(self) -> str:
+        lines = [f"GET {self.url}"]
+        lines.append("  server: " + ("; ".join(self.server) or "(no filter)"))
+        if self.client:
+            lines.append("  client: " + "; ".join(self.client))
+        lines.append("  reads: " + self._reads())
+        return "\n".join(lines)
 
-    def _build(self, items: list[Mapping[str, Any]], binding: Binding) -> list[T]:
-        if self._rows is not None:
-            return self._rows(items, binding)
-        build = self.model._meta.structure()
-        return [build(item, binding) for item in items]
+    def _reads(self) -> str:
+        if self.by_pk:
+            return "one instance, by its SID"
+        bound = "all records" if self.high is None else f"records {self.low} to {self.high}"
+        scan = " (a full scan: nothing narrows it on the server)" if self.scan else ""
+        return f"{bound}, {self.page_size} a page, following next_page_uri{scan}"
 
-    def iterator(self, chunk_size: int | None = None) -> Iterator[T]:
-        """Stream the results, holding one page at a time (no result cache)."""
-        qs = self.page_size(chunk_size) if chunk_size else self
-        for page in qs.pages():
-            yield from page.records
 
-    def _fetch_all(self) -> list[T]:
-        if self._result_cache is None:
-            results: list[T] = []
-            for page in self.pages():
-                results.extend(page.records)
-            self._result_cache = results
-        return self._result_cache
+@attrs.frozen
+class Query:
+    """What a QuerySet asks for; see the module docstring."""
 
-    def __iter__(self) -> Iterator[T]:
-        return iter(self._fetch_all())
+    model: type[Resource]
+    path: tuple[tuple[str, str], ...] = ()
+    where: tuple[Condition, ...] = ()
+    excludes: tuple[tuple[Condition, ...], ...] = ()
+    low: int = 0
+    high: int | None = None
+    page_size: int | None = None
 
-    def __len__(self) -> int:
-        return len(self._fetch_all())
+    @property
+    def meta(self) -> Meta:
+        return self.model._meta
 
-    def __bool__(self) -> bool:
-        return bool(self._fetch_all())
+    # --- building -------------------------------------------------------------
 
-    def __repr__(self) -> str:
-        try:
-            data = list(self[: REPR_OUTPUT_SIZE + 1])
-        except Exception as exc:
-            return f"<QuerySet {self.model.__name__} (not evaluated: {type(exc).__name__})>"
-        shown = [repr(item) for item in data[:REPR_OUTPUT_SIZE]]
-        if len(data) > REPR_OUTPUT_SIZE:
-            shown.append("...(remaining elements truncated)...")
-        return f"<QuerySet [{', '.join(shown)}]>"
+    def filter(self, conditions: Mapping[str, Any]) -> Query:
+        path, where = self._resolve(conditions, negated=False)
+        given = dict(self.path)
+        for name, value in path:
+            if given.get(name, value) != value:
+                raise FieldError(
+                    f"{self.meta.name} list has {name}={given[name]!r} already; a list belongs "
+                    f"to one {name.removesuffix('_sid')}, so {value!r} cannot also apply"
+                )
+            given[name] = value
+        return attrs.evolve(self, path=(*self.path, *path), where=(*self.where, *where))
 
-    # --- answers without objects ----------------------------------------------------
+    def exclude(self, conditions: Mapping[str, Any]) -> Query:
+        _, group = self._resolve(conditions, negated=True)
+        if not group:
+            return self  # exclude() with nothing to exclude keeps everything, as in Django
+        return attrs.evolve(self, excludes=(*self.excludes, tuple(group)))
 
-    def count(self) -> int:
-        """How many records match; reads pages but builds no objects."""
-        if self._result_cache is not None:
-            return len(self._result_cache)
-        return sum(len(page) for page in self.pages(prefetch=False))
+    def with_path(self, values: Mapping[str, Any]) -> Query:
+        checked = tuple((name, self.meta.check_path(name, v)) for name, v in values.items())
+        return attrs.evolve(self, path=(*self.path, *checked))
 
-    def exists(self) -> bool:
-        """Whether any record matches (PageSize=1 when the server can tell)."""
-        if self._result_cache is not None:
-            return bool(self._result_cache)
-        return any(len(page) for page in self._chain(self.query.sliced(0, 1)).pages(prefetch=False))
+    def sliced(self, start: int | None, stop: int | None) -> Query:
+        """Apply ``[start:stop]`` on top of the current slice, as Django does."""
+        low = self.low + (start or 0)
+        high = self.high
+        if stop is not None:
+            stop_at = self.low + stop
+            high = stop_at if high is None else min(high, stop_at)
+        if high is not None:
+            low = min(low, high)
+        return attrs.evolve(self, low=low, high=high)
 
-    # --- single objects ---------------------------------------------------------------
-
-    def first(self) -> T | None:
-        """The first record in the API's order, or None (PageSize=1)."""
-        if self._result_cache is not None:
-            return self._result_cache[0] if self._result_cache else None
-        found = list(self._chain(self.query.sliced(0, 1)))
-        return found[0] if found else None
-
-    def get(self, **conditions: Any) -> T:
-        """The one record matching ``conditions``: by SID it is a single GET of the instance;
-        raises ``Model.DoesNotExist`` or ``Model.MultipleObjectsReturned``."""
-        meta = self.model._meta
-        if not conditions and meta.pk is None and "fetch" in meta.operations:
-            return self._fetch_one({})  # a singleton: Balance.objects.get()
-        if self._by_pk_alone(conditions):
-            value = meta.fields[str(meta.pk)].clean(next(iter(conditions.values())), meta.name)
-            return self._fetch_one({str(meta.pk): value})
-        qs = self.filter(**conditions) if conditions else self
-        found = list(qs[:MAX_GET_RESULTS])  # by SID with more conditions: the plan's one GET
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            more = "more than 20" if len(found) == MAX_GET_RESULTS else str(len(found))
-            raise self.model.MultipleObjectsReturned(
-                f"get() returned more than one {meta.name} -- it returned {more}!"
-            )
-        raise self.model.DoesNotExist(f"{meta.name} matching query does not exist.")
-
-    def _by_pk_alone(self, conditions: Mapping[str, Any]) -> bool:
-        """``get(sid=...)`` on an unfiltered, unsliced query. Its plan would be one GET of
-        the instance path; that GET is built directly, because compiling the plan was a
-        third of a fetch's own cost (tests/bench: fetch x500)."""
-        meta, query = self.model._meta, self.query
-        sliced = query.low or query.high is not None
-        if len(conditions) != 1 or query.where or query.excludes or sliced:
-            return False
-        name, value = next(iter(conditions.items()))
-        pk = meta.pk
-        fetchable = meta.instance_path is not None and "fetch" in meta.operations
-        return pk in meta.fields and name in (pk, "pk") and value is not None and fetchable
-
-    def _fetch_one(self, extra: Mapping[str, Any]) -> T:
-        """GET the instance whose path this query's path values and ``extra`` fill
-        (a 404 raises ``Model.NotFound``: DoesNotExist and NotFoundError, status 404)."""
-        meta = self.model._meta
-        template = meta.instance_path
-        assert template is not None
-        client = self.client
-        path = self.query.path_values(client.account_sid)
-        checked = meta.checked(template, {**path, **extra})
-        record = fetch_payload(self.model, client, template.fill(checked))
-        return self._build([record], Binding(client, path))[0]
-
-    def create(self, **values: Any) -> T:
-        """Create and save a new record (POST); path parameters (``conference=``) are accepted."""
-        obj: Any = self.new(**values)
-        obj.save()
-        return cast(T, obj)
-
-    def new(self, **values: Any) -> T:
-        """An unsaved instance bound to this QuerySet's client and path parameters."""
-        meta = self.model._meta
-        aliases = meta.aliases()
-        path = dict(self.query.path)
-        placeholders = {n for t in meta.create_paths for n in t.names}
-        fields = {}
-        for name, value in values.items():
-            spec = meta.fields.get(name)
+    def _resolve(
+        self, conditions: Mapping[str, Any], negated: bool
+    ) -> tuple[list[tuple[str, str]], list[Condition]]:
+        path: list[tuple[str, str]] = []
+        where: list[Condition] = []
+        aliases = self.meta.aliases()
+        for text, value in conditions.items():
+            name, _, lookup = text.partition("__")
+            lookup = lookup or "exact"
+            if name == "pk" and self.meta.pk:
+                name = self.meta.pk
             target = aliases.get(name)
-            # call_sid= is the path of a call's stream, not the read-only field of that name.
-            if target in placeholders and (spec is None or "create" not in spec.writable):
-                path[target] = meta.check_path(target, value)
-            elif spec is not None:
-                fields[name] = spec.clean(value, meta.name)
-            elif target is not None:
-                path[target] = meta.check_path(target, value)
+            if target is not None and self._is_path_param(target):
+                path.append(self._path_condition(target, lookup, value, negated))
             else:
-                raise _unknown_field(meta, name)
-        obj = self.model(**fields)
-        obj._ctx = Binding(self._client, path)
-        return cast(T, obj)
+                where.append(self._condition(name, lookup, value, negated))
+        return path, where
 
-    def get_or_create(
-        self, defaults: Mapping[str, Any] | None = None, **conditions: Any
-    ) -> tuple[T, bool]:
-        """(object, created): get() by ``conditions``, or create with them plus ``defaults``."""
-        try:
-            return self.get(**conditions), False
-        except self.model.DoesNotExist:
-            # As in Django, lookups (name__lookup=...) select but do not become values.
-            values = {k: v for k, v in conditions.items() if "__" not in k}
-            return self.create(**{**values, **(defaults or {})}), True
+    def _is_path_param(self, name: str) -> bool:
+        listed = {n for t in self.meta.list_paths for n in t.names}
+        return name in listed
 
-    def _rows_of(self, rows: Rows) -> QuerySet[Any]:
-        """This QuerySet (its class too: a custom QuerySet keeps its methods) building ``rows``."""
-        return type(self)(self.model, self.query, client=self._client, rows=rows)
+    def _path_condition(self, name: str, lookup: str, value: Any, negated: bool) -> tuple[str, str]:
+        if lookup != "exact" or negated:
+            raise FieldError(
+                f"{self.meta.name}.{name} is part of the path: only filter({name}=...) works on it"
+            )
+        return name, self.meta.check_path(name, value)
 
-    # --- bulk work: one request per record, concurrently (twiliorm.bulk) ----------------
+    def _condition(self, name: str, lookup: str, value: Any, negated: bool) -> Condition:
+        meta = self.meta
+        spec: FieldSpec | QueryParam | None = meta.fields.get(name) or meta.query_params.get(name)
+        if spec is None or (isinstance(spec, FieldSpec) and spec.key is None):
+            raise FieldError(_unknown(meta, name))
+        if "__" in lookup:
+            raise FieldError(f"{meta.name}.{name}: lookups do not chain ({name}__{lookup})")
+        cls = get_lookup(lookup)
+        if cls is None or not cls.applies_to(spec.kind):
+            have = ", ".join(lookup_names(spec.kind))
+            raise FieldError(f"{meta.name}.{name} has no lookup {lookup!r}; it has: {have}")
+        if isinstance(spec, QueryParam) and (lookup != "exact" or negated or value is None):
+            raise FieldError(
+                f"{meta.name}.{name} is a search parameter of the API: only "
+                f"filter({name}=<a value>) works on it"
+            )
+        return Condition(name, lookup, cls.clean(spec.kind, value, f"{meta.name}.{name}"))
 
-    def update(self, **values: Any) -> BulkReport:
-        """Write ``field=value`` to every matching record, concurrently; a report, not a count.
+    # --- compiling ------------------------------------------------------------
 
-        Options: ``workers=8``, ``executor=``, ``progress=``, ``resume="job.ckpt"``,
-        ``dry_run=True`` (see :func:`twiliorm.bulk.bulk_update`).
+    def path_values(self, account_sid: str | None) -> dict[str, str]:
+        values = dict(self.meta.defaults)
+        if account_sid:
+            # The client's account goes into paths too: it must have an account's shape.
+            values["account_sid"] = check_path_value("account_sid", account_sid)
+        values.update(self.path)
+        return values
+
+    def compile(self, account_sid: str | None = None, *, partial: bool = False) -> Plan:
+        """The request and client-side test for this query.
+
+        ``partial`` leaves unknown placeholders in the path (for ``explain()``
+        before a client is known) instead of raising.
         """
-        return bulk_update(self, **values)
+        meta = self.meta
+        values = self.path_values(account_sid)
+        pk_condition = self._pk_condition()
+        by_pk = pk_condition is not None and meta.instance_path is not None
+        path = self._fill_path(values, by_pk, partial)
+        compiler = _Compiler(meta)
+        for condition in self.where:
+            compiler.add(condition, condition is pk_condition if by_pk else False, by_pk)
+        for group in self.excludes:
+            compiler.exclude(group)
+        return Plan(
+            path=path,
+            params=tuple(compiler.params),
+            page_size=self._page_size(bool(compiler.tests)),
+            predicate=compiler.predicate(),
+            low=self.low,
+            high=self.high,
+            by_pk=by_pk,
+            server=tuple(compiler.server),
+            client=tuple(compiler.notes),
+            nested=any(name != "account_sid" for name, _ in self.path),
+        )
 
-    def delete(self, **options: Any) -> BulkReport:
-        """DELETE every matching record, concurrently; see :func:`twiliorm.bulk.bulk_delete`."""
-        return bulk_delete(self, **options)
-
-    def export(self, target: Any, format: str = "csv", **options: Any) -> BulkReport:
-        """Write the matching records to a path or file as csv, jsonl or json, page by page
-        (options: ``fields=``, ``progress=``; see :func:`twiliorm.bulk.export`)."""
-        return export(self, target, format=format, **options)
-
-    def in_bulk(self, sids: Iterable[str] | None = None, **options: Any) -> dict[str, T]:
-        """{sid: object} for the ``sids`` that exist and match, fetched concurrently."""
-        return in_bulk(self, sids, **options)
-
-    def bulk_create(self, objects: Iterable[Resource], **options: Any) -> BulkReport:
-        """Create ``objects`` concurrently; a create that may have reached the API is never
-        resent (see :func:`twiliorm.bulk.bulk_create`)."""
-        return bulk_create(self, objects, **options)
-
-    # --- rows instead of objects -----------------------------------------------------
-
-    def values(self, *names: str) -> QuerySet[dict[str, Any]]:
-        """Dicts of attribute -> typed value, built without Resource objects."""
-        readers = _readers(self.model, names)
-
-        def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
-            return [{name: read(item) for name, read in readers} for item in items]
-
-        return self._rows_of(rows)
-
-    def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
-        """Tuples of typed values (or single values with ``flat=True`` and one field)."""
-        if flat and len(names) != 1:
-            raise TypeError("'flat' is valid when values_list is called with exactly one field.")
-        readers = _readers(self.model, names)
-        if flat:
-            read_one = readers[0][1]
-
-            def flat_rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
-                return [read_one(item) for item in items]
-
-            return self._rows_of(flat_rows)
-
-        def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
-            return [tuple(read(item) for _, read in readers) for item in items]
-
-        return self._rows_of(rows)
-
-
-def _readers(
-    model: type[Resource], names: Sequence[str]
-) -> list[tuple[str, Callable[[Mapping[str, Any]], Any]]]:
-    meta = model._meta
-    specs = [s for s in meta.fields.values() if s.key is not None]
-    chosen = [meta.fields.get(n) for n in names] if names else specs
-    out = []
-    for name, spec in zip(names or [s.name for s in specs], chosen, strict=True):
-        if spec is None or spec.key is None:
-            raise _unknown_field(meta, name)
-        out.append((spec.name, _reader(spec.key, spec.kind.parse)))
-    return out
-
-
-def _reader(key: str, parse: Callable[[Any], Any] | None) -> Callable[[Mapping[str, Any]], Any]:
-    if parse is None:
-        return lambda item: item.get(key)
-
-    def read(item: Mapping[str, Any]) -> Any:
-        value = item.get(key)
-        return None if value is None else parse(value)
-
-    return read
-
-
-def _first_outside_twiliorm() -> int:
-    """The ``stacklevel`` that makes a warning point at the caller's code, not ours."""
-    frame, level = sys._getframe(1), 1
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("twiliorm"):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-def _maybe_default() -> Client | None:
-    try:
-        return default_client()
-    except Exception:
+    def _pk_condition(self) -> Condition | None:
+        """The first ``pk=`` condition: it names the instance path (others are tested)."""
+        pk = self.meta.pk
+        if pk is None or "fetch" not in self.meta.operations:
+            return None
+        for condition in self.where:
+            if condition.name == pk and condition.lookup == "exact" and condition.value is not None:
+                return condition
         return None
+
+    def _pk_value(self) -> Any:
+        condition = self._pk_condition()
+        return condition.value if condition is not None else None
+
+    def _fill_path(self, values: dict[str, str], by_pk: bool, partial: bool) -> str:
+        meta = self.meta
+        if by_pk:
+            assert meta.instance_path is not None and meta.pk is not None
+            values[meta.pk] = meta.check_path(meta.pk, self._pk_value())
+            template = meta.instance_path
+        else:
+            if not partial:
+                meta.require("list")
+            template = meta.list_template(values, partial=partial)
+        if partial:
+            values = {n: values.get(n) or "{" + n + "}" for n in template.names}
+            return template.format_map(values)
+        if template.missing(values):
+            raise meta.missing_path_error(template, values)
+        return template.fill(values)
+
+    def _page_size(self, tested: bool) -> int:
+        """``[:n]`` asks for n a page, else 1000. When the client drops records (``tested``)
+        more may be needed, so a page is never smaller than 50, Twilio's default."""
+        if self.page_size is not None:
+            return self.page_size
+        if self.high is not None:
+            return max(50 if tested else 1, min(self.high, PAGE_SIZE_MAX))
+        return PAGE_SIZE_MAX
+
+    def __str__(self) -> str:
+        return str(self.compile(partial=True))
+
+
+class _Compiler:
+    """Splits conditions into query params (server) and record tests (client)."""
+
+    def __init__(self, meta: Meta) -> None:
+        self.meta = meta
+        self.params: list[tuple[str, str]] = []
+        self.server: list[str] = []
+        self.tests: list[Predicate] = []
+        self.notes: list[str] = []
+
+    def add(self, condition: Condition, names_path: bool, by_pk: bool) -> None:
+        """Send or test one condition; ``names_path``: it is the pk the instance path names."""
+        meta = self.meta
+        if names_path:
+            self.server.append(f"{condition.name} = {condition.value!r} (the instance path)")
+            return
+        spec = meta.fields.get(condition.name)
+        if spec is None:
+            query = meta.query_params[condition.name]
+            self._send(query.param or "", query.kind.encode(condition.value), condition)
+            return
+        if by_pk or not self._send_field(spec, condition):
+            self._test(condition, str(condition))
+
+    def exclude(self, group: Iterable[Condition]) -> None:
+        tests = [self._record_test(c) for c in group]
+        self.tests.append(lambda record: not all(test(record) for test in tests))
+        self.notes.append("exclude(" + ", ".join(str(c) for c in group) + ")")
+
+    def predicate(self) -> Predicate | None:
+        tests = tuple(self.tests)
+        if not tests:
+            return None
+        if len(tests) == 1:
+            return tests[0]
+        return lambda record: all(test(record) for test in tests)
+
+    def _send(self, param: str, value: str | list[str], condition: Condition) -> None:
+        for item in [value] if isinstance(value, str) else value:
+            self.params.append((param, item))
+        self.server.append(f"{condition} -> {param}")
+
+    def _send_field(self, spec: FieldSpec, condition: Condition) -> bool:
+        """Send what the server can answer; False when the client must answer it all."""
+        if spec.filter is None or condition.value is None:
+            return False
+        lookup = get_lookup(condition.lookup)
+        assert lookup is not None
+        parts = lookup.parts(condition.value)
+        if parts is not None:
+            sent = [self._send_field(spec, Condition(condition.name, n, v)) for n, v in parts]
+            return all(sent)
+        wire = lookup.wire(spec.kind, condition.value)
+        if wire is None:
+            return False
+        name, value, refine = wire
+        param = spec.filter.params().get(name)
+        if param is None or self._used(param):
+            return False
+        self._send(param, spec.kind.encode(value), condition)
+        if refine:
+            self._test(condition, f"{condition} (the server filters by day)")
+        return True
+
+    def _used(self, param: str) -> bool:
+        return any(name == param for name, _ in self.params)
+
+    def _test(self, condition: Condition, note: str) -> None:
+        self.tests.append(self._record_test(condition))
+        self.notes.append(note)
+
+    def _record_test(self, condition: Condition) -> Predicate:
+        spec = self.meta.fields[condition.name]
+        key = spec.key or condition.name
+        parse = spec.kind.parse
+        lookup = get_lookup(condition.lookup)
+        assert lookup is not None
+        matches, target = lookup.matches, condition.value
+
+        def test(record: Mapping[str, Any]) -> bool:
+            value = record.get(key)
+            if value is not None and parse is not None:
+                value = parse(value)
+            return matches(value, target)
+
+        return test
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return repr(value.value)
+    if isinstance(value, (dt.date, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return repr(value)
+
+
+def _unknown(meta: Meta, name: str) -> str:
+    fields = sorted(s.name for s in meta.fields.values() if s.key is not None)
+    listed_paths = {n for t in meta.list_paths for n in t.names} - {"account_sid"}
+    paths = sorted(a for a, n in meta.aliases().items() if n in listed_paths)
+    listed = ", ".join(fields + sorted(meta.query_params) + paths)
+    return f"{meta.name} has no field {name!r}; it has: {listed}"

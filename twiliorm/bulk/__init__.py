@@ -66,7 +66,7 @@ from .report import BulkReport, Failure, Progress
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..query import QuerySet
+    from ..queryset import QuerySet
     from ..resource import Resource
 
 __all__ = [

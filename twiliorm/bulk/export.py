@@ -30,7 +30,7 @@ from .report import BulkReport, Progress
 
 if TYPE_CHECKING:
     from ..fields import FieldSpec
-    from ..query import QuerySet
+    from ..queryset import QuerySet
     from ..resource import Resource
 
 __all__ = ["FORMATS", "columns_of", "export", "row_values", "unique_pages", "write_rows"]

@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 from ..bulk import FORMATS, BulkReport, Progress
 from ..client import Client
-from ..query import QuerySet
+from ..queryset import QuerySet
 from .common import CommandError, add_query_options, find_resource, queryset, typed_value
 
 __all__ = ["Bar", "add_parser"]

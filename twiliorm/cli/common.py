@@ -25,7 +25,7 @@ from typing import Any
 from ..client import Client
 from ..exceptions import ScanWarning, TwiliormError
 from ..fields import BOOLEAN, Kind
-from ..query import QuerySet
+from ..queryset import QuerySet
 from ..resource import Resource, resources
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from .. import fields
 from ..manager import Manager
-from ..query import QuerySet
+from ..queryset import QuerySet
 from ..resource import Resource, resource
 from .common import HttpMethod
 
