@@ -1,4 +1,4 @@
-"""The query plan: what a QuerySet asks for, and the request it compiles to.
+"""The query and its plan: what a QuerySet asks for, and the request it compiles to.
 
 A :class:`Query` is a frozen value: the resource, the path parameters, the
 ``filter()`` conditions, the ``exclude()`` groups and the slice. Every

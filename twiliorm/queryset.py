@@ -2,7 +2,7 @@
 
 Building, chaining, slicing or printing a QuerySet sends nothing (``repr()``
 excepted: like Django's, it fetches at most 21 items). Each builder returns a
-new QuerySet around a new :class:`~twiliorm.plan.Query`; evaluation happens
+new QuerySet around a new :class:`~twiliorm.query.Query`; evaluation happens
 in :meth:`QuerySet._fetch_all` (cached) or :meth:`QuerySet.iterator`
 (streamed, one page held at a time). Requests are as few as the plan allows:
 ``qs[:20]`` asks for PageSize=20, an unbounded iteration for PageSize=1000,
@@ -23,8 +23,8 @@ from .client import Client, default_client
 from .exceptions import ScanError, ScanWarning
 from .paging import read_pages
 from .persistence import fetch_payload
-from .plan import PAGE_SIZE_MAX, Plan, Query
 from .protocol import ListReader, Page
+from .query import PAGE_SIZE_MAX, Plan, Query
 from .resource import Binding, _unknown_field
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ class QuerySet(Generic[T]):
         return self._client if self._client is not None else default_client()
 
     def plan(self) -> Plan:
-        """The compiled request (see :class:`~twiliorm.plan.Plan`)."""
+        """The compiled request (see :class:`~twiliorm.query.Plan`)."""
         return self.query.compile(self.client.account_sid)
 
     def explain(self) -> str:
