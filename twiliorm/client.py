@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import os
+import re
 import threading
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import urllib3
+from urllib3.exceptions import LocationParseError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
@@ -53,14 +55,19 @@ class Client:
     """One Twilio account, reached through one connection pool.
 
     Thread-safe: share one client between threads. Secrets are kept out of
-    ``repr()``, errors and logs.
+    ``repr()``, errors and logs, and requests (which carry them) go to
+    ``base_url`` only: a link elsewhere is refused, a redirect never followed.
 
     ``retry``: None or True for :data:`~twiliorm.transport.DEFAULT_RETRY`
     (GET/DELETE retry connection errors, 429 and 5xx with backoff; POST only
     429 and refused connections), an int for that many retries at most, a
     urllib3 ``Retry`` (ideally a ``TwilioRetry``) for your own policy, False
     or 0 for none. ``timeout``: seconds, or a ``urllib3.Timeout(connect=,
-    read=)``; the default is 10 s to connect and 30 s to read.
+    read=)``; the default is 10 s to connect and 30 s to read. The read
+    time bounds each attempt's whole answer, headers and body, not each
+    read, so a server trickling bytes cannot stretch it; ``timeout=5`` gives
+    an attempt 5 s to connect and then 5 s for its answer. Retries (and the
+    pauses before them) are new attempts, bounded by ``retry``.
     ``log_bodies=True`` shows parameter values and answer bodies in the
     DEBUG log of ``twiliorm.http`` (credentials stay redacted). ``ca_certs``
     names a CA bundle to trust instead of the system's (a TLS-inspecting
@@ -88,7 +95,8 @@ class Client:
         env = os.environ if environ is None else environ
         self.account_sid = account_sid or env.get("TWILIO_ACCOUNT_SID") or ""
         username, secret = _credentials(self.account_sid, auth_token, api_key, api_secret, env)
-        self.base_url = _base_url(base_url or env.get("TWILIO_API_BASE_URL"), allow_insecure_http)
+        self._insecure_ok = allow_insecure_http
+        self.base_url = base_url or env.get("TWILIO_API_BASE_URL") or DEFAULT_BASE_URL
         self.strict = strict
         self._username = username
         self._secret = secret
@@ -99,11 +107,20 @@ class Client:
             "log_bodies": log_bodies,
             "ca_certs": ca_certs,
         }
-        origin = urllib.parse.urlsplit(self.base_url)
-        self._origin = (origin.scheme, origin.netloc)
         self.transport = transport or self._transport()
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        """Where every request goes (scheme, host, port and any path prefix)."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        # Checked here, set or changed: the origin every URL is held to comes with it.
+        self._base_url = _base_url(value, self._insecure_ok)
+        self._origins = _origins(self._base_url)
 
     def _transport(self) -> Urllib3Transport:
         options = self._options
@@ -151,20 +168,21 @@ class Client:
     # --- requests -------------------------------------------------------------
 
     def url(self, path_or_url: str) -> str:
-        """An absolute URL for an API path (next_page_uri values are paths).
+        """An absolute URL for an API path or a link from an answer (``next_page_uri``).
 
-        An absolute URL must point at the base URL's scheme and host: the
-        credentials go with every request, so a page link elsewhere is refused.
+        Every request carries the credentials, so a URL that would reach anything
+        but the base URL's scheme, host and port is refused before a byte is sent
+        (:class:`DecodeError`: such links come from answers). A link is a path
+        (``/...``, not ``//...``), appended to the base URL, or an absolute URL
+        of the base's origin without a user name; printable ASCII only, no
+        backslash. The result is checked again as urllib3 will parse it.
         """
-        if not path_or_url.startswith(("http://", "https://")):
-            return self.base_url + path_or_url
-        parts = urllib.parse.urlsplit(path_or_url)
-        if (parts.scheme, parts.netloc) != self._origin:
-            raise DecodeError(
-                f"refusing to follow a link to {parts.scheme}://{parts.netloc}: requests "
-                f"carry credentials and go to {self.base_url} only"
-            )
-        return path_or_url
+        return self._checked(_joined(self.base_url, path_or_url))
+
+    def _checked(self, url: str) -> str:
+        if _origins(url) != self._origins:
+            raise _refused(url, f"it leads away from {self.base_url}")
+        return url
 
     def request(
         self,
@@ -179,6 +197,7 @@ class Client:
         url = self.url(path)
         if params:
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+            url = self._checked(url)  # defence in depth: what is sent is what was checked
         request = Request(method, url, tuple(form), headers)
         response = self.transport.send(request)
         raise_for_status(request, response)
@@ -223,6 +242,65 @@ def _json(response: Response, method: str, path: str) -> Any:
         raise DecodeError(f"{method} {where}: {exc}") from exc
 
 
+# --- where requests may go ----------------------------------------------------
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PLAIN_LINK = re.compile(r"[!-\[\]-~]+")  # printable ASCII: no space, control, backslash
+Origin = tuple[str, str, int]
+
+
+def _joined(base_url: str, link: object) -> str:
+    """``link`` made absolute: a path joins the base URL, an absolute URL stays as it is."""
+    if not isinstance(link, str):
+        raise _refused(link, "it is not a string")
+    if not _PLAIN_LINK.fullmatch(link):
+        raise _refused(link, "only printable ASCII without spaces or backslashes is followed")
+    if link.startswith("/") and not link.startswith("//"):
+        return base_url + link
+    if urllib.parse.urlsplit(link).scheme in _DEFAULT_PORTS and link.find("://") > 0:
+        return link
+    raise _refused(link, "it is neither a path nor an absolute http(s) URL")
+
+
+def _origins(url: str) -> tuple[Origin | None, Origin | None]:
+    """(scheme, host, port) as the standard library and as urllib3 read ``url``
+    (None for either when it has a user name or cannot be read)."""
+    return _split_origin(url), _urllib3_origin(url)
+
+
+def _split_origin(url: str) -> Origin | None:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if "@" in parts.netloc or not parts.hostname or parts.scheme not in _DEFAULT_PORTS:
+        return None
+    return parts.scheme, parts.hostname, port or _DEFAULT_PORTS[parts.scheme]
+
+
+def _urllib3_origin(url: str) -> Origin | None:
+    """Where urllib3 connects for ``url`` (it decodes percent-escapes in the host)."""
+    try:
+        parsed = urllib3.util.parse_url(url)
+    except LocationParseError:
+        return None
+    scheme, host = parsed.scheme or "", parsed.host
+    if parsed.auth is not None or scheme not in _DEFAULT_PORTS or not host:
+        return None
+    return scheme, host.lower(), parsed.port or _DEFAULT_PORTS[scheme]
+
+
+def _refused(link: object, why: str) -> DecodeError:
+    # The query may hold phone numbers: only what comes before it is named.
+    shown = repr(link.split("?", 1)[0] if isinstance(link, str) else link)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return DecodeError(
+        f"refusing to follow the link {shown}: {why}; requests carry credentials, "
+        "so they go to the base URL only"
+    )
+
+
 def _credentials(
     account_sid: str,
     auth_token: str | None,
@@ -242,11 +320,16 @@ def _credentials(
     raise ConfigurationError(f"no Twilio credentials for {account_sid}: {_ENV_HELP}")
 
 
-def _base_url(value: str | None, allow_insecure_http: bool) -> str:
-    url = (value or DEFAULT_BASE_URL).rstrip("/")
+def _base_url(value: str, allow_insecure_http: bool) -> str:
+    url = value.rstrip("/")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
+    if None in _origins(url):
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL with a plain host and no user name, got {url!r} "
+            "(credentials go in account_sid and auth_token, or api_key and api_secret)"
+        )
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         raise ConfigurationError(
             f"refusing plain http to {parts.hostname}: credentials would travel unencrypted; "

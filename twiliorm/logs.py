@@ -39,11 +39,13 @@ BODY_LOG_LIMIT = 4000
 _PAGING = frozenset({"PageSize", "Page", "PageToken"})
 # Names (of params or JSON keys) whose values are credentials, whatever the caller asked.
 _SENSITIVE = re.compile(r"(?i)auth_?token|secret|password|^credential$|^token$")
+_SECRET_NAME = r"[\w-]*(?:auth_?token|secret|password)[\w-]*|credential|token"
+# A value runs to its closing quote or, in an excerpt cut short, to the end of the text:
+# a cut inside a credential must not show its first characters.
 _JSON_SECRET = re.compile(
-    r'("(?:[A-Za-z_]*(?:auth_?token|secret|password)[A-Za-z_]*|credential|token)"\s*:\s*)'
-    r'"(?:[^"\\]|\\.)*"',
-    re.IGNORECASE,
+    rf'("(?:{_SECRET_NAME})"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.IGNORECASE
 )
+_XML_SECRET = re.compile(rf"(<(?:{_SECRET_NAME})>)[^<]*", re.IGNORECASE)
 
 
 def is_sensitive(name: str) -> bool:
@@ -86,7 +88,9 @@ def describe_answer(status: int, elapsed_ms: float, body: bytes, retries: Sequen
 
 
 def redact(body: bytes, limit: int = BODY_LOG_LIMIT) -> str:
-    """An answer's body for a log: credential values replaced, cut to ``limit`` characters."""
+    """An answer's body for a log or an error: credential values replaced (also when
+    the body ends inside one, cut short), then cut to ``limit`` characters."""
     text = body.decode("utf-8", "replace")
     text = _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    text = _XML_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"

@@ -8,11 +8,21 @@ always, bounds answers in size and time, and retries with
 
 - GET, HEAD and DELETE retry on connection errors, dropped or cut answers,
   429 and 500/502/503/504, with exponential backoff and jitter, honouring
-  Retry-After;
+  Retry-After (seconds, fractions included, or an HTTP-date; capped; an
+  unreadable one falls back to the backoff);
 - POST retries only when nothing can have been processed: the connection
   was refused (or timed out) before the request was sent, or Twilio
   answered 429. After anything else the request may have created
   something, so it is not resent: a create is never sent twice.
+
+Redirects are never followed: the API does not redirect, and a redirect
+would carry the credentials and the form elsewhere. A 3xx is an error
+(:class:`TransportError`), except Twilio's own 307 for add-on payload data,
+an answer whose JSON body names where the data is (``redirect_to``).
+
+The read timeout bounds each attempt's whole answer, headers and body, not
+each read: the connection's socket reads are given only the time left (see
+:class:`Urllib3Transport`), so a server trickling bytes cannot hold a call.
 
 :class:`FunctionTransport` plugs a function in instead, for tests that
 inject behaviour; the sandbox plugs in either way. :func:`raise_for_status`
@@ -21,19 +31,29 @@ maps every error answer onto the exception tree, whatever the transport.
 
 from __future__ import annotations
 
+import email.utils
+import functools
+import http.client
+import io
 import json
 import logging
+import math
 import random
+import re
+import socket
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from itertools import takewhile
 from typing import Any, Protocol
 
 import attrs
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
+    ConnectTimeoutError,
     HTTPError,
-    NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
     SSLError,
@@ -70,6 +90,7 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
     "MAX_BODY_BYTES",
+    "AnswerTimeoutError",
     "BodyTimeoutError",
     "FunctionTransport",
     "Request",
@@ -79,6 +100,7 @@ __all__ = [
     "Urllib3Transport",
     "check_retry",
     "raise_for_status",
+    "retry_after_seconds",
 ]
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -176,6 +198,12 @@ class TwilioRetry(Retry):
             return status_code == 429 and 429 in self.status_forcelist
         return bool(super().is_retry(method, status_code, has_retry_after))
 
+    def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
+        # urllib3 raises InvalidHeader for "1.5" or garbage, failing the call; a pause
+        # the server asks for is a hint: an unreadable one falls back to the backoff.
+        seconds = retry_after_seconds(response.headers.get("Retry-After"))
+        return None if seconds is None else min(seconds, self.retry_after_max)
+
     def get_backoff_time(self) -> float:
         # urllib3 resends at once after the first failure; Twilio asks clients to
         # back off from the first 429, so the exponent starts there.
@@ -192,8 +220,37 @@ def _not_redirect(entry: Any) -> bool:
 
 def _may_have_landed(retries: Retry) -> bool:
     """Whether an earlier attempt may have been processed: any retry but one after a 429
-    (which proves it was not). A DELETE answered 404 after such a retry already worked."""
-    return any(entry.status != 429 for entry in retries.history)
+    or a failed connection (which prove it was not). A DELETE answered 404 after such a
+    retry already worked."""
+    return not all(_unprocessed(entry.status, entry.error) for entry in retries.history)
+
+
+def _unprocessed(status: int | None, error: Exception | None) -> bool:
+    # NewConnectionError (refused) is a ConnectTimeoutError: nothing was sent either way.
+    return status == 429 or isinstance(error, ConnectTimeoutError)
+
+
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """The pause a Retry-After value asks for, in seconds: a number (``"2"``, ``"1.5"``)
+    or an HTTP-date (RFC 7231, in the past: 0); None when absent or unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    seconds = float(text) if _SECONDS.fullmatch(text) else _seconds_until(text)
+    return seconds if seconds is not None and math.isfinite(seconds) else None
+
+
+def _seconds_until(date: str) -> float | None:
+    parsed = email.utils.parsedate_tz(date)
+    if parsed is None:
+        return None
+    try:
+        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+    except (OverflowError, ValueError):
+        return None
 
 
 DEFAULT_RETRY = TwilioRetry(
@@ -202,7 +259,7 @@ DEFAULT_RETRY = TwilioRetry(
     read=2,
     status=5,
     other=0,
-    redirect=3,
+    redirect=0,  # never used: redirects are not followed (see the module docstring)
     backoff_factor=0.25,
     backoff_max=20.0,
     backoff_jitter=0.25,
@@ -249,12 +306,96 @@ class BodyTimeoutError(ReadTimeoutError):
         return f"the answer body took too long (more than the {self.seconds:g} s read timeout)"
 
 
+class AnswerTimeoutError(socket.timeout):
+    """No complete answer, headers and body, within the read timeout of its request."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no complete answer within {seconds:.3g} s")
+        self.seconds = seconds
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A connection's socket reads, each allowed only the time left until ``deadline``
+    (a socket timeout alone restarts with every byte that arrives)."""
+
+    def __init__(self, raw: Any, sock: socket.socket, deadline: float, seconds: float) -> None:
+        super().__init__()
+        self._raw, self._sock = raw, sock
+        self._deadline, self._seconds = deadline, seconds
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return int(self._raw.fileno())
+
+    def readinto(self, buffer: Any) -> int | None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise AnswerTimeoutError(self._seconds)
+        self._sock.settimeout(left)
+        try:
+            return self._raw.readinto(buffer)  # type: ignore[no-any-return]
+        except TimeoutError as exc:
+            raise AnswerTimeoutError(self._seconds) from exc
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """http.client's answer, read through a :class:`_DeadlineReader`."""
+
+    def __init__(
+        self, sock: socket.socket, *args: Any, deadline: float, seconds: float, **kw: Any
+    ) -> None:
+        super().__init__(sock, *args, **kw)
+        raw = self.fp.detach()
+        self.fp = io.BufferedReader(_DeadlineReader(raw, sock, deadline, seconds))
+
+
+def _with_deadline(conn: HTTPConnection) -> None:
+    # urllib3 has just set conn.timeout to the read timeout (what is left of a total).
+    seconds = conn.timeout
+    if not isinstance(seconds, (int, float)):
+        vars(conn).pop("response_class", None)  # no read timeout: no deadline either
+        return
+    conn.response_class = functools.partial(  # type: ignore[assignment]
+        _DeadlineResponse, deadline=time.monotonic() + seconds, seconds=seconds
+    )
+
+
+class _DeadlineHTTPConnection(HTTPConnection):
+    def getresponse(self) -> Any:
+        _with_deadline(self)
+        return super().getresponse()
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    def getresponse(self) -> Any:
+        _with_deadline(self)
+        return super().getresponse()
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
 class Urllib3Transport:
     """The default transport: a urllib3 PoolManager shared by every thread of a client.
 
-    ``timeout`` bounds connecting and each read, and the read timeout also
-    bounds the time to receive a whole answer body (so a trickling answer
-    cannot hold a thread forever); ``max_body`` bounds its size.
+    ``timeout`` (a ``urllib3.Timeout``): ``connect`` bounds connecting, and
+    ``read`` bounds each attempt's whole answer, from the request sent to
+    the last byte of the body, headers included; a server sending a byte now
+    and then cannot stretch it (``total`` bounds connecting and answering
+    together). A retry is a new attempt with its own time, after its pause.
+    ``max_body`` bounds an answer's size.
     ``ca_certs`` names a CA bundle to trust instead of the system's (a
     private proxy); certificates are verified whatever it is.
     """
@@ -285,6 +426,7 @@ class Urllib3Transport:
             retries=self.retry,
             **tls,
         )
+        self._pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
     def __repr__(self) -> str:
         return (
@@ -322,6 +464,7 @@ class Urllib3Transport:
                 headers={**self._pool.headers, **request.headers} if request.headers else None,
                 preload_content=False,
                 retries=retries,
+                redirect=False,  # the API does not redirect: see raise_for_status
                 **form,
             )
         except HTTPError as exc:
@@ -384,24 +527,51 @@ def _transport_error(request: Request, exc: Exception) -> TransportError:
             "twiliorm always verifies certificates (Client(ca_certs=...) names a private CA bundle)"
         )
     note = ""
-    if request.method == "POST" and not isinstance(reason, NewConnectionError):
+    if request.method == "POST" and not isinstance(reason, ConnectTimeoutError):
         note = (
             " (the request may have reached Twilio; it was not resent, so nothing is sent "
             "twice: check whether it took effect before sending it again)"
         )
+    late = _answer_timeout(exc)
+    if late is not None:
+        return TransportError(
+            f"{where} timed out: the answer took too long (none complete within "
+            f"{late.seconds:.3g} s: the read timeout bounds the whole answer, headers and "
+            f"body){note}"
+        )
     return TransportError(f"{where} failed: {reason}{note}")
 
 
+def _answer_timeout(exc: BaseException) -> AnswerTimeoutError | None:
+    """The deadline's error among ``exc``'s causes (urllib3 wraps socket errors twice)."""
+    todo: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        if isinstance(item, AnswerTimeoutError):
+            return item
+        seen.add(id(item))
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__]
+    return None
+
+
 def raise_for_status(request: Request, response: Response) -> None:
-    """Raise the exception for an error answer (status >= 400); do nothing otherwise."""
-    if response.status < 400:
+    """Raise the exception for an error answer (status >= 400) or a redirect (3xx);
+    do nothing otherwise."""
+    if response.status < 300:
         return
     try:
         data = response.json()
     except DecodeError:
         data = None
+    if response.status < 400:
+        _refuse_redirect(request, response, data)
+        return
     if not isinstance(data, dict):
-        text = response.body[:200].decode("utf-8", "replace").strip()
+        # Redacted: a cut-short answer can end inside a credential.
+        text = logs.redact(response.body[:200]).strip()
         data = {"message": text or f"HTTP {response.status}"}
     code = data.get("code")
     raise error_class_for(response.status)(
@@ -418,8 +588,31 @@ def raise_for_status(request: Request, response: Response) -> None:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
+    return retry_after_seconds(headers.get("Retry-After"))
+
+
+def _refuse_redirect(request: Request, response: Response, data: Any) -> None:
+    """A 3xx is never followed: the credentials and the form would go wherever it points.
+
+    Twilio's one 3xx (307 for add-on payload data) is an answer: its JSON body
+    names where the data is (``redirect_to``), for the caller to fetch.
+    """
+    if isinstance(data, dict) and "redirect_to" in data:
+        return
+    raise TransportError(
+        f"{request.method} {request.path}: the server answered {response.status} redirecting "
+        f"to {_location_host(request, response)}; the API does not redirect, so twiliorm "
+        "does not follow it (the credentials and the form would go there)"
+    )
+
+
+def _location_host(request: Request, response: Response) -> str:
+    location = response.headers.get("Location")
+    if not location:
+        return "nowhere (no Location)"
     try:
-        return float(value) if value is not None else None
+        parts = urllib.parse.urlsplit(urllib.parse.urljoin(request.url, location))
+        host = (parts.hostname or "?") + (f":{parts.port}" if parts.port else "")
     except ValueError:
-        return None
+        return "an unreadable Location"
+    return repr(host[:100]) if not host.isprintable() else host[:100]
