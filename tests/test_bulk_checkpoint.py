@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import twiliorm
-from twiliorm import IncomingPhoneNumber, Message
+from twiliorm import Call, IncomingPhoneNumber, Message, SipCredential, SipCredentialList
 from twiliorm.bulk import Progress
-from twiliorm.bulk.checkpoint import Checkpoint
+from twiliorm.bulk.checkpoint import SECRET_ROUNDS, Checkpoint, job_digest
 from twiliorm.bulk.engine import Limiter
 from twiliorm.sandbox import Sandbox
 
@@ -58,7 +61,7 @@ def test_a_header_cut_short_starts_over(tmp_path: Path) -> None:
     path.write_bytes(b"# twiliorm checkp")
     with Checkpoint(path, JOB) as fresh:
         assert fresh.states == {}
-    assert path.read_text().startswith("# twiliorm checkpoint 1 ")
+    assert path.read_text().startswith("# twiliorm checkpoint 2 ")
 
 
 def test_another_jobs_checkpoint_is_refused(tmp_path: Path) -> None:
@@ -78,6 +81,135 @@ def test_another_jobs_checkpoint_is_refused(tmp_path: Path) -> None:
         handle.write("maybe SM1\n")
     with pytest.raises(twiliorm.ConfigurationError, match="line 2"):
         Checkpoint(broken, JOB)
+
+
+# --- what resume= may name: never a file that is not this job's ----------------------------
+
+OTHER_JOB = "# twiliorm checkpoint 2 " + json.dumps({"job": {"operation": "delete"}})
+STRANGERS = {
+    "csv": b"sid,to\nSM1,+15558675310\nSM2,+1555867",  # no final newline: nothing is "torn"
+    "one-line csv": b"sid,to,body",
+    "json of another job": json.dumps({"job": {"operation": "delete"}, "done": ["SM1"]}).encode(),
+    "another job's checkpoint": (OTHER_JOB + "\ndone SM1\ndone SM").encode(),
+    "a version 1 checkpoint of another job": b'# twiliorm checkpoint 1 {"job": {}}\ndone SM1\n',
+    "random bytes": bytes(range(256)) * 4,
+    "a blank line": b"\n",
+    "latin-1 text": "caf\xe9 cr\xe8me\n".encode("latin-1"),
+}
+
+
+@pytest.mark.parametrize("write", [True, False])
+@pytest.mark.parametrize("name", sorted(STRANGERS))
+def test_a_file_that_is_not_this_jobs_checkpoint_is_left_as_it_was(
+    tmp_path: Path, name: str, write: bool
+) -> None:
+    path = tmp_path / "stranger"
+    path.write_bytes(STRANGERS[name])
+    before = os.stat(path)
+    with pytest.raises(twiliorm.ConfigurationError, match="checkpoint") as raised:
+        Checkpoint(path, JOB, write=write)
+    assert path.read_bytes() == STRANGERS[name]
+    assert os.stat(path).st_mtime_ns == before.st_mtime_ns
+    if name in ("random bytes", "latin-1 text"):
+        assert "not UTF-8" in str(raised.value)
+
+
+def test_an_empty_file_is_adopted(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    path.touch()  # as mktemp or a hand-made name leaves it: no event can be lost
+    with Checkpoint(path, JOB) as fresh:
+        fresh.record("done", "SM1")
+    with Checkpoint(path, JOB) as again:
+        assert again.states == {"SM1": "done"}
+
+
+def test_a_symbolic_link_is_refused_whatever_it_points_to(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_bytes(STRANGERS["csv"])
+    mine = tmp_path / "mine.ckpt"
+    Checkpoint(mine, JOB).close()
+    for target in (data, mine, tmp_path / "nowhere.ckpt"):
+        link = tmp_path / f"link-to-{target.name}"
+        link.symlink_to(target)
+        for write in (True, False):
+            with pytest.raises(twiliorm.ConfigurationError, match="symbolic link"):
+                Checkpoint(link, JOB, write=write)
+    assert data.read_bytes() == STRANGERS["csv"]
+    assert not (tmp_path / "nowhere.ckpt").exists()
+
+
+def test_a_directory_or_a_pipe_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(twiliorm.ConfigurationError, match="directory"):
+        Checkpoint(tmp_path, JOB)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for write in (True, False):  # and neither blocks waiting for a writer
+        with pytest.raises(twiliorm.ConfigurationError, match="not a regular file"):
+            Checkpoint(fifo, JOB, write=write)
+
+
+SECRET_JOB = {
+    "operation": "update",
+    "resource": "SipCredential",
+    "query": {"path": "/2010-04-01/Accounts/AC1/SIP/x.json", "params": [["To", "+14155550000"]]},
+    "values": [["Password", "hunter2-Secret"]],
+}
+
+
+def test_the_header_holds_a_digest_not_the_values(tmp_path: Path) -> None:
+    path = tmp_path / "job.ckpt"
+    with Checkpoint(path, SECRET_JOB) as first:
+        first.record("done", "CR1")
+    text = path.read_text()
+    assert "hunter2" not in text and "+14155550000" not in text
+    header = json.loads(text.splitlines()[0][len("# twiliorm checkpoint 2 ") :])
+    assert header["job"] == {
+        "operation": "update",
+        "resource": "SipCredential",
+        "path": "/2010-04-01/Accounts/AC1/SIP/x.json",
+        "fields": ["Password"],
+    }
+    canonical = json.dumps(SECRET_JOB, sort_keys=True, separators=(",", ":")).encode()
+    salt = bytes.fromhex(header["salt"])
+    slow = hashlib.pbkdf2_hmac("sha256", canonical, salt, SECRET_ROUNDS).hex()
+    assert header["digest"] == job_digest(SECRET_JOB, salt) == slow  # a guess costs 200k rounds
+    with Checkpoint(path, SECRET_JOB) as again:
+        assert again.states == {"CR1": "done"}
+    other = dict(SECRET_JOB, values=[["Password", "another-Secret"]])
+    with pytest.raises(twiliorm.ConfigurationError, match="with other values"):
+        Checkpoint(path, other)
+    assert path.read_text() == text
+
+
+def test_a_version_1_checkpoint_still_resumes_and_is_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "old.ckpt"
+    old = "# twiliorm checkpoint 1 " + json.dumps({"job": JOB, "info": {}}, sort_keys=True)
+    path.write_text(old + "\ndone SM1\n")
+    with Checkpoint(path, JOB) as resumed:
+        assert resumed.states == {"SM1": "done"}
+        resumed.record("done", "SM2")
+    assert path.read_text() == old + "\ndone SM1\ndone SM2\n"
+    with pytest.raises(twiliorm.ConfigurationError, match="belongs to another job"):
+        Checkpoint(path, dict(JOB, values=[["Body", "x"]]))
+
+
+def test_a_bulk_update_of_passwords_keeps_them_out_of_its_checkpoint(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    staff = SipCredentialList.objects.create(friendly_name="staff")
+    for name in ("alice", "bob", "carol"):
+        staff.credentials.create(username=name, password="IWasAtSignal2018")
+    path = tmp_path / "rotate.ckpt"
+    assert staff.credentials.all().update(password="Rotated-2026-Secret", resume=path).ok
+    assert "Rotated-2026" not in path.read_text()
+    again = staff.credentials.all().update(password="Rotated-2026-Secret", resume=path)
+    assert again.ok
+    with pytest.raises(twiliorm.ConfigurationError, match="another job"):
+        staff.credentials.all().update(password="Other-2026-Secret", resume=path)
+    made = tmp_path / "create.ckpt"
+    new = [SipCredential(username=f"u{n}", password="Created-2026-Secret") for n in range(2)]
+    assert staff.credentials.bulk_create(new, resume=made).succeeded == 2
+    assert "Created-2026" not in made.read_text()
 
 
 def test_a_read_only_checkpoint_writes_nothing(tmp_path: Path) -> None:
@@ -114,6 +246,29 @@ def test_resume_skips_what_is_done_and_does_the_rest(
     assert sum(1 for r in sandbox.requests if r.method == "POST") == writes + 25
     with pytest.raises(twiliorm.ConfigurationError, match="belongs to another job"):
         Message.objects.all().delete(resume=path)
+
+
+def test_a_resumed_update_nothing_can_read_back_trusts_the_checkpoint(
+    sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
+) -> None:
+    # A call's url is not in its record: the listed calls look the same redirected or not, so
+    # only the checkpoint can keep a resumed job from redirecting a call a second time.
+    room = "<Response><Dial><Conference>Room</Conference></Dial></Response>"
+    for _ in range(12):
+        Call.objects.create(to="+15558675310", from_="+14155550100", twiml=room)
+    calls = Call.objects.filter(status="in-progress")
+    path = tmp_path / "redirect.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        calls.update(url="https://e.com/announce.xml", resume=path, progress=stop_at(5), workers=1)
+    events = [line.split(" ") for line in path.read_text().splitlines()[1:]]
+    done = {key for state, key, *_ in events if state == "done"}
+    assert len(done) == 5 and calls.count() == 12  # still in progress: nothing shows the 5
+    start = len(sandbox.requests)
+    second = calls.update(url="https://e.com/announce.xml", resume=path)
+    writes = [r.path for r in sandbox.requests[start:] if r.method == "POST"]
+    assert not [p for p in writes if any(sid in p for sid in done)]  # the checkpoint decided
+    assert len(writes) == len(set(writes)) == 7
+    assert second.succeeded == 7 and second.reasons == {"finished in an earlier run": 5}
 
 
 def test_a_dry_run_reads_the_checkpoint_without_writing_it(
@@ -297,7 +452,7 @@ def test_a_checkpoint_belongs_to_one_query(
     path = tmp_path / "redact.ckpt"
     Message.objects.filter(to="+14155550000").update(body="", resume=path)
     header = path.read_text().splitlines()[0]
-    assert '"query"' in header and "+14155550000" in header
+    assert "Messages.json" in header and "+14155550000" not in header  # in the digest only
     with pytest.raises(twiliorm.ConfigurationError, match="belongs to another job"):
         Message.objects.update(body="", resume=path)
 

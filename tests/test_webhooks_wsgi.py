@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -15,7 +16,13 @@ import urllib3
 from twilio.request_validator import RequestValidator as OfficialValidator
 
 from twiliorm.webhooks import WebhookValidator, body_sha256, parse_callback, wsgi_url
-from twiliorm.webhooks.wsgi import PARAMS_KEY, SignatureMiddleware, read_body, validate_request
+from twiliorm.webhooks.wsgi import (
+    PARAMS_KEY,
+    SignatureMiddleware,
+    content_length,
+    read_body,
+    validate_request,
+)
 
 TOKEN = "wsgi-test-token-0123456789abcdef"
 FORM = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered", "To": "+15558675310"}
@@ -139,6 +146,94 @@ def test_paths_limit_the_check_and_large_bodies_get_413() -> None:
         assert hooks.post("/twilio/status", FORM, "") == 403
     finally:
         hooks.close()
+
+
+def test_a_trusted_chain_of_proxies_signs_with_the_value_the_proxies_vouch_for() -> None:
+    public = "https://hooks.example.com/status"
+    forged = "https://forged.example/status"
+    headers = {
+        "X-Forwarded-Proto": "https, https",
+        "X-Forwarded-Host": "forged.example, hooks.example.com, lb.internal",
+    }
+    two = Hooks(auth_token=TOKEN, trust_forwarded=2)
+    try:
+        assert two.post("/status", FORM, sign(public, FORM), **headers) == 200
+        assert two.post("/status", FORM, sign(forged, FORM), **headers) == 403
+    finally:
+        two.close()
+
+
+# --- which paths the middleware checks, and malformed lengths --------------------------
+
+
+def call(app: Any, env: dict[str, Any]) -> str:
+    """The status line ``app`` answers the WSGI request ``env`` with."""
+    statuses: list[str] = []
+    b"".join(app(env, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[0]
+
+
+def passing(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [])
+    return [b"ok"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "checked", "unchecked"),
+    [
+        ("/sms", ["/sms", "/sms/", "/sms/status", "/sms/a/b"], ["/smsx", "/sm", "/", "/SMS"]),
+        ("/sms/", ["/sms", "/sms/", "/sms/status"], ["/smsx", "/other/sms"]),
+        ("/", ["/", "/anything", "/a/b"], []),
+        (
+            "/twilio/voice",
+            ["/twilio/voice", "/public/../twilio/voice", "//twilio//voice/x", "/twilio/./voice"],
+            ["/twilio", "/twilio/voicemail", "/twilio/sms"],
+        ),
+    ],
+)
+def test_what_paths_covers(entry: str, checked: list[str], unchecked: list[str]) -> None:
+    app = SignatureMiddleware(passing, auth_token=TOKEN, paths=[entry])
+    for path in checked:
+        assert call(app, environ(PATH_INFO=path)).startswith("403"), path
+    for path in unchecked:
+        assert call(app, environ(PATH_INFO=path)).startswith("200"), path
+
+
+def test_paths_count_script_name_and_refuse_what_would_never_match() -> None:
+    app = SignatureMiddleware(passing, auth_token=TOKEN, paths=["/app/sms"])
+    assert call(app, environ(SCRIPT_NAME="/app", PATH_INFO="/sms")).startswith("403")
+    for entry in ("sms", "/sms*", "/twilio/*", ""):
+        with pytest.raises(ValueError, match="paths"):
+            SignatureMiddleware(passing, auth_token=TOKEN, paths=[entry])
+
+
+@pytest.mark.parametrize(
+    "length", ["\u0663", "\u00b2", "-1", "1e3", "0x10", "12 13", "+5", "\u0665\u0665"]
+)
+def test_a_malformed_content_length_is_400(length: str) -> None:
+    body = urllib.parse.urlencode(FORM).encode()
+    env = environ(
+        CONTENT_LENGTH=length,
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=sign("http://app.internal:8000/status", FORM),
+        **{"wsgi.input": io.BytesIO(body)},
+    )
+    assert call(SignatureMiddleware(passing, auth_token=TOKEN), dict(env)) == "400 Bad Request"
+    assert read_body(dict(env)) is None
+    assert not validate_request(dict(env), WebhookValidator(TOKEN))
+    with pytest.raises(ValueError, match="Content-Length"):
+        content_length(env)
+    assert content_length(environ(CONTENT_LENGTH=" 12 ")) == 12
+    assert content_length(environ(CONTENT_LENGTH="")) is None
+
+
+def test_a_malformed_content_length_on_the_wire_is_400(hooks: Hooks) -> None:
+    # "\xb2" is "²" once the server decodes the header as latin-1: isdigit() yet no int().
+    with socket.create_connection(("127.0.0.1", hooks.server.server_port), timeout=5) as conn:
+        conn.sendall(b"POST /status HTTP/1.0\r\nHost: x\r\nContent-Length: \xb2\r\n\r\nab")
+        answer = conn.makefile("rb").readline()
+    assert answer.split()[1] == b"400"
+    assert hooks.seen == []
 
 
 def test_sub_account_tokens_through_the_middleware() -> None:

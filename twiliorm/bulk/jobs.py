@@ -23,6 +23,7 @@ requests it resends (each job counts the ones it sends in ``Job.sent``).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,8 +42,10 @@ from ..exceptions import (
     ServerError,
     TransportError,
 )
+from ..logs import is_sensitive
 from ..resource import Binding
 from ..transport import Response
+from .checkpoint import fingerprint
 from .engine import Job, Outcome, Status
 
 if TYPE_CHECKING:
@@ -416,11 +419,13 @@ def paths_of(obj: Resource, client: Client, targets: Targets | None) -> tuple[st
 
 
 def sequence_digest(forms: Sequence[Sequence[tuple[str, str]]]) -> str:
-    """A short fingerprint of a list of create forms (a checkpoint must match its objects)."""
-    import hashlib
+    """A short fingerprint of a list of create forms (a checkpoint must match its objects).
 
-    digest = hashlib.sha256()
-    for form in forms:
-        digest.update(repr(list(form)).encode())
-        digest.update(b"\x00")
-    return digest.hexdigest()[:16]
+    Forms that carry a credential (a SIP ``Password``) are hashed with
+    :data:`~twiliorm.bulk.checkpoint.SECRET_ROUNDS` rounds of PBKDF2, so the
+    checkpoint's digest of the job cannot be used to guess it quickly.
+    """
+    data = b"".join(repr(list(form)).encode() + b"\x00" for form in forms)
+    if any(is_sensitive(name) and value for form in forms for name, value in form):
+        return fingerprint(data, secret=True, salt=b"twiliorm.bulk_create")[:16]
+    return hashlib.sha256(data).hexdigest()[:16]  # as before: older checkpoints still match

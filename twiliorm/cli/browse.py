@@ -12,7 +12,9 @@ Credentials come from the environment (``TWILIO_ACCOUNT_SID``,
 ``TWILIO_AUTH_TOKEN``) and the base URL from ``--base-url`` or
 ``TWILIO_API_BASE_URL``. A table is plain text fit for pipes, its header bold
 only on a terminal; ``--format csv`` and ``json`` write the records as
-``twiliorm export`` does (ISO 8601 timestamps, prices as Twilio's text).
+``twiliorm export`` does (ISO 8601 timestamps, prices as Twilio's text, a
+``'`` before a CSV cell a spreadsheet would run as a formula unless
+``--raw-formulas``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..exceptions import ConfigurationError
 from ..fields import FieldSpec
 from ..logs import is_sensitive
 from ..resource import Resource, resources
+from .bulk import add_raw_formulas
 from .common import CommandError, add_query_options, find_resource, plural, queryset, snake
 
 __all__ = ["add_parser"]
@@ -127,6 +130,7 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
         help="the fields to show (attribute names; default: a few in a table, all in json and "
         "csv, credentials such as auth_token only when named)",
     )
+    add_raw_formulas(parser)
 
 
 def _limit(text: str) -> int:
@@ -154,7 +158,9 @@ def run_ls(args: argparse.Namespace, out: TextIO) -> int:
     if args.limit:
         qs = qs[: args.limit]
     if args.format != "table":
-        export(qs, out, format=args.format, fields=_chosen(args.fields))
+        export(
+            qs, out, format=args.format, fields=_chosen(args.fields), raw_formulas=args.raw_formulas
+        )
         return 0
     _write_table(qs.iterator(), model, _named(model, args.fields), out)
     return 0
@@ -175,7 +181,8 @@ def run_get(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(dict(zip([k for k, _ in columns], row, strict=True)), indent=2))
         out.write("\n")
     else:
-        write_rows(out, args.format, [key for key, _ in columns], iter([row]))
+        header = [key for key, _ in columns]
+        write_rows(out, args.format, header, iter([row]), raw_formulas=args.raw_formulas)
     return 0
 
 

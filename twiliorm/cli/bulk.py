@@ -15,6 +15,9 @@ or when stderr is not a terminal). ``--dry-run`` shows what would be written
 and sends no write. ``--checkpoint FILE`` makes the job resumable: run the
 same command again after an interruption and it finishes the rest. The
 report goes to stdout; the exit status is 1 when any record failed.
+``export`` puts a ``'`` before a CSV cell a spreadsheet would run as a formula
+(``=...``, ``@...``; never before a number such as ``+15558675310``);
+``--raw-formulas`` writes every cell as it is.
 """
 
 from __future__ import annotations
@@ -96,7 +99,19 @@ def _add_export(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     parser.add_argument("--format", choices=FORMATS, default=None, help="default: by extension")
     parser.add_argument("--fields", metavar="A,B,...", help="the columns (default: all fields)")
     parser.add_argument("--output", "-o", metavar="FILE", help="default: stdout")
+    add_raw_formulas(parser)
     parser.set_defaults(handler=lambda args: run_export(args, sys.stdout))
+
+
+def add_raw_formulas(parser: argparse.ArgumentParser) -> None:
+    """``--raw-formulas``: CSV cells that start like a spreadsheet formula written as they are."""
+    parser.add_argument(
+        "--raw-formulas",
+        action="store_true",
+        help="csv: write cells that start with = + - @ as they are (default: a ' before them, "
+        "so a spreadsheet shows them instead of running them; numbers such as +15558675310 "
+        "and -0.0075 are never changed)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -201,7 +216,9 @@ def run_export(args: argparse.Namespace, out: TextIO) -> int:
         print("nothing written", file=out)
         return 1
     with Bar(None) as bar:
-        report = qs.export(args.output or out, fmt, fields=fields, progress=bar)
+        report = qs.export(
+            args.output or out, fmt, fields=fields, progress=bar, raw_formulas=args.raw_formulas
+        )
     if args.output:
         print(report, file=out)
     else:

@@ -12,15 +12,22 @@
 The URL Twilio requested is rebuilt with ``request.build_absolute_uri()``,
 so Django's own proxy settings apply (``SECURE_PROXY_SSL_HEADER`` for the
 scheme, ``USE_X_FORWARDED_HOST``, ``USE_X_FORWARDED_PORT``); with
-``trust_forwarded=True`` the X-Forwarded-Proto/Host/Port headers are applied
-to it as well, for a proxy Django is not configured for. The token is
+``trust_forwarded`` the X-Forwarded-Proto/Host/Port headers are applied to it
+as well, by the function the WSGI middleware uses
+(:func:`twiliorm.webhooks.urls.forwarded_url`): ``True`` trusts the value
+one proxy appended, ``trust_forwarded=2`` the second from the right, and
+:class:`~twiliorm.webhooks.urls.TrustedProxies` counts per header. Behind
+a chain of proxies prefer it to ``USE_X_FORWARDED_HOST``, which takes the
+whole comma-separated header as the host. The token is
 ``auth_token=``, else ``settings.TWILIO_AUTH_TOKEN``, else the
 ``TWILIO_AUTH_TOKEN`` environment variable, read at the first request;
 ``accounts=`` finds a sub-account's own token by the form's ``AccountSid``
 (a mapping, a function, or ``twiliorm.webhooks.AccountTokens(client)``).
 
 Twilio sends no CSRF token, so the decorated view is CSRF-exempt: the
-signature is the stronger check. Only synchronous views are supported.
+signature is the stronger check. A Content-Length that is not ASCII digits
+answers 400 before the body is read (Django's ``request.body`` would raise
+on it, a 500). Only synchronous views are supported.
 """
 
 # Django ships no type hints and its stubs are no dependency of twiliorm:
@@ -35,11 +42,13 @@ from typing import Any, TypeVar, overload
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpResponseForbidden
+from django.http import HttpResponseBadRequest, HttpResponseForbidden
 
 from ..exceptions import ConfigurationError
 from ..webhooks.signature import Params, has_body_hash, is_form
 from ..webhooks.tokens import TokenLookup, WebhookValidator
+from ..webhooks.urls import Trust
+from ..webhooks.wsgi import content_length
 
 __all__ = ["request_params", "validate_request", "validate_twilio_request"]
 
@@ -68,10 +77,18 @@ def validate_request(request: Any, validator: WebhookValidator) -> bool:
     return validator.validate(url, params, request.headers.get("X-Twilio-Signature"))
 
 
+def _length_ok(request: Any) -> bool:
+    try:
+        content_length(request.META)
+    except ValueError:
+        return False
+    return True
+
+
 def _validator_from_settings(
     auth_token: str | None,
     accounts: Mapping[str, str] | TokenLookup | None,
-    trust_forwarded: bool,
+    trust_forwarded: Trust,
 ) -> WebhookValidator:
     token = (
         auth_token
@@ -95,7 +112,7 @@ def validate_twilio_request(
     *,
     auth_token: str | None = None,
     accounts: Mapping[str, str] | TokenLookup | None = None,
-    trust_forwarded: bool = False,
+    trust_forwarded: Trust = False,
     validator: WebhookValidator | None = None,
 ) -> Callable[[V], V]: ...
 def validate_twilio_request(
@@ -103,7 +120,7 @@ def validate_twilio_request(
     *,
     auth_token: str | None = None,
     accounts: Mapping[str, str] | TokenLookup | None = None,
-    trust_forwarded: bool = False,
+    trust_forwarded: Trust = False,
     validator: WebhookValidator | None = None,
 ) -> V | Callable[[V], V]:
     """Decorate a view so requests without Twilio's signature get 403 (see the module doc).
@@ -120,6 +137,8 @@ def validate_twilio_request(
         def checked(request: Any, *args: Any, **kwargs: Any) -> Any:
             if not chosen:
                 chosen.append(_validator_from_settings(auth_token, accounts, trust_forwarded))
+            if not _length_ok(request):
+                return HttpResponseBadRequest("Malformed Content-Length")
             if not validate_request(request, chosen[0]):
                 return HttpResponseForbidden("Invalid X-Twilio-Signature")
             return view(request, *args, **kwargs)

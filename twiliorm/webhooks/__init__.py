@@ -40,13 +40,14 @@ WSGI (any framework; the body is put back for the application)::
 
     from twiliorm.webhooks.wsgi import SignatureMiddleware, validate_request
 
-    app = SignatureMiddleware(app, auth_token=token, trust_forwarded=True, paths=["/twilio/"])
+    app = SignatureMiddleware(app, auth_token=token, trust_forwarded=True, paths=["/twilio"])
     # or, inside an application:
     if not validate_request(environ, WebhookValidator(token)): ...
 
 What users trip on, handled here: the URL with or without the default port
 (both forms are accepted), the URL behind a proxy (``trust_forwarded``, only
-when a proxy you control sets X-Forwarded-*), sub-accounts signing with their
+when proxies you control set X-Forwarded-*: ``True`` for one, an int for a
+chain, :class:`TrustedProxies` per header), sub-accounts signing with their
 own token (``accounts=``: a mapping, a function, or :class:`AccountTokens`,
 which reads the account's and its sub-accounts' tokens from the API), and
 repeated form keys (every value counts, sorted).
@@ -68,7 +69,7 @@ from .signature import (
     validate_signature,
 )
 from .tokens import AccountTokens, TokenLookup, WebhookValidator, account_sid_of
-from .urls import forwarded_url, url_forms, wsgi_url
+from .urls import Trust, TrustedProxies, forwarded_url, url_forms, wsgi_url
 
 __all__ = [
     "CALLBACK_PARAMS",
@@ -79,6 +80,8 @@ __all__ = [
     "Params",
     "RequestValidator",
     "TokenLookup",
+    "Trust",
+    "TrustedProxies",
     "WebhookValidator",
     "account_sid_of",
     "body_sha256",

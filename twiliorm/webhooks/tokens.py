@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from ..exceptions import ConfigurationError, TwiliormError
 from .signature import Params, form_pairs, validate_signature
-from .urls import forwarded_url
+from .urls import Trust, TrustedProxies, forwarded_url
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -102,7 +102,7 @@ class AccountTokens:
                 logger.warning("webhooks: the account tokens could not be read: %s", exc)
 
     def _read(self) -> dict[str, str]:
-        from ..resources import Account
+        from ..models import Account
 
         accounts = Account.objects.using(self._client).all()
         return {a.sid: a.auth_token for a in accounts.iterator() if a.sid and a.auth_token}
@@ -114,10 +114,12 @@ class WebhookValidator:
     ``auth_token`` is the default token (the main account's). ``accounts``
     gives the token of the account named by a form's ``AccountSid``: a
     mapping, a function, or ``AccountTokens(client)``; when it knows none,
-    the default is used. ``trust_forwarded=True`` says the application sits
-    behind a proxy that sets X-Forwarded-Proto/Host/Port, so the URL Twilio
-    requested is rebuilt from them (never set it without such a proxy: the
-    headers would then come from the client).
+    the default is used. ``trust_forwarded`` says how many proxies of yours
+    sit in front of the application, setting X-Forwarded-Proto/Host/Port: the
+    URL Twilio requested is rebuilt from the values they vouch for (``True``
+    is one proxy, an int ``n`` is ``n``, a :class:`~twiliorm.webhooks.urls.TrustedProxies`
+    gives a count per header; see :func:`~twiliorm.webhooks.urls.forwarded_url`).
+    Never count a proxy you do not run: its headers would come from the client.
     """
 
     def __init__(
@@ -125,7 +127,7 @@ class WebhookValidator:
         auth_token: str | None = None,
         *,
         accounts: Mapping[str, str] | TokenLookup | None = None,
-        trust_forwarded: bool = False,
+        trust_forwarded: Trust = False,
     ) -> None:
         if not auth_token and accounts is None:
             raise ConfigurationError(
@@ -134,10 +136,15 @@ class WebhookValidator:
             )
         self._token = auth_token or None
         self._accounts = accounts
-        self.trust_forwarded = trust_forwarded
+        self.proxies = TrustedProxies.of(trust_forwarded)
 
     def __repr__(self) -> str:
-        return f"<WebhookValidator trust_forwarded={self.trust_forwarded}>"
+        return f"<WebhookValidator {self.proxies!r}>"
+
+    @property
+    def trust_forwarded(self) -> bool:
+        """Whether any X-Forwarded-* header is trusted (see :attr:`proxies` for how far)."""
+        return bool(self.proxies)
 
     def token_for(self, params: Params | str | bytes) -> str | None:
         """The token that signed a webhook with these params (its account's, else the default)."""
@@ -160,7 +167,7 @@ class WebhookValidator:
 
     def request_url(self, seen_url: str, headers: Mapping[str, str]) -> str:
         """The URL Twilio requested, from the one the application saw (and its proxy's headers)."""
-        return forwarded_url(seen_url, headers) if self.trust_forwarded else seen_url
+        return forwarded_url(seen_url, headers, self.proxies) if self.proxies else seen_url
 
     def validate(self, url: str, params: Params | str | bytes, signature: str | None) -> bool:
         """True when ``signature`` is Twilio's for this request, signed by its account's token."""

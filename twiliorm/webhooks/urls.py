@@ -9,25 +9,31 @@ way, and this module owns the answers:
   URL on its scheme's default port (443 for https, 80 for http) are tried
   (:func:`url_forms`); a non-default port is part of the URL and stays;
 - a proxy in front of the application: the app sees ``http://app:8000/sms``
-  while Twilio requested ``https://example.com/sms``. When the application
-  says it trusts its proxy, :func:`forwarded_url` takes the scheme, host and
-  port from ``X-Forwarded-Proto``, ``X-Forwarded-Host`` and
-  ``X-Forwarded-Port`` (the first, client-facing, value of each);
+  while Twilio requested ``https://example.com/sms``. :func:`forwarded_url`
+  (the one place the WSGI middleware and the Django decorator rebuild the
+  public URL) takes the scheme, host and port from ``X-Forwarded-Proto``,
+  ``X-Forwarded-Host`` and ``X-Forwarded-Port`` as far as
+  :class:`TrustedProxies` says, and as Werkzeug's ``ProxyFix`` does;
 - WSGI: :func:`wsgi_url` rebuilds the requested URL from a WSGI environ
   (PEP 3333), preferring the raw request target when the server passes it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["DEFAULT_PORTS", "forwarded_url", "url_forms", "wsgi_url"]
+import attrs
+
+__all__ = ["DEFAULT_PORTS", "Trust", "TrustedProxies", "forwarded_url", "url_forms", "wsgi_url"]
 
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 # RFC 3986 pchar minus "%": what a decoded PATH_INFO may hold that needs no escaping.
 _PATH_SAFE = "/:@!$&'()*+,;=~"
+# A port is ASCII digits: str.isdigit() also accepts "٣" and "²", which are no port.
+_PORT = re.compile(r"[0-9]{1,5}\Z")
 
 
 def split_netloc(netloc: str) -> tuple[str, str, str | None]:
@@ -62,10 +68,53 @@ def url_forms(url: str) -> list[str]:
     return [url]
 
 
-def _first(headers: Mapping[str, str], name: str) -> str:
-    """The first (client-facing) value of a possibly comma-joined forwarded header."""
-    value = _header(headers, name)
-    return value.split(",")[0].strip() if value else ""
+_counts = attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(0))
+
+
+@attrs.frozen
+class TrustedProxies:
+    """How many proxies you run in front of the application set each X-Forwarded-* header.
+
+    Each proxy appends the value it saw to the header, so the value that proxy
+    ``n`` (counting from the application) vouches for is the ``n``-th from the
+    right; whatever stands left of it came from the client and proves
+    nothing. With ``host=2`` and ``X-Forwarded-Host: evil.example, example.com,
+    lb.internal``, the host is ``example.com``. A header with fewer values than
+    its count was not set by as many proxies as expected: it is ignored, and
+    the request's own value stays. 0 (the default) trusts no value. This is
+    Werkzeug's ``ProxyFix(x_proto=, x_host=, x_port=)``.
+
+    Where an option takes ``trust_forwarded``, ``True`` means one proxy for
+    every header (``TrustedProxies(1, 1, 1)``), an int ``n`` means ``n`` for
+    every header, and ``False`` none.
+    """
+
+    proto: int = attrs.field(default=0, validator=_counts)
+    host: int = attrs.field(default=0, validator=_counts)
+    port: int = attrs.field(default=0, validator=_counts)
+
+    @classmethod
+    def of(cls, trust: Trust) -> TrustedProxies:
+        """``trust`` as a TrustedProxies: itself, or a bool or int for every header."""
+        if isinstance(trust, TrustedProxies):
+            return trust
+        if not isinstance(trust, int):  # bool is an int: True is 1
+            raise TypeError(f"trust_forwarded takes a bool, int or TrustedProxies, not {trust!r}")
+        return cls(int(trust), int(trust), int(trust))
+
+    def __bool__(self) -> bool:
+        return bool(self.proto or self.host or self.port)
+
+
+#: What ``trust_forwarded=`` accepts (see :class:`TrustedProxies`).
+Trust: TypeAlias = bool | int | TrustedProxies
+
+
+def _trusted(headers: Mapping[str, str], name: str, proxies: int) -> str:
+    """The value of X-Forwarded-``name`` that the ``proxies`` nearest proxies vouch for, or ""."""
+    value = _header(headers, name) if proxies else ""
+    values = [part.strip() for part in value.split(",")] if value else []
+    return values[-proxies] if len(values) >= proxies > 0 else ""
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -76,25 +125,29 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return value or ""
 
 
-def forwarded_url(url: str, headers: Mapping[str, str]) -> str:
-    """``url`` with the scheme, host and port a trusted proxy reports in X-Forwarded-*.
+def forwarded_url(url: str, headers: Mapping[str, str], trust: Trust = True) -> str:
+    """``url`` with the scheme, host and port your proxies report in ``X-Forwarded-*``.
 
-    Only call this when the application sits behind a proxy that sets these
-    headers: otherwise a client chooses them. Headers that are absent leave
-    that part of ``url`` as it is; an X-Forwarded-Port wins over a port in
+    ``trust`` says how many proxies set each header (:class:`TrustedProxies`;
+    the default, ``True``, is one each). Only count proxies you run: a value
+    none of them appended came from the client. A header that is absent, or
+    has fewer values than its proxies, leaves that part of ``url``
+    as it is; a port that is not ASCII digits is ignored, as is a scheme
+    other than http and https. X-Forwarded-Port wins over a port in
     X-Forwarded-Host; a port equal to the scheme's default is dropped (both
     forms are tried by :func:`url_forms` anyway).
     """
+    proxies = TrustedProxies.of(trust)
     parts = urlsplit(url)
-    scheme = _first(headers, "X-Forwarded-Proto").lower() or parts.scheme
+    scheme = _trusted(headers, "X-Forwarded-Proto", proxies.proto).lower() or parts.scheme
     if scheme not in DEFAULT_PORTS:
         scheme = parts.scheme
     prefix, host, port = split_netloc(parts.netloc)
-    forwarded_host = _first(headers, "X-Forwarded-Host")
+    forwarded_host = _trusted(headers, "X-Forwarded-Host", proxies.host)
     if forwarded_host:
         _, host, port = split_netloc(forwarded_host)
-    forwarded_port = _first(headers, "X-Forwarded-Port")
-    if forwarded_port.isdigit():
+    forwarded_port = _trusted(headers, "X-Forwarded-Port", proxies.port)
+    if _PORT.match(forwarded_port):
         port = forwarded_port
     if port == DEFAULT_PORTS.get(scheme):
         port = None
