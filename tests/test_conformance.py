@@ -1,4 +1,4 @@
-"""The declarations of twiliorm.resources, held to Twilio's official contract.
+"""The declarations of twiliorm.models, held to Twilio's official contract.
 
 The contract is Twilio's OpenAPI file, kept in tests/data/ (see its NOTICE).
 :func:`check` compares it with the declarations' ``_meta`` and returns every

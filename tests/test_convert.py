@@ -12,7 +12,7 @@ import pytest
 
 from twiliorm import Call, DecodeError, IncomingPhoneNumber, Message
 from twiliorm.convert import build_structure, converter
-from twiliorm.resources.messages import MessageStatus
+from twiliorm.models.messages import MessageStatus
 
 PAYLOAD = {
     "account_sid": "AC" + "a" * 32,
@@ -125,7 +125,7 @@ def test_a_traceback_through_generated_structure_code_shows_its_lines() -> None:
     with pytest.raises(DecodeError) as info:
         Message.from_api({**PAYLOAD, "date_sent": "not a date"})
     text = _formatted(info.value)
-    assert 'File "<twiliorm generated structure twiliorm.resources.messages.Message>"' in text
+    assert 'File "<twiliorm generated structure twiliorm.models.messages.Message>"' in text
     # The generated line itself, not just its filename: linecache gives the source.
     assert re.search(r"\n +if v(\d+) is not None: v\1 = _p\1\(v\1\)\n", text), text
 
@@ -134,16 +134,16 @@ def test_a_traceback_through_generated_copy_code_shows_its_lines() -> None:
     with pytest.raises(AttributeError) as info:
         Message._meta.copy()(object(), Message())
     text = _formatted(info.value)
-    assert '"<twiliorm generated copy twiliorm.resources.messages.Message>", line 2' in text
+    assert '"<twiliorm generated copy twiliorm.models.messages.Message>", line 2' in text
     assert "\n    t._ctx = s._ctx\n" in text
 
 
 def test_generated_source_survives_checkcache_and_a_second_build_gets_its_own_name() -> None:
     linecache.checkcache()  # drops entries of files that changed on disk; not these
     meta = Message._meta
-    name = "<twiliorm generated copy twiliorm.resources.messages.Message>"
+    name = "<twiliorm generated copy twiliorm.models.messages.Message>"
     assert linecache.getline(name, 1) == "def copy(s, t):\n"
     again = build_structure(meta)
     filename = again.__code__.co_filename
-    assert filename.startswith("<twiliorm generated structure twiliorm.resources.messages.Message")
+    assert filename.startswith("<twiliorm generated structure twiliorm.models.messages.Message")
     assert linecache.getline(filename, 1) == "def structure(d, ctx=None):\n"

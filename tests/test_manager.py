@@ -113,7 +113,7 @@ def test_a_scoped_manager_keeps_its_class(client: twiliorm.Client) -> None:
 
 SNIPPET = """
 from twiliorm import Message
-from twiliorm.resources.usage import UsageRecord
+from twiliorm.models.usage import UsageRecord
 
 reveal_type(Message.objects.filter(to="+15558675310"))
 reveal_type(Message.objects.get(sid="SM"))
@@ -133,9 +133,9 @@ def test_type_checkers_see_the_proxied_methods_typed(tmp_path: pathlib.Path) -> 
     out = subprocess.run(command, capture_output=True, text=True, cwd=root).stdout
     revealed = [line.split("Revealed type is ")[1] for line in out.splitlines() if "Reveal" in line]
     assert revealed == [
-        '"twiliorm.queryset.QuerySet[twiliorm.resources.messages.Message]"',
-        '"twiliorm.resources.messages.Message"',
-        '"twiliorm.resources.messages.Message | None"',
-        '"twiliorm.resources.usage.UsageRecordQuerySet"',
+        '"twiliorm.queryset.QuerySet[twiliorm.models.messages.Message]"',
+        '"twiliorm.models.messages.Message"',
+        '"twiliorm.models.messages.Message | None"',
+        '"twiliorm.models.usage.UsageRecordQuerySet"',
     ], out
     assert 'Manager[Message]" has no attribute "delete"' in out, out

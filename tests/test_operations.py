@@ -25,7 +25,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 import twiliorm
-from twiliorm import resources as r
+from twiliorm import models as r
 from twiliorm.sandbox import Sandbox
 from twiliorm.transport import Request, Response, Transport
 

@@ -15,7 +15,6 @@ run all of it against without an account.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from . import api, fields
 from ._version import __version__
@@ -60,9 +59,7 @@ from .exceptions import (
     ValidationError,
 )
 from .manager import Manager
-from .queryset import QuerySet
-from .resource import Binding, Resource, related, resource
-from .resources import (
+from .models import (
     Account,
     AccountStatus,
     AccountType,
@@ -164,11 +161,8 @@ from .resources import (
     UserDefinedMessageSubscription,
     ValidationRequest,
 )
-
-if TYPE_CHECKING:
-    # At run time ``twiliorm.resources`` is the declarations package, made callable
-    # (see resources/__init__.py); type checkers see the function it calls.
-    from .resource import resources
+from .queryset import QuerySet
+from .resource import Binding, Resource, related, resource, resources
 
 logging.getLogger("twiliorm").addHandler(logging.NullHandler())
 

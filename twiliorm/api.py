@@ -54,11 +54,7 @@ from .constants import (
     TOLL_FREE,
 )
 from .exceptions import DecodeError, ValidationError
-from .persistence import client_of, instance_path
-from .query import PAGE_SIZE_MAX
-from .queryset import QuerySet
-from .resource import Resource as Model
-from .resources import (
+from .models import (
     Account,
     Application,
     AvailablePhoneNumber,
@@ -76,6 +72,10 @@ from .resources import (
     UsageTrigger,
     ValidationRequest,
 )
+from .persistence import client_of, instance_path
+from .query import PAGE_SIZE_MAX
+from .queryset import QuerySet
+from .resource import Resource as Model
 
 __all__ = [
     "BUSY",

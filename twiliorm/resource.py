@@ -572,15 +572,10 @@ def _computed_uri(self: Resource) -> str | None:
 
 
 def resources() -> list[type[Resource]]:
-    """Every declared resource class, in declaration order."""
-    _load_declarations()
+    """Every declared resource class, in declaration order (``twiliorm`` imports
+    :mod:`twiliorm.models` when it starts, so all of the API's are declared)."""
     return list(_REGISTRY.values())
 
 
 def resources_by_name() -> Mapping[str, type[Resource]]:
-    _load_declarations()
     return _REGISTRY
-
-
-def _load_declarations() -> None:
-    from . import resources as _declarations  # noqa: F401 - importing declares them

@@ -1,6 +1,6 @@
 """Sphinx extension: the parts of twiliorm's documentation generated from the code.
 
-- ``families/``: one page per module of ``twiliorm.resources``, written when
+- ``families/``: one page per module of ``twiliorm.models``, written when
   the build starts, from the declarations themselves: each resource's
   paths, operations, fields (JSON key, form/query param, kind, server-side
   filter, writability), search parameters, write-only parameters, parent and
@@ -28,7 +28,7 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-import twiliorm.resources as declarations
+import twiliorm.models as declarations
 from twiliorm.cli import build_parser
 from twiliorm.fields import EnumKind, FieldSpec
 from twiliorm.lookups import lookup_names
@@ -125,7 +125,7 @@ def index_page(found: list[tuple[str, ModuleType, list[type[Resource]]]]) -> str
             "Every resource of API 2010-04-01, by family. Each family's page lists, for each",
             "resource, what it is made of and which operations, filters and parameters the",
             "API gives it; the pages are generated from the declarations in",
-            "``twiliorm/resources/`` when the documentation is built.",
+            "``twiliorm/models/`` when the documentation is built.",
             "",
             ".. toctree::",
             "   :maxdepth: 1",

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from ..exceptions import DecodeError
+from ..models import Call, Message
 from ..resource import Binding, Resource
-from ..resources import Call, Message
 from .signature import Params, form_pairs
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The declarations of API 2010-04-01, one module per family of resources.
+"""The models: the declarations of API 2010-04-01, one module per family of resources.
 
 Each module only declares: fields with their API facts, class options, and
 the few methods a resource has that no other has (``purchase()``,
@@ -12,10 +12,6 @@ declaration to Twilio's OpenAPI contract.
 """
 
 from __future__ import annotations
-
-import sys
-import types
-from typing import Any
 
 from .accounts import *  # noqa: F403
 from .addresses import *  # noqa: F403
@@ -33,16 +29,3 @@ from .recordings import *  # noqa: F403
 from .short_codes import *  # noqa: F403
 from .sip import *  # noqa: F403
 from .usage import *  # noqa: F403
-
-
-class _Package(types.ModuleType):
-    """``twiliorm.resources()`` lists the declared classes (the name DESIGN gives it) while
-    ``twiliorm.resources`` stays this package, so ``twiliorm.resources.messages`` works too."""
-
-    def __call__(self) -> list[Any]:
-        from ..resource import resources
-
-        return resources()
-
-
-sys.modules[__name__].__class__ = _Package
