@@ -37,13 +37,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from .. import dates
 from ..exceptions import FieldError
 from ..logs import is_sensitive
 from .report import BulkReport, Progress
 
 if TYPE_CHECKING:
-    from ..fields import FieldSpec
     from ..queryset import QuerySet
     from ..resource import Resource
 
@@ -101,41 +99,15 @@ def columns_of(model: type[Resource], names: Sequence[str] | None) -> list[tuple
     by_name = {s.name: s for s in specs} | {s.key: s for s in specs if s.key}
     if isinstance(names, str):
         names = [names]
-    chosen = []
+    chosen: list[tuple[str, Cell]] = []
     # Credentials (an Account's auth_token, a new key's secret) are written only when named.
     for name in names or [s.name for s in specs if not is_sensitive(s.key or s.name)]:
         spec = by_name.get(name)
         if spec is None or spec.key is None:
             known = ", ".join(s.key or s.name for s in specs)
             raise FieldError(f"{resource} has no field {name!r} to export; it has: {known}")
-        chosen.append((spec.key, _cell(spec)))
+        chosen.append((spec.key, spec.kind.cell))
     return chosen
-
-
-def _cell(spec: FieldSpec) -> Cell:
-    kind = spec.kind.name
-    if kind in ("rfc2822", "datetime"):
-        return _timestamp
-    if kind in ("decimal",):
-        return lambda value: value if isinstance(value, str) else str(value)
-    if kind in ("integer_text", "integer"):
-        return _integer
-    return lambda value: value
-
-
-def _timestamp(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return dates.format_iso_datetime(dates.parse_rfc2822(value))
-    except ValueError:
-        return value  # a form twiliorm cannot read is exported as Twilio sent it
-
-
-def _integer(value: Any) -> Any:
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return value
 
 
 def _rows(

@@ -84,18 +84,12 @@ def _value(model: type[Resource], attribute: str, param: str, values: list[str])
     """A form value as the JSON payload would carry it (payload numbers are JSON numbers)."""
     if len(values) != 1:
         raise DecodeError(f"{model.__name__} callback: {param} is repeated ({len(values)} values)")
-    text = values[0]
-    kind = model._meta.fields[attribute].kind.name
-    if kind == "integer":
-        try:
-            return int(text)
-        except ValueError:
-            raise DecodeError(
-                f"{model.__name__} callback: {param}={text!r} is not a whole number"
-            ) from None
-    if kind == "boolean" and text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    return text
+    try:
+        return model._meta.fields[attribute].kind.from_form(values)
+    except ValueError as exc:
+        raise DecodeError(
+            f"{model.__name__} callback: {param}={values[0]!r} cannot be {attribute} ({exc})"
+        ) from None
 
 
 def _payload(model: type[Resource], form: dict[str, list[str]]) -> dict[str, Any]:
