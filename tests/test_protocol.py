@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 import pytest
+import urllib3
 
 import twiliorm
 from twiliorm import Message
@@ -27,7 +28,7 @@ from twiliorm.persistence import save_request, saved
 from twiliorm.protocol import ApiRequest, Attempts, ListReader, RawPage
 from twiliorm.queryset import QuerySet
 from twiliorm.sandbox import Sandbox
-from twiliorm.transport import DEFAULT_RETRY, Request, Response, Transport
+from twiliorm.transport import DEFAULT_RETRY, FunctionTransport, Request, Response, Transport
 
 Answer = tuple[int, dict[str, str], bytes]
 Wire = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -241,3 +242,26 @@ def test_links_and_pages_that_cannot_be_followed_are_decode_errors(sb: Sandbox) 
         read(reader_for(Message.objects.all(), sb), pages("/a?PageToken=1", "/a?PageToken=1"))
     with pytest.raises(DecodeError, match="refusing"):
         read(reader_for(Message.objects.all(), sb), pages("//elsewhere.example/a"))
+
+
+def test_a_transport_of_your_own_gets_requests_it_can_send_as_they_are(sb: Sandbox) -> None:
+    """Auth is the client's: each request carries its credentials, so a transport that
+    knows nothing of the client (here: plain urllib3, no pool headers) can send it."""
+    http = urllib3.PoolManager()
+
+    def forward(request: Request) -> Response:
+        body = urllib.parse.urlencode(list(request.fields)) if request.fields else None
+        headers = dict(request.headers or {})
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        answer = http.request(request.method, request.url, body=body, headers=headers)
+        return Response(answer.status, answer.headers, answer.data)
+
+    client = twiliorm.Client(
+        sb.account_sid, sb.auth_token, base_url=sb.base_url, transport=FunctionTransport(forward)
+    )
+    created = Message.objects.using(client).create(
+        to="+15558675310", from_="+15017122661", body="x"
+    )
+    assert Message.objects.using(client).get(sid=created.sid).body == "x"
+    assert [r.status for r in sb.requests[-2:]] == [201, 200]

@@ -9,8 +9,12 @@ or built from the environment on first use:
 - ``TWILIO_API_KEY`` and ``TWILIO_API_SECRET`` with ``TWILIO_ACCOUNT_SID``;
 - ``TWILIO_API_BASE_URL`` (default ``https://api.twilio.com``).
 
-Per-request work that can be done once is done here, once: the
-authorization and user-agent headers, the base URL.
+The client is the sync driver of :mod:`twiliorm.protocol`: it turns an
+:class:`~twiliorm.protocol.ApiRequest` into a :class:`~twiliorm.transport.Request`
+that carries everything needed to send it (the absolute URL, checked to stay on
+the base URL, and the credentials: auth is the sender's, as in httpx), so a
+transport of your own receives requests it can send as they are. Per-request
+work that can be done once is done here, once: the headers, the base URL.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from urllib3.util.retry import Retry
 
 from ._version import __version__
 from .exceptions import ConfigurationError, DecodeError
+from .protocol import ApiRequest
 from .transport import (
     DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
@@ -107,6 +112,7 @@ class Client:
             "log_bodies": log_bodies,
             "ca_certs": ca_certs,
         }
+        self._sent_headers: Mapping[str, str] = _headers(username, secret)
         self.transport = transport or self._transport()
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -125,7 +131,6 @@ class Client:
     def _transport(self) -> Urllib3Transport:
         options = self._options
         return Urllib3Transport(
-            headers=self._headers(),
             timeout=_timeout(options["timeout"]),
             retry=_retry(options["retry"]),
             pool_size=options["pool_size"],
@@ -151,15 +156,6 @@ class Client:
         twin._executor = None
         twin._lock = threading.Lock()
         return twin
-
-    def _headers(self) -> dict[str, str]:
-        headers = urllib3.make_headers(
-            basic_auth=f"{self._username}:{self._secret}",
-            user_agent=USER_AGENT,
-            keep_alive=True,
-        )
-        headers["Accept"] = "application/json"
-        return headers
 
     def __repr__(self) -> str:
         via = f", api_key={self._username!r}" if self._username != self.account_sid else ""
@@ -198,10 +194,15 @@ class Client:
         if params:
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
             url = self._checked(url)  # defence in depth: what is sent is what was checked
-        request = Request(method, url, tuple(form), headers)
+        sent = {**self._sent_headers, **headers} if headers else self._sent_headers
+        request = Request(method, url, tuple(form), sent)
         response = self.transport.send(request)
         raise_for_status(request, response)
         return response
+
+    def send(self, request: ApiRequest) -> Response:
+        """Send a request of the sans-I/O core; raise the mapped exception for an error."""
+        return self.request(request.method, request.path, params=request.params, form=request.form)
 
     def get_json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         return _json(self.request("GET", path, params=params), "GET", path)
@@ -232,6 +233,14 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _headers(username: str, secret: str) -> dict[str, str]:
+    """What every request carries: the credentials, who sends it, and what it accepts."""
+    made = urllib3.make_headers(
+        basic_auth=f"{username}:{secret}", user_agent=USER_AGENT, keep_alive=True
+    )
+    return {**{name.title(): value for name, value in made.items()}, "Accept": "application/json"}
 
 
 def _json(response: Response, method: str, path: str) -> Any:

@@ -403,7 +403,7 @@ class Urllib3Transport:
     def __init__(
         self,
         *,
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
         timeout: urllib3.Timeout = DEFAULT_TIMEOUT,
         retry: Retry | None = DEFAULT_RETRY,
         pool_size: int = 10,
@@ -421,7 +421,7 @@ class Urllib3Transport:
         self._pool = urllib3.PoolManager(
             num_pools=4,
             maxsize=pool_size,
-            headers=dict(headers),
+            headers=dict(headers or {}),
             timeout=timeout,
             retries=self.retry,
             **tls,
@@ -460,7 +460,8 @@ class Urllib3Transport:
             return self._pool.request(
                 request.method,
                 request.url,
-                # urllib3 replaces the pool's headers (auth among them) with the ones given.
+                # The request's headers (the client's credentials among them) complete the
+                # pool's own, which urllib3 would otherwise replace.
                 headers={**self._pool.headers, **request.headers} if request.headers else None,
                 preload_content=False,
                 retries=retries,
