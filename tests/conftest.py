@@ -1,16 +1,48 @@
-"""Shared fixtures: a fresh sandbox over real HTTP on loopback, and a client for it."""
+"""Shared fixtures: a fresh sandbox over real HTTP on loopback, and a client for it.
+
+Also, for every test: the leak check (no sandbox secret in a twiliorm log record or in a file
+the test wrote) and the hypothesis profile (a property that finds a bug fails in seconds).
+"""
 
 from __future__ import annotations
 
+import base64
 import logging
-from collections.abc import Iterator
+import os
+import weakref
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 import twiliorm
 from twiliorm.client import set_default_client
 from twiliorm.sandbox import Sandbox
+from twiliorm.sandbox.app import App
+from twiliorm.sandbox.store import Credential, Store
+
+# --- hypothesis: fail fast ---------------------------------------------------------------------
+# No shrinking: a failing example is reported as found (with its reproduction blob), so a bug
+# costs seconds, not the many minutes shrinking a sandbox-backed property can take. Examples are
+# derived from each test's name (the same run every time: nothing flaky in CI) and nothing is
+# read from or written to an example database. Tests' own @settings inherit these phases (they
+# set only what they change); HYPOTHESIS_PROFILE=dev brings shrinking back for local debugging.
+settings.register_profile(
+    "ci",
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],  # 2 shared cores: slowness is not a bug
+)
+settings.register_profile("dev", parent=settings.get_profile("ci"), phases=tuple(Phase))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --- fixtures ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -38,33 +70,120 @@ def _no_default_client_leaks() -> Iterator[None]:
     set_default_client(None)
 
 
-@pytest.fixture(autouse=True)
-def _no_auth_token_in_logs_or_files(
-    request: pytest.FixtureRequest,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[None]:
-    """Every test is also a leak check: the auth token of any sandbox it starts must not be in
-    a log record (twiliorm's request log at DEBUG, the sandbox's at INFO) or a file the test
-    wrote in its tmp_path (the sandbox's own database aside). See tests/test_secrets.py."""
-    tokens: list[str] = []
-    start = Sandbox.start
+def sent(sandbox: Sandbox, method: str | None = None) -> list[twiliorm.sandbox.app.LoggedRequest]:
+    """The requests the sandbox received (optionally of one method)."""
+    return [r for r in sandbox.requests if method is None or r.method == method]
 
-    def start_and_remember(sb: Sandbox) -> Sandbox:
-        tokens.append(sb.auth_token)
-        return start(sb)
 
-    monkeypatch.setattr(Sandbox, "start", start_and_remember)
-    caplog.set_level(logging.INFO, logger="twiliorm.sandbox")
-    caplog.set_level(logging.DEBUG, logger="twiliorm.http")  # last: it sets the handler's level
-    yield
-    records = caplog.get_records("setup") + caplog.get_records("call")
-    logged = "\n".join(logging.Formatter().format(r) for r in records)
-    tmp = request.node.funcargs.get("tmp_path")
-    written = [p.read_bytes() for p in tmp.rglob("*") if _written_file(p)] if tmp else []
-    for token in tokens:
-        assert token not in logged, "an auth token reached a log record"
-        assert not any(token.encode() in data for data in written), "an auth token was written"
+# --- every test is a leak check ------------------------------------------------------------------
+# The secrets of every sandbox store alive during a test (open when it began, or opened while it
+# ran: function-, class-, module- or session-scoped alike) must be in no record of any twiliorm
+# logger, at any level, from the test's setup to the end of its teardown, nor in a file the test
+# wrote in its tmp_path (a sandbox's own database aside). A store's secrets are its accounts'
+# auth tokens, its test credentials and its API key secrets, raw and as Basic auth. Stores are
+# watched from their creation, whoever makes them, by wrapping Store and App for the session.
+# See tests/test_secrets.py for the one workload that tries every way out.
+
+
+class _Watched:
+    """The secrets of one sandbox store (kept after it closes, for the test that closed it)."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+        self.closed = False
+
+    def add(self, username: str, secret: str) -> None:
+        if len(secret) >= 8:  # a shorter one (a test's own) would match unrelated text
+            basic = base64.b64encode(f"{username}:{secret}".encode()).decode()
+            self.secrets.update((secret, basic))
+
+
+class _LeakCheck(logging.Handler):
+    """Holds every twiliorm record of the current test and the stores the test can see."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.stores: weakref.WeakKeyDictionary[Store, _Watched] = weakref.WeakKeyDictionary()
+        self.records: list[logging.LogRecord] = []
+        self.window: list[_Watched] = []  # the stores alive during the current test
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def watched(self, store: Store) -> _Watched:
+        entry = self.stores.get(store)
+        if entry is None:
+            entry = self.stores[store] = _Watched()
+            self.window.append(entry)
+        return entry
+
+    def begin(self) -> None:
+        self.window = [w for w in self.stores.values() if not w.closed]
+
+    def secrets(self) -> set[str]:
+        return set().union(*(w.secrets for w in self.window))
+
+    def install(self) -> None:
+        add_credential, close, app_init = Store.add_credential, Store.close, App.__init__
+
+        def add_and_watch(store: Store, credential: Credential) -> None:
+            self.watched(store).add(credential.username, credential.secret)
+            add_credential(store, credential)
+
+        def close_and_forget(store: Store) -> None:
+            self.watched(store).closed = True
+            close(store)
+
+        def init_and_watch(app: App, *args: Any, **kwargs: Any) -> None:
+            app_init(app, *args, **kwargs)
+            watched = self.watched(app.store)  # a store reopened keeps the secrets it had
+            watched.add(app.account_sid, app.auth_token)
+            watched.add(app.test_account_sid, app.test_auth_token)
+            for username, secret in app.store.select("SELECT username, secret FROM credentials"):
+                watched.add(username, secret)
+
+        self.originals = (add_credential, close, app_init)
+        _patch(add_and_watch, close_and_forget, init_and_watch)
+        logger = logging.getLogger("twiliorm")
+        self.old_level = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(self)
+
+    def uninstall(self) -> None:
+        logger = logging.getLogger("twiliorm")
+        logger.removeHandler(self)
+        logger.setLevel(self.old_level)
+        _patch(*self.originals)
+
+    def check(self, tmp: Path | None) -> None:
+        records, self.records = self.records, []  # what comes later is the next test's
+        secrets = self.secrets()
+        if not secrets:
+            return
+        logged = "\n".join(_formatted(r) for r in records)
+        written = {p: p.read_bytes() for p in tmp.rglob("*") if _written_file(p)} if tmp else {}
+        for secret in secrets:
+            if secret in logged:
+                where = next(r for r in records if secret in _formatted(r))
+                pytest.fail(
+                    f"a sandbox secret reached a log record: {where.name} {where.levelname} "
+                    f"{where.msg!r} ({where.pathname}:{where.lineno})"
+                )
+            for path, data in written.items():
+                assert secret.encode() not in data, f"a sandbox secret was written to {path}"
+
+
+def _patch(add_credential: Any, close: Any, app_init: Any) -> None:
+    Store.add_credential = add_credential  # type: ignore[method-assign]
+    Store.close = close  # type: ignore[method-assign]
+    App.__init__ = app_init  # type: ignore[method-assign]
+
+
+_FORMAT = logging.Formatter()
+
+
+def _formatted(record: logging.LogRecord) -> str:
+    return _FORMAT.format(record)
 
 
 def _written_file(path: Path) -> bool:
@@ -75,6 +194,26 @@ def _written_file(path: Path) -> bool:
         return f.read(16) != b"SQLite format 3\x00"
 
 
-def sent(sandbox: Sandbox, method: str | None = None) -> list[twiliorm.sandbox.app.LoggedRequest]:
-    """The requests the sandbox received (optionally of one method)."""
-    return [r for r in sandbox.requests if method is None or r.method == method]
+LEAKS = _LeakCheck()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    LEAKS.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    LEAKS.uninstall()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    LEAKS.begin()  # before any fixture of the test, whatever its scope, is set up
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    result = yield  # every fixture the test needed no more is torn down: module ones too
+    funcargs = getattr(item, "funcargs", None) or {}
+    LEAKS.check(funcargs.get("tmp_path"))
+    return result
