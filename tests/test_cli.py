@@ -445,3 +445,25 @@ def test_a_full_disk_is_one_line(sandbox: Sandbox) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("twiliorm: ") and len(done.stderr.splitlines()) == 1
     assert "No space left on device" in done.stderr
+
+
+def test_csv_lines_end_in_a_newline_on_a_pipe_and_in_crlf_in_a_file(
+    served: dict[str, str], tmp_path: pathlib.Path
+) -> None:
+    """``$(twiliorm ls ... | tail -1)`` must not carry a carriage return; a file written
+    with --output keeps RFC 4180's CRLF, which spreadsheets expect."""
+    with twiliorm.Client(
+        served["TWILIO_ACCOUNT_SID"],
+        served["TWILIO_AUTH_TOKEN"],
+        base_url=served["TWILIO_API_BASE_URL"],
+    ) as client:
+        send(client, 3)
+    env = clean_env(**served)
+    for argv in (["ls", "messages", "--format", "csv"], ["export", "messages", "--format", "csv"]):
+        piped = subprocess.run([*command(), *argv], env=env, capture_output=True, timeout=120)
+        assert piped.returncode == 0, piped.stderr
+        assert b"\r" not in piped.stdout and piped.stdout.count(b"\n") == 4, argv
+    target = tmp_path / "messages.csv"
+    done = run("export", "messages", "--format", "csv", "--output", str(target), env=env)
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes().count(b"\r\n") == 4

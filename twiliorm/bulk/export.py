@@ -32,6 +32,7 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -209,7 +210,7 @@ def write_rows(
     """
     if format == "csv":
         cell = _csv if raw_formulas else _safe_csv
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator=line_end(handle))
         writer.writerow(header)
         writer.writerows([cell(v) for v in row] for row in rows)
     elif format == "jsonl":
@@ -222,6 +223,19 @@ def write_rows(
                 ("\n" if number == 0 else ",\n") + _json(dict(zip(header, row, strict=True)))
             )
         handle.write("\n]\n")
+
+
+def line_end(handle: IO[Any]) -> str:
+    """How CSV lines end on ``handle``: ``\n`` on a terminal, a pipe or a socket (what
+    shell tools read line by line: ``$(twiliorm ls ... | tail -1)`` must not end in a
+    carriage return), RFC 4180's CRLF in a file or anything else."""
+    try:
+        descriptor = handle.fileno()
+        mode = os.fstat(descriptor).st_mode
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return "\r\n"
+    streaming = os.isatty(descriptor) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+    return "\n" if streaming else "\r\n"
 
 
 def _csv(value: Any) -> Any:
