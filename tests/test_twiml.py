@@ -18,13 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+import twilio.twiml.messaging_response as official_messaging
+import twilio.twiml.voice_response as official_voice
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twiliorm import twiml
-
-official_voice = pytest.importorskip("twilio.twiml.voice_response")
-official_messaging = pytest.importorskip("twilio.twiml.messaging_response")
 
 # XML 1.0 allows tab, newline and carriage return among the C0 controls, and neither
 # surrogates (excluded below by category) nor U+FFFE/U+FFFF.
