@@ -18,7 +18,7 @@ import logging
 
 from . import api, fields
 from ._version import __version__
-from .client import Client, connect, default_client
+from .client import Client, connect, default_client, get_client
 from .constants import (
     BUSY,
     CANCELED,
@@ -42,6 +42,7 @@ from .constants import (
 )
 from .exceptions import (
     AuthenticationError,
+    BulkError,
     ConfigurationError,
     DecodeError,
     DoesNotExist,
@@ -197,6 +198,7 @@ __all__ = [
     "AvailablePhoneNumberCountry",
     "Balance",
     "Binding",
+    "BulkError",
     "Call",
     "CallEvent",
     "CallNotification",
@@ -312,6 +314,7 @@ __all__ = [
     "connect",
     "default_client",
     "fields",
+    "get_client",
     "related",
     "resource",
     "resources",

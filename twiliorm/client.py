@@ -9,6 +9,16 @@ or built from the environment on first use:
 - ``TWILIO_API_KEY`` and ``TWILIO_API_SECRET`` with ``TWILIO_ACCOUNT_SID``;
 - ``TWILIO_API_BASE_URL`` (default ``https://api.twilio.com``).
 
+Clients have aliases, as Django's databases do: ``connect()`` registers its
+client as ``"default"``, ``connect(..., alias="marketing")`` under its own
+name, and ``qs.using("marketing")`` looks the alias up (:func:`get_client`).
+An alias unknown to the process is made from its environment
+(``TWILIO_MARKETING_*``) or is a :class:`ConfigurationError`. The registry is
+guarded by a lock, so threads may register and look up at once. A client
+pickles as its alias and deep-copies as itself: instances and QuerySets bound
+to it travel (caches, task queues) without a credential, and bind to the
+client of that alias in the process that loads them.
+
 The client is the sync driver of :mod:`twiliorm.protocol`: it turns an
 :class:`~twiliorm.protocol.ApiRequest` into a :class:`~twiliorm.transport.Request`
 that carries everything needed to send it (the absolute URL, checked to stay on
@@ -22,6 +32,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import os
+import pickle
 import re
 import threading
 import urllib.parse
@@ -46,7 +57,15 @@ from .transport import (
     raise_for_status,
 )
 
-__all__ = ["Client", "connect", "default_client", "set_default_client"]
+__all__ = [
+    "DEFAULT_ALIAS",
+    "Client",
+    "connect",
+    "default_client",
+    "get_client",
+    "set_client",
+    "set_default_client",
+]
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 USER_AGENT = f"twiliorm/{__version__} (urllib3/{getattr(urllib3, '__version__', '?')})"
@@ -116,6 +135,12 @@ class Client:
         self.transport = transport or self._transport()
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._alias: str | None = None
+
+    @property
+    def alias(self) -> str | None:
+        """The alias this client is registered under (``connect(alias=...)``), or None."""
+        return self._alias
 
     @property
     def base_url(self) -> str:
@@ -156,6 +181,27 @@ class Client:
         twin._executor = None
         twin._lock = threading.Lock()
         return twin
+
+    # --- copies and pickles: a client travels by its alias, never by its credentials ------
+
+    def __copy__(self) -> Client:
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Client:
+        # A client is a shared connection pool, as Django's connection is: a deep copy of
+        # an object bound to it stays bound to it.
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._alias is None:
+            raise pickle.PicklingError(
+                f"{self!r} has no alias, so an object bound to it cannot be pickled (a pickle "
+                "names its client by alias, never by its credentials): register it with "
+                "twiliorm.connect(..., alias=...) or twiliorm.client.set_client(alias, client)"
+            )
+        return (get_client, (self._alias,))
 
     def __repr__(self) -> str:
         via = f", api_key={self._username!r}" if self._username != self.account_sid else ""
@@ -374,36 +420,114 @@ def _retry(value: Retry | int | bool | None) -> Retry | None:
     return DEFAULT_RETRY.new(total=int(value))
 
 
-# --- the default client -------------------------------------------------------
+# --- aliases: the registry of named clients ----------------------------------------
 
-_default: dict[str, Client] = {}
-_default_lock = threading.Lock()
+DEFAULT_ALIAS = "default"
+_clients: dict[str, Client] = {}
+_clients_lock = threading.Lock()
 
 
 def connect(
-    account_sid: str | None = None, auth_token: str | None = None, **options: Any
+    account_sid: str | None = None,
+    auth_token: str | None = None,
+    *,
+    alias: str = DEFAULT_ALIAS,
+    **options: Any,
 ) -> Client:
-    """Create a client and make it the default for every manager; return it."""
+    """Create a client, register it under ``alias`` (the default client unless told
+    otherwise, replacing any client of that alias) and return it."""
     client = Client(account_sid, auth_token, **options)
-    set_default_client(client)
+    set_client(alias, client)
     return client
+
+
+def set_client(alias: str, client: Client | None) -> None:
+    """Register ``client`` under ``alias`` (None forgets the alias's client).
+
+    A client takes the alias it is first registered under as its ``alias``:
+    objects bound to it pickle by that name. The registry does not close the
+    client it forgets; whoever made it does.
+    """
+    _check_alias(alias)
+    with _clients_lock:
+        old = _clients.pop(alias, None)
+        if old is not None and old._alias == alias:
+            old._alias = _first_alias(old)
+        if client is not None:
+            _clients[alias] = client
+            if client._alias is None:
+                client._alias = alias
 
 
 def set_default_client(client: Client | None) -> None:
     """Make ``client`` the default (None forgets it; the next use reads the environment)."""
-    with _default_lock:
-        if client is None:
-            _default.pop("client", None)
-        else:
-            _default["client"] = client
+    set_client(DEFAULT_ALIAS, client)
+
+
+def get_client(alias: str = DEFAULT_ALIAS) -> Client:
+    """The client registered under ``alias``, or else one made from this process's
+    environment and registered: ``TWILIO_*`` for ``"default"``, ``TWILIO_<ALIAS>_*``
+    for another alias (``TWILIO_MARKETING_ACCOUNT_SID`` for ``"marketing"``).
+
+    A :class:`ConfigurationError` names the alias and how to configure it.
+    """
+    client = _clients.get(alias)
+    if client is not None:
+        return client
+    _check_alias(alias)
+    with _clients_lock:  # one client per alias, however many threads ask at once
+        if alias not in _clients:
+            made = _from_environment(alias)
+            _clients[alias] = made
+            made._alias = alias
+        return _clients[alias]
 
 
 def default_client() -> Client:
     """The default client: the one ``connect()`` made, or one from the environment."""
-    client = _default.get("client")
-    if client is not None:
-        return client
-    with _default_lock:
-        if "client" not in _default:
-            _default["client"] = Client()
-        return _default["client"]
+    return get_client(DEFAULT_ALIAS)
+
+
+def _check_alias(alias: object) -> None:
+    if not isinstance(alias, str) or not alias:
+        raise TypeError(f"a client alias is a non-empty string, got {alias!r}")
+
+
+def _first_alias(client: Client) -> str | None:
+    return next((name for name, other in _clients.items() if other is client), None)
+
+
+def _env_prefix(alias: str) -> str:
+    """Where the environment configures ``alias``: ``TWILIO_`` or ``TWILIO_<ALIAS>_``."""
+    if alias == DEFAULT_ALIAS:
+        return "TWILIO_"
+    return "TWILIO_" + re.sub(r"[^A-Z0-9]", "_", alias.upper()) + "_"
+
+
+def _from_environment(alias: str) -> Client:
+    if alias == DEFAULT_ALIAS:
+        try:
+            return Client()
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{exc}; or call twiliorm.connect() in this process") from exc
+    prefix = _env_prefix(alias)
+    environ = {
+        f"TWILIO_{k[len(prefix) :]}": v for k, v in os.environ.items() if k.startswith(prefix)
+    }
+    if not environ.get("TWILIO_ACCOUNT_SID"):
+        raise ConfigurationError(f"no twiliorm client has the alias {alias!r}: {_how(alias)}")
+    try:
+        return Client(environ=environ)
+    except ConfigurationError as exc:
+        raise ConfigurationError(
+            f"the client {alias!r} cannot be made: {exc}; {_how(alias)}"
+        ) from exc
+
+
+def _how(alias: str) -> str:
+    prefix = _env_prefix(alias)
+    return (
+        f"call twiliorm.connect(..., alias={alias!r}) in this process, or set "
+        f"{prefix}ACCOUNT_SID and {prefix}AUTH_TOKEN (or {prefix}API_KEY and {prefix}API_SECRET; "
+        f"{prefix}API_BASE_URL for another server) in its environment"
+    )

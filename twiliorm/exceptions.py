@@ -10,6 +10,7 @@
     ├── MultipleObjectsReturned     get() found more than one
     ├── TransportError              the request did not get an answer (connection, timeout)
     ├── DecodeError (ValueError)    an answer that cannot be read as what it should be
+    ├── BulkError                   a bulk write left records failed or in doubt (``.report``)
     └── TwilioRestError             the API answered with an error (status, code, message)
         ├── AuthenticationError     401, code 20003
         ├── NotFoundError           404, code 20404
@@ -24,10 +25,14 @@ reading the whole list and filtering it locally.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bulk.report import BulkReport
 
 __all__ = [
     "AuthenticationError",
+    "BulkError",
     "ConfigurationError",
     "DecodeError",
     "DoesNotExist",
@@ -84,6 +89,22 @@ class TransportError(TwiliormError):
 
 class DecodeError(TwiliormError, ValueError):
     """An answer that cannot be read: not JSON, or not the shape the resource has."""
+
+
+class BulkError(TwiliormError):
+    """A bulk write finished what it could, and some records failed or are in doubt.
+
+    ``report`` is the whole :class:`~twiliorm.bulk.BulkReport`; the message
+    gives its counts and first failures. Pass ``raise_on_failure=False`` to
+    the bulk call to get the report back instead.
+    """
+
+    def __init__(self, message: str, report: BulkReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.report))
 
 
 class TwilioRestError(TwiliormError):

@@ -11,6 +11,8 @@ in :meth:`QuerySet._fetch_all` (cached) or :meth:`QuerySet.iterator`
 
 from __future__ import annotations
 
+import copy
+import pickle
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 import attrs
 
 from .bulk import BulkReport, bulk_create, bulk_delete, bulk_update, export, in_bulk
-from .client import Client, default_client
+from .client import Client, default_client, get_client
 from .exceptions import ScanError, ScanWarning
 from .paging import read_pages
 from .persistence import fetch_payload
@@ -78,11 +80,14 @@ class QuerySet(Generic[T]):
         self._refuse_after_slice("exclude")
         return self._chain(self.query.exclude(conditions))
 
-    def using(self, client: Client | None = None, *, account: str | None = None) -> QuerySet[T]:
-        """The same query through ``client``, and/or for sub-account ``account``."""
+    def using(
+        self, client: Client | str | None = None, *, account: str | None = None
+    ) -> QuerySet[T]:
+        """The same query through ``client`` (a Client, or the alias of one: ``"marketing"``,
+        looked up now), and/or for sub-account ``account``."""
         chained = self._chain(self.query.with_path({"account_sid": account}) if account else None)
         if client is not None:
-            chained._client = client
+            chained._client = get_client(client) if isinstance(client, str) else client
         return chained
 
     def page_size(self, size: int) -> QuerySet[T]:
@@ -219,6 +224,28 @@ class QuerySet(Generic[T]):
             shown.append("...(remaining elements truncated)...")
         return f"<QuerySet [{', '.join(shown)}]>"
 
+    # --- pickles and copies -----------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle holds: the query, the client by its alias (never a credential: see
+        :mod:`twiliorm.client`) and the results if they were fetched. Unlike Django's,
+        pickling does not evaluate the QuerySet: a query pickled to run elsewhere (a task
+        queue, a partition) is not read here first."""
+        if "<locals>" in getattr(self._rows, "__qualname__", ""):
+            raise pickle.PicklingError(
+                f"a {self.model.__name__} values()/values_list() QuerySet cannot be pickled; "
+                "pickle the QuerySet before values(), or list(qs)"
+            )
+        return dict(self.__dict__)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> QuerySet[T]:
+        """A copy without the results (as Django's), bound to the same client."""
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        for name, value in self.__dict__.items():
+            twin.__dict__[name] = None if name == "_result_cache" else copy.deepcopy(value, memo)
+        return twin
+
     # --- answers without objects ----------------------------------------------------
 
     def count(self) -> int:
@@ -334,7 +361,9 @@ class QuerySet(Generic[T]):
     # --- bulk work: one request per record, concurrently (twiliorm.bulk) ----------------
 
     def update(self, **values: Any) -> BulkReport:
-        """Write ``field=value`` to every matching record, concurrently; a report, not a count.
+        """Write ``field=value`` to every matching record, concurrently; a report
+        (``int(report)``: the records written). Raises ``BulkError`` (carrying the report)
+        if any record failed, unless ``raise_on_failure=False``.
 
         Options: ``workers=8``, ``executor=``, ``progress=``, ``resume="job.ckpt"``,
         ``dry_run=True`` (see :func:`twiliorm.bulk.bulk_update`).

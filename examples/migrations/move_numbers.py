@@ -36,10 +36,11 @@ count = numbers.count()
 print(f"{count} numbers labelled {args.label!r} to move to {args.to}")
 if not count or not confirmed(args.live, args.yes, f"move {count} numbers to {args.to}"):
     sys.exit("nothing changed" if count else 0)
-report = numbers.update(account_sid=args.to, workers=4)
+report = numbers.update(account_sid=args.to, workers=4, raise_on_failure=False)
 print(report)
 
-assert report.ok, report.failed
+if not report.ok:  # the report above lists the failures; exit non-zero
+    sys.exit(report.failure_summary())
 moved = IncomingPhoneNumber.objects.using(account=args.to).filter(friendly_name=args.label)
 print(f"{args.to} now has {moved.count()} of them")
 assert not numbers.exists()

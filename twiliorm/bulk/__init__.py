@@ -16,6 +16,12 @@ checkpoint (:mod:`twiliorm.bulk.checkpoint`): a job killed at any moment and
 started again with the same file finishes the rest without writing a record
 twice or skipping one. ``dry_run=True`` reads and compares but writes nothing.
 
+Nothing fails silently: a write that leaves a record failed or in doubt
+finishes the rest, then raises :class:`~twiliorm.exceptions.BulkError`,
+whose ``report`` is the whole report; ``raise_on_failure=False`` returns
+that report instead (a migration script that prints it and sets its exit
+status). Every bulk write ends in :func:`finish_write`, which decides.
+
 What a resumed run makes of the checkpoint:
 
 - an update whose values can be read back (``body=""``) trusts what the
@@ -78,6 +84,7 @@ __all__ = [
     "bulk_delete",
     "bulk_update",
     "export",
+    "finish_write",
     "in_bulk",
 ]
 
@@ -97,6 +104,7 @@ def bulk_update(
     dry_run: bool = False,
     attempts: int = 5,
     total: int | None = None,
+    raise_on_failure: bool = True,
     **fields: Any,
 ) -> BulkReport:
     """Write ``values`` (a mapping, or ``field=value`` keywords) to every record ``qs`` matches.
@@ -118,7 +126,8 @@ def bulk_update(
                 paths = paths_of(build(record, binding), client, targets)
                 yield UpdateJob(client, targets, key, record, paths, dry_run=dry_run)
 
-        return run.go(f"update {qs.model.__name__}", jobs, executor, progress, attempts, total)
+        report = run.go(f"update {qs.model.__name__}", jobs, executor, progress, attempts, total)
+    return finish_write(report, raise_on_failure)
 
 
 def bulk_delete(
@@ -131,6 +140,7 @@ def bulk_delete(
     dry_run: bool = False,
     attempts: int = 5,
     total: int | None = None,
+    raise_on_failure: bool = True,
 ) -> BulkReport:
     """DELETE every record ``qs`` matches; one already gone counts as skipped."""
     qs.model._meta.require("delete")
@@ -142,7 +152,8 @@ def bulk_delete(
                 path, _ = paths_of(build(record, binding), client, None)
                 yield DeleteJob(client, key, path, dry_run=dry_run)
 
-        return run.go(f"delete {qs.model.__name__}", jobs, executor, progress, attempts, total)
+        report = run.go(f"delete {qs.model.__name__}", jobs, executor, progress, attempts, total)
+    return finish_write(report, raise_on_failure)
 
 
 def in_bulk(
@@ -199,6 +210,7 @@ def bulk_create(
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
     resume: Path | None = None,
+    raise_on_failure: bool = True,
 ) -> BulkReport:
     """Create every object (each one POST, concurrently), never sending one twice.
 
@@ -223,12 +235,20 @@ def bulk_create(
             if isinstance(job, CreateJob) and job.obj._ctx is not None:
                 job.obj._ctx = Binding(user_client, job.obj._ctx.path)
 
-        return run.go(
+        report = run.go(
             f"create {qs.model.__name__}", jobs, executor, progress, 1, len(items), rebind
         )
+    return finish_write(report, raise_on_failure)
 
 
 # --- the plumbing every bulk write shares -------------------------------------------------
+
+
+def finish_write(report: BulkReport, raise_on_failure: bool = True) -> BulkReport:
+    """The end of every bulk write: ``report``, or, when a record failed or its outcome is
+    unknown and ``raise_on_failure`` holds, :class:`~twiliorm.exceptions.BulkError`
+    carrying it. Called once the write has done all it could, checkpoint closed."""
+    return report.raise_for_failures() if raise_on_failure else report
 
 
 class _Finished(Job):

@@ -7,6 +7,14 @@ or planned (a dry run), keeps each failure's SID and error, and says how long
 it took, how many requests it sent, how many the API refused (429) and the
 concurrency it settled at. :class:`Progress` is what a progress callback
 receives after each record.
+
+``int(report)`` is the number of records written (``succeeded``), as
+Django's ``update()`` answers a row count, and ``bool(report)`` is
+``int(report) > 0``: "did it write anything", not "did it all go well",
+which is ``report.ok``. A bulk write whose report is not ``ok`` raises
+:class:`~twiliorm.exceptions.BulkError` carrying it (see
+:meth:`BulkReport.raise_for_failures`) unless called with
+``raise_on_failure=False``.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from __future__ import annotations
 import collections
 
 import attrs
+
+from ..exceptions import BulkError
 
 __all__ = ["BulkReport", "Failure", "Progress"]
 
@@ -87,6 +97,35 @@ class BulkReport:
     @property
     def settled(self) -> int:
         return self.succeeded + self.skipped + self.planned + len(self.failed) + len(self.unknown)
+
+    def __int__(self) -> int:
+        """The number of records written (``succeeded``), like Django's row count."""
+        return self.succeeded
+
+    def __bool__(self) -> bool:
+        """Whether anything was written (``int(report) > 0``); ``report.ok`` says all went well."""
+        return self.succeeded > 0
+
+    def raise_for_failures(self) -> BulkReport:
+        """Raise :class:`BulkError` carrying this report if any record failed or is in
+        doubt (``not report.ok``); else return the report."""
+        if not self.ok:
+            raise BulkError(self.failure_summary(), self)
+        return self
+
+    def failure_summary(self, first: int = 3) -> str:
+        """One line: how many records failed or are in doubt, of how many, and the first few."""
+        troubles = [f"{len(self.failed)} failed"] if self.failed else []
+        if self.unknown:
+            troubles.append(f"{len(self.unknown)} with an unknown outcome (not resent)")
+        shown = [str(f) for f in [*self.failed, *self.unknown]]
+        if len(shown) > first:
+            shown[first:] = [f"and {len(shown) - first} more"]
+        head = (
+            f"{self.operation}: {' and '.join(troubles) or 'no failures'} of {self.matched} "
+            f"({self.succeeded} succeeded, {self.skipped} skipped)"
+        )
+        return f"{head}: {'; '.join(shown)}" if shown else head
 
     def count(self, key: str, status: str, error: BaseException | None, note: str) -> None:
         """Count one record's final outcome (``status`` is a Status value)."""

@@ -167,7 +167,8 @@ def _write(
     args: argparse.Namespace,
     **options: Any,
 ) -> BulkReport:
-    options.update(workers=args.workers, resume=args.checkpoint)
+    # The report is the command's answer, failures included: printed, then the exit status.
+    options.update(workers=args.workers, resume=args.checkpoint, raise_on_failure=False)
     if operation == "update":
         return qs.update(**values, **options)
     return qs.delete(**options)
