@@ -18,6 +18,7 @@ import logging
 
 from . import api, fields
 from ._version import __version__
+from .aggregates import Avg, Count, Max, Min, Sum
 from .client import Client, connect, default_client, get_client
 from .constants import (
     BUSY,
@@ -59,6 +60,7 @@ from .exceptions import (
     TwiliormError,
     ValidationError,
 )
+from .expressions import Q
 from .manager import Manager
 from .models import (
     Account,
@@ -196,6 +198,7 @@ __all__ = [
     "AuthorizedConnectApp",
     "AvailablePhoneNumber",
     "AvailablePhoneNumberCountry",
+    "Avg",
     "Balance",
     "Binding",
     "BulkError",
@@ -215,6 +218,7 @@ __all__ = [
     "ConferenceStatus",
     "ConfigurationError",
     "ConnectApp",
+    "Count",
     "DecodeError",
     "DependentPhoneNumber",
     "DependentPhoneNumberAddressRequirement",
@@ -231,6 +235,7 @@ __all__ = [
     "IncomingPhoneNumberVoiceReceiveMode",
     "Key",
     "Manager",
+    "Max",
     "Media",
     "Member",
     "Message",
@@ -243,6 +248,7 @@ __all__ = [
     "MessageScheduleType",
     "MessageStatus",
     "MessageTrafficType",
+    "Min",
     "MultipleObjectsReturned",
     "NewKey",
     "NewSigningKey",
@@ -258,6 +264,7 @@ __all__ = [
     "PaymentsPaymentMethod",
     "PaymentsStatus",
     "PaymentsTokenType",
+    "Q",
     "QuerySet",
     "Queue",
     "RateLimitError",
@@ -295,6 +302,7 @@ __all__ = [
     "Stream",
     "StreamStatus",
     "StreamTrack",
+    "Sum",
     "Token",
     "Transcription",
     "TranscriptionStatus",

@@ -4,9 +4,11 @@ Each lookup is a tiny registered class, as in Django: its ``lookup_name``,
 which kinds of field it applies to, how it checks the value it is given, how
 it tests a record on the client, and how the API can answer it
 (:meth:`Lookup.wire`: the filter to send, and whether the client must refine
-what comes back; as Django's ``Lookup.as_sql``). Whether a field has that
-filter is the field's business (its :class:`~twiliorm.fields.Filter`). Users
-add their own with :func:`register_lookup`.
+what comes back; as Django's ``Lookup.as_sql``), or which lookups it is the
+and (:meth:`Lookup.parts`) or the or (:meth:`Lookup.alternatives`) of.
+Whether a field has that filter is the field's business (its
+:class:`~twiliorm.fields.Filter`). Users add their own with
+:func:`register_lookup`.
 """
 
 from __future__ import annotations
@@ -64,6 +66,14 @@ class Lookup(abc.ABC):
     @classmethod
     def parts(cls, value: Any) -> list[tuple[str, Any]] | None:
         """Lookups this one is the conjunction of (a range is gte and lte), or None."""
+        return None
+
+    @classmethod
+    def alternatives(cls, value: Any) -> list[tuple[str, Any]] | None:
+        """Lookups this one is the or of (``in`` is one ``exact`` a value), or None.
+
+        Where the API answers each of them, the query reads one narrowed
+        stream for each and merges them (see :mod:`twiliorm.query`)."""
         return None
 
     @classmethod
@@ -244,6 +254,10 @@ class In(Lookup):
         if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
             raise FieldError(f"{where}__in takes a list of values, got {value!r}")
         return tuple(Lookup.clean(kind, item, where) for item in value)
+
+    @classmethod
+    def alternatives(cls, value: Any) -> list[tuple[str, Any]] | None:
+        return [("exact", item) for item in value]
 
     @staticmethod
     def matches(value: Any, target: Any) -> bool:

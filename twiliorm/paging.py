@@ -17,34 +17,37 @@ from .persistence import fetch_payload
 
 if TYPE_CHECKING:
     from .client import Client
-    from .protocol import ApiRequest, ListReader, RawPage
+    from .protocol import ApiRequest, RawPage, Reader
     from .resource import Resource
 
 __all__ = ["read_pages"]
 
 
 def read_pages(
-    client: Client, reader: ListReader, model: type[Resource], *, prefetch: bool = False
+    client: Client, reader: Reader, model: type[Resource], *, prefetch: bool = False
 ) -> Iterator[RawPage]:
     """Each page ``reader`` reads, sending its requests through ``client``."""
-    pending: Future[Any] | None = None
+    ahead: tuple[ApiRequest, Future[Any]] | None = None
     try:
-        while reader.request is not None:
-            data = pending.result() if pending is not None else _answer(client, reader, model)
-            pending = None
+        while (request := reader.request) is not None:
+            if ahead is not None and ahead[0] is request:
+                data = ahead[1].result()
+            else:
+                data = _answer(client, request, reader.by_pk, model)
+            ahead = None
             page = reader.feed(data)
-            if reader.request is not None and prefetch:
-                pending = client.executor().submit(client.get_json, reader.request.target)
+            following = reader.request
+            if following is not None and prefetch:
+                job = client.executor().submit(_answer, client, following, reader.by_pk, model)
+                ahead = (following, job)
             yield page
     finally:
-        if pending is not None:
-            pending.cancel()
+        if ahead is not None:
+            ahead[1].cancel()
 
 
-def _answer(client: Client, reader: ListReader, model: type[Resource]) -> Any:
-    request: ApiRequest | None = reader.request
-    assert request is not None
-    if not reader.by_pk:
+def _answer(client: Client, request: ApiRequest, by_pk: bool, model: type[Resource]) -> Any:
+    if not by_pk:
         return client.get_json(request.target)
     try:
         return fetch_payload(model, client, request.target)

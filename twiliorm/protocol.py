@@ -5,7 +5,10 @@ values. Reading a list is a small state machine, :class:`ListReader`: it
 gives the first request, and is fed each decoded page in turn; for each it
 gives back a :class:`RawPage` (the records the query keeps, and the next
 request, or None at the end). A fetch by SID is the same machine with one
-request. Writes are single requests built from the instance
+request. An or read as several narrowed queries is :class:`MergeReader`
+(one ListReader a branch, merged in the list's order); an order the client
+makes is :class:`SortedReader` around either; :func:`open_reader` picks.
+Writes are single requests built from the instance
 (:mod:`twiliorm.persistence`).
 
 Drivers do the I/O: the sync one is :class:`twiliorm.client.Client`
@@ -19,6 +22,12 @@ feed back what came. Every rule of reading lives here, once:
   list gaining records) shows the last records of a page again at the top of
   the next, so a record whose SID was on the page before, or earlier on the
   same page, is left out. Only two pages of SIDs are kept: memory stays flat;
+- branches of an or: each read only as far as the merge needs (a branch is
+  asked for its next page when the merge has no record of it left); a
+  record two branches match is kept by the first of them (its ``claim``),
+  so no set of SIDs grows with the result;
+- an order made on the client: every record read, then sorted; under a
+  slice only as many as the slice can use are kept while reading;
 - page links: ``next_page_uri`` must be text, must stay on the API's origin
   (:func:`page_path`) and must not lead back to a page already read;
 - an answer that is not a list page (no list under the resource's key) is a
@@ -27,8 +36,9 @@ feed back what came. Every rule of reading lives here, once:
 
 from __future__ import annotations
 
+import collections
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -39,10 +49,22 @@ from urllib3.util.retry import Retry
 from .exceptions import DecodeError
 
 if TYPE_CHECKING:
+    from .ordering import Ordering, SortKey
     from .query import Plan
     from .resource import Binding
 
-__all__ = ["ApiRequest", "Attempts", "ListReader", "Page", "RawPage", "page_path"]
+__all__ = [
+    "ApiRequest",
+    "Attempts",
+    "ListReader",
+    "MergeReader",
+    "Page",
+    "RawPage",
+    "Reader",
+    "SortedReader",
+    "open_reader",
+    "page_path",
+]
 
 T = TypeVar("T")
 Record = Mapping[str, Any]
@@ -118,6 +140,27 @@ class Page(Generic[T]):
         return len(self.raw)
 
 
+class _Window:
+    """The slice ``[low:high]`` of a stream of records, taken as they come."""
+
+    def __init__(self, low: int, high: int | None) -> None:
+        self.skip = low
+        self.remaining = None if high is None else high - low
+
+    @property
+    def full(self) -> bool:
+        return self.remaining == 0
+
+    def take(self, items: list[Record]) -> list[Record]:
+        if self.skip:
+            taken = min(self.skip, len(items))
+            items, self.skip = items[taken:], self.skip - taken
+        if self.remaining is not None:
+            items = items[: self.remaining]
+            self.remaining -= len(items)
+        return items
+
+
 class ListReader:
     """Reading one query's results: ``request`` is the next request to send (None when
     done); :meth:`feed` takes its decoded answer and returns the page it gave.
@@ -133,12 +176,11 @@ class ListReader:
         self.pk_key = pk_key
         self.origin = origin
         self.number = 0
-        self._skip = plan.low
-        self._remaining = None if plan.high is None else plan.high - plan.low
+        self._slice = _Window(plan.low, plan.high)
         self._before: frozenset[Any] = frozenset()
         self._links: set[str] = set()
         self.request: ApiRequest | None = None
-        if self._remaining is None or self._remaining > 0:  # [:0] asks for nothing
+        if not self._slice.full:  # [:0] asks for nothing
             self.request = ApiRequest("GET", plan.url)
 
     @property
@@ -146,12 +188,19 @@ class ListReader:
         """The read is one GET of an instance (a 404 there is an empty result)."""
         return self.plan.by_pk
 
-    def feed(self, data: Any) -> RawPage:
+    @property
+    def pending(self) -> list[ApiRequest]:
+        """Every request that can be sent now (one, for a single query)."""
+        return [] if self.request is None else [self.request]
+
+    def feed(self, data: Any, request: ApiRequest | None = None) -> RawPage:
         """The page ``data`` (the answer to :attr:`request`; None for an instance
         that does not exist) gave; :attr:`request` moves on to the next one."""
-        request = self.request
-        if request is None:
+        if self.request is None:
             raise RuntimeError("this read has ended: there is no request to answer")
+        if request is not None and request is not self.request:
+            raise RuntimeError("the read is not waiting for an answer to that request")
+        request = self.request
         if self.plan.by_pk:
             items, link = ([] if data is None else [data]), None
         else:
@@ -179,16 +228,10 @@ class ListReader:
         test = self.plan.predicate
         if test is not None:
             items = [item for item in items if test(item)]
-        if self._skip:
-            taken = min(self._skip, len(items))
-            items, self._skip = items[taken:], self._skip - taken
-        if self._remaining is not None:
-            items = items[: self._remaining]
-            self._remaining -= len(items)
-        return items
+        return self._slice.take(items)
 
     def _next(self, link: str | None, request: ApiRequest) -> ApiRequest | None:
-        if link is None or self._remaining == 0:
+        if link is None or self._slice.full:
             return None
         path = page_path(self.origin, link, request)
         if path in self._links or path == request.target:
@@ -198,6 +241,142 @@ class ListReader:
             )
         self._links.add(path)
         return ApiRequest("GET", path)
+
+
+class MergeReader:
+    """Reading an or as its branches (``plan.branches``, one :class:`ListReader` each),
+    merged in the list's order (``plan.order``) into one stream, each record once.
+
+    ``request`` is the next request to send: that of the first branch whose
+    next record the merge needs to know; ``pending`` are all of them (a driver
+    may send them at once and :meth:`feed` each answer with its request).
+    """
+
+    def __init__(self, plan: Plan, key: str, pk_key: str | None, origin: str) -> None:
+        assert plan.order is not None, "branches are merged in the list's order"
+        self.order: Ordering = plan.order
+        self.readers = [ListReader(branch, key, pk_key, origin) for branch in plan.branches]
+        self.claims = [branch.claim for branch in plan.branches]
+        self.buffers: list[collections.deque[tuple[tuple[SortKey, ...], Record]]] = [
+            collections.deque() for _ in self.readers
+        ]
+        self.number = 0
+        self._slice = _Window(plan.low, plan.high)
+
+    @property
+    def request(self) -> ApiRequest | None:
+        needed = self._needed()
+        return needed[0].request if needed else None
+
+    @property
+    def pending(self) -> list[ApiRequest]:
+        return [reader.request for reader in self._needed() if reader.request is not None]
+
+    @property
+    def by_pk(self) -> bool:
+        """Whether :attr:`request` is the GET of an instance (a 404 is no record)."""
+        needed = self._needed()
+        return bool(needed) and needed[0].by_pk
+
+    def feed(self, data: Any, request: ApiRequest | None = None) -> RawPage:
+        """The records ``data`` (the answer to ``request``, by default :attr:`request`)
+        lets the merge give, in order."""
+        reader = self._reader_for(request)
+        raw = reader.feed(data)
+        index = self.readers.index(reader)
+        earlier = [claim for claim in self.claims[:index] if claim is not None]
+        buffer = self.buffers[index]
+        for record in raw.records:
+            if not any(claim(record) for claim in earlier):  # an earlier branch gives it
+                buffer.append((self.order.values(record), record))
+        page = RawPage(self.number, raw.request, self.request, self._merge())
+        self.number += 1
+        return page
+
+    def _needed(self) -> list[ListReader]:
+        """The branches with no record waiting and more to read: the merge needs them."""
+        if self._slice.full:
+            return []
+        pairs = zip(self.readers, self.buffers, strict=True)
+        return [reader for reader, buffer in pairs if not buffer and reader.request is not None]
+
+    def _reader_for(self, request: ApiRequest | None) -> ListReader:
+        needed = self._needed()
+        for reader in needed:
+            if request is None or reader.request is request:
+                return reader
+        raise RuntimeError("the merge is not waiting for an answer to that request")
+
+    def _merge(self) -> list[Record]:
+        out: list[Record] = []
+        while not self._slice.full and not self._needed():
+            heads = [buffer[0][0] if buffer else None for buffer in self.buffers]
+            index = self.order.first(heads)
+            if index < 0:
+                break  # every branch read to its end
+            out += self._slice.take([self.buffers[index].popleft()[1]])
+        return out
+
+
+class SortedReader:
+    """Reading ``inner`` to its end, then giving its records in ``sort``'s order,
+    sliced ``[low:high]``; under a slice it keeps no more records than it can use."""
+
+    def __init__(
+        self, inner: ListReader | MergeReader, sort: Ordering, low: int, high: int | None
+    ) -> None:
+        self.inner = inner
+        self.sort = sort
+        self.low = low
+        self.high = high
+        self.number = 0
+        self._kept: list[Record] = []
+
+    @property
+    def request(self) -> ApiRequest | None:
+        return None if self.high == self.low else self.inner.request
+
+    @property
+    def pending(self) -> list[ApiRequest]:
+        return [] if self.request is None else self.inner.pending
+
+    @property
+    def by_pk(self) -> bool:
+        return self.inner.by_pk
+
+    def feed(self, data: Any, request: ApiRequest | None = None) -> RawPage:
+        raw = self.inner.feed(data, request)
+        self._kept += raw.records
+        if self.high is not None and len(self._kept) > max(2 * self.high, 1000):
+            self._kept = self._best(self._kept)
+        done = self.inner.request is None
+        records = self.sort.sort(self._kept)[self.low : self.high] if done else []
+        page = RawPage(self.number, raw.request, self.request, records)
+        self.number += 1
+        return page
+
+    def _best(self, records: Sequence[Record]) -> list[Record]:
+        """The ``high`` records the final order can start with, in the unflipped order
+        (so records read later still sort after equal ones read before)."""
+        assert self.high is not None
+        ordered = attrs.evolve(self.sort, flip=False).sort(records)
+        return ordered[-self.high :] if self.sort.flip else ordered[: self.high]
+
+
+#: what a driver reads a query with (see :func:`open_reader`)
+Reader = ListReader | MergeReader | SortedReader
+
+
+def open_reader(plan: Plan, key: str, pk_key: str | None, origin: str) -> Reader:
+    """The reader of ``plan``: one query, the branches of an or, and/or a client-side sort."""
+    if plan.sort is not None:
+        whole = attrs.evolve(plan, sort=None, low=0, high=None)
+        inner = open_reader(whole, key, pk_key, origin)
+        assert not isinstance(inner, SortedReader)
+        return SortedReader(inner, plan.sort, plan.low, plan.high)
+    if plan.branches:
+        return MergeReader(plan, key, pk_key, origin)
+    return ListReader(plan, key, pk_key, origin)
 
 
 def _where(request: ApiRequest) -> str:

@@ -1,60 +1,69 @@
-"""The query and its plan: what a QuerySet asks for, and the request it compiles to.
+"""The query and its plan: what a QuerySet asks for, and the requests it compiles to.
 
 A :class:`Query` is a frozen value: the resource, the path parameters, the
-``filter()`` conditions, the ``exclude()`` groups and the slice. Every
-QuerySet builder returns a QuerySet around a new Query. :meth:`Query.compile`
-turns it into a :class:`Plan`: the GET to send (path and query parameters,
-PageSize) and the predicate the client runs over what comes back.
+``filter()`` conditions, the ``exclude()`` groups, the or/not trees of ``Q``
+objects, the order and the slice. Every QuerySet builder returns a QuerySet
+around a new Query. :meth:`Query.compile` turns it into a :class:`Plan`: the
+GET to send (path and query parameters, PageSize) and the predicate the
+client runs over what comes back.
 
 The split follows one rule: the server narrows, the client refines. A lookup
 the API answers exactly becomes a query parameter; one it answers coarsely
 (Twilio's date filters are inclusive and by day) is sent coarsely and
 finished on the client; one it does not answer at all runs on the client. A
 parameter the API would silently ignore is never sent.
+
+An or is where the API has no parameter at all: it answers conjunctions
+only. So a query is first rewritten as an or of conjunctions (its branches,
+:func:`twiliorm.where.branches`; ``to__in=[a, b]`` is to=a or to=b). When
+every branch narrows the list on the server more than they all do together,
+the plan is one narrowed query per branch, read in the list's order and
+merged by it (``Meta.ordering``), each record once (a record is kept by the
+first branch whose conditions it meets). Otherwise one query reads what the
+branches share and the client tests the or: when that is nothing, a full
+scan, warned about as any other.
+
+An order other than the list's own (``order_by()``, ``reverse()``) is the
+client's: every matching record is read, then sorted (:mod:`twiliorm.ordering`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import enum
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .exceptions import FieldError
+from .expressions import Q
 from .fields import FieldSpec, QueryParam
 from .lookups import get_lookup, lookup_names
+from .ordering import Ordering
 from .paths import check_path_value
+from .where import Condition, Node, Not, both, branches, either, show, test
 
 if TYPE_CHECKING:
     from .resource import Meta, Resource
 
-__all__ = ["PAGE_SIZE_MAX", "Condition", "Plan", "Query"]
+__all__ = ["MAX_BRANCHES", "PAGE_SIZE_MAX", "Condition", "Plan", "Query"]
 
 PAGE_SIZE_MAX = 1000
-
-
-@attrs.frozen
-class Condition:
-    """``name__lookup=value``, resolved and checked against the resource."""
-
-    name: str
-    lookup: str
-    value: Any
-
-    def __str__(self) -> str:
-        return f"{self.name}__{self.lookup}={_show(self.value)}"
-
+#: an or of more branches than this is read as one query (each branch is a request at least)
+MAX_BRANCHES = 32
 
 Predicate = Callable[[Mapping[str, Any]], bool]
+Pairs = Iterable[tuple[str, Any]]
 
 
 @attrs.frozen
 class Plan:
-    """A compiled query: the request to send and the test to run on each record."""
+    """A compiled query: the request to send and the test to run on each record.
+
+    A plan with ``branches`` sends nothing itself: it is read as its branches
+    (each a plan), merged in the list's ``order``, a record kept by the first
+    branch whose ``claim`` it meets. ``sort`` is an order the client makes.
+    """
 
     path: str
     params: tuple[tuple[str, str], ...]
@@ -66,15 +75,27 @@ class Plan:
     server: tuple[str, ...]
     client: tuple[str, ...]
     nested: bool = False
+    branches: tuple[Plan, ...] = ()
+    claim: Predicate | None = None
+    order: Ordering | None = None
+    sort: Ordering | None = None
 
     @property
     def scan(self) -> bool:
-        """True when only the client narrows an account-wide list: all of it is read.
+        """True when every record of an account-wide list is read because of the client:
+        only it narrows (or sorts) the records.
 
         A list below a parent (a conference's participants) is already narrowed
         by its path, so filtering it on the client is no scan.
         """
-        return bool(self.client) and not self.server and not self.by_pk and not self.nested
+        if self.branches or self.by_pk or self.nested or self.server:
+            return False
+        return bool(self.client) or self.sort is not None
+
+    @property
+    def refined(self) -> bool:
+        """The client drops records the server sends (in any branch)."""
+        return self.predicate is not None or any(b.refined for b in self.branches)
 
     @property
     def query_string(self) -> str:
@@ -86,19 +107,47 @@ class Plan:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
     def __str__(self) -> str:
-        lines = [f"GET {self.url}"]
-        lines.append("  server: " + ("; ".join(self.server) or "(no filter)"))
-        if self.client:
-            lines.append("  client: " + "; ".join(self.client))
+        lines = self._branch_lines() if self.branches else self._request_lines("  ")
+        if self.sort is not None:
+            lines.append(
+                f"  order: {self.sort}, on the client: every matching record is read, then sorted"
+            )
         lines.append("  reads: " + self._reads())
         return "\n".join(lines)
+
+    def _request_lines(self, indent: str) -> list[str]:
+        lines = [f"GET {self.url}", indent + "server: " + ("; ".join(self.server) or "(no filter)")]
+        if self.client:
+            lines.append(indent + "client: " + "; ".join(self.client))
+        return lines
+
+    def _branch_lines(self) -> list[str]:
+        lines = [
+            f"OR: {len(self.branches)} queries, each narrowed on the server, merged in the "
+            f"list's order ({self.order}), each record once"
+        ]
+        for number, branch in enumerate(self.branches, 1):
+            first, *rest = branch._request_lines("       ")
+            lines += [f"  {number}. {first}", *rest]
+        return lines
 
     def _reads(self) -> str:
         if self.by_pk:
             return "one instance, by its SID"
+        if self.high is not None and self.high == self.low:
+            return "nothing: no record can be in the answer (an empty slice or __in)"
         bound = "all records" if self.high is None else f"records {self.low} to {self.high}"
+        if self.sort is not None:
+            return f"every matching record{self._how()}; then {bound} of them, sorted"
+        if self.branches:
+            return f"{bound}; each query read only as far as the merge needs"
+        return bound + self._how()
+
+    def _how(self) -> str:
+        if self.branches:
+            return ", each query to its end"
         scan = " (a full scan: nothing narrows it on the server)" if self.scan else ""
-        return f"{bound}, {self.page_size} a page, following next_page_uri{scan}"
+        return f", {self.page_size} a page, following next_page_uri{scan}"
 
 
 @attrs.frozen
@@ -109,18 +158,26 @@ class Query:
     path: tuple[tuple[str, str], ...] = ()
     where: tuple[Condition, ...] = ()
     excludes: tuple[tuple[Condition, ...], ...] = ()
+    tree: tuple[Node, ...] = ()  # more conditions, and-ed: ors and nots from Q objects
     low: int = 0
     high: int | None = None
     page_size: int | None = None
+    order: tuple[str, ...] = ()  # order_by(); () is the list's own order
+    flipped: bool = False  # reverse()
 
     @property
     def meta(self) -> Meta:
         return self.model._meta
 
+    @property
+    def is_sliced(self) -> bool:
+        return bool(self.low) or self.high is not None
+
     # --- building -------------------------------------------------------------
 
-    def filter(self, conditions: Mapping[str, Any]) -> Query:
-        path, where = self._resolve(conditions, negated=False)
+    def filter(self, conditions: Mapping[str, Any] | Pairs) -> Query:
+        pairs = conditions.items() if isinstance(conditions, Mapping) else conditions
+        path, where = self._resolve(pairs, negated=False)
         given = dict(self.path)
         for name, value in path:
             if given.get(name, value) != value:
@@ -131,11 +188,66 @@ class Query:
             given[name] = value
         return attrs.evolve(self, path=(*self.path, *path), where=(*self.where, *where))
 
-    def exclude(self, conditions: Mapping[str, Any]) -> Query:
-        _, group = self._resolve(conditions, negated=True)
+    def exclude(self, conditions: Mapping[str, Any] | Pairs) -> Query:
+        pairs = conditions.items() if isinstance(conditions, Mapping) else conditions
+        _, group = self._resolve(pairs, negated=True)
         if not group:
             return self  # exclude() with nothing to exclude keeps everything, as in Django
         return attrs.evolve(self, excludes=(*self.excludes, tuple(group)))
+
+    def add_q(self, q: Q, *, negated: bool = False) -> Query:
+        """``filter(q)``, or ``exclude(q)`` when ``negated``. The and-ed parts of ``q`` are
+        plain conditions (path parameters among them); its ors and nots become a tree."""
+        query = self
+        for part in _conjuncts(~q if negated else q):
+            if isinstance(part, tuple):
+                query = query.filter([part])
+                continue
+            plain = _plain_pairs(part) if part.negated else None
+            if plain is not None:
+                query = query.exclude(plain)
+            else:
+                query = attrs.evolve(query, tree=(*query.tree, query._node(part)))
+        return query
+
+    def combine(self, other: Query, connector: str, *, negated: bool = False) -> Query:
+        """This query and (``Q.AND``) or (``Q.OR``) ``other`` (``qs1 & qs2``, ``qs1 | qs2``);
+        and not ``other`` with ``negated`` (``qs1.difference(qs2)``)."""
+        if other.model is not self.model:
+            raise TypeError("Cannot combine queries on two different resources.")
+        if self.is_sliced or other.is_sliced:
+            raise TypeError("Cannot combine queries once a slice has been taken.")
+        if dict(self.path) != dict(other.path):
+            raise FieldError(
+                f"Cannot combine {self.meta.name} queries of different lists "
+                f"({dict(self.path)} and {dict(other.path)})"
+            )
+        if negated:
+            return attrs.evolve(self, tree=(*self.tree, Not(other.node())))
+        if connector == Q.AND:
+            return attrs.evolve(
+                self,
+                where=(*self.where, *other.where),
+                excludes=(*self.excludes, *other.excludes),
+                tree=(*self.tree, *other.tree),
+            )
+        node = either([self.node(), other.node()])
+        return attrs.evolve(self, where=(), excludes=(), tree=(node,))
+
+    def nothing(self) -> Query:
+        """This query matching no record (``none()``): it sends nothing."""
+        return attrs.evolve(self, tree=(*self.tree, either([])))
+
+    def node(self) -> Node:
+        """Every condition of this query as one tree (an and)."""
+        nots = [Not(both(group)) for group in self.excludes]
+        return both([*self.where, *nots, *self.tree])
+
+    def ordered_by(self, names: Iterable[str]) -> Query:
+        """``order_by(*names)``: checked now, so a bad name fails where it is written."""
+        order = tuple(names)
+        Ordering.of(self.meta, order)
+        return attrs.evolve(self, order=order)
 
     def with_path(self, values: Mapping[str, Any]) -> Query:
         checked = tuple((name, self.meta.check_path(name, v)) for name, v in values.items())
@@ -153,12 +265,12 @@ class Query:
         return attrs.evolve(self, low=low, high=high)
 
     def _resolve(
-        self, conditions: Mapping[str, Any], negated: bool
+        self, pairs: Pairs, negated: bool
     ) -> tuple[list[tuple[str, str]], list[Condition]]:
         path: list[tuple[str, str]] = []
         where: list[Condition] = []
         aliases = self.meta.aliases()
-        for text, value in conditions.items():
+        for text, value in pairs:
             name, _, lookup = text.partition("__")
             lookup = lookup or "exact"
             if name == "pk" and self.meta.pk:
@@ -169,6 +281,23 @@ class Query:
             else:
                 where.append(self._condition(name, lookup, value, negated))
         return path, where
+
+    def _node(self, q: Q) -> Node:
+        """``q`` as a tree of checked conditions (no path parameter: a list has one parent)."""
+        children: list[Node] = []
+        for child in q.children:
+            if isinstance(child, Q):
+                children.append(self._node(child))
+                continue
+            path, where = self._resolve([child], negated=False)
+            if path or any(c.name in self.meta.query_params for c in where):
+                raise FieldError(
+                    f"{self.meta.name}: {child[0]}= names the list to read (a path or search "
+                    "parameter of the API): give it to filter() itself, not inside an or or a not"
+                )
+            children.extend(where)
+        node = either(children) if q.connector == Q.OR else both(children)
+        return Not(node) if q.negated else node
 
     def _is_path_param(self, name: str) -> bool:
         listed = {n for t in self.meta.list_paths for n in t.names}
@@ -210,53 +339,173 @@ class Query:
         return values
 
     def compile(self, account_sid: str | None = None, *, partial: bool = False) -> Plan:
-        """The request and client-side test for this query.
+        """The requests and client-side tests for this query (see the module docstring).
 
         ``partial`` leaves unknown placeholders in the path (for ``explain()``
         before a client is known) instead of raising.
         """
-        meta = self.meta
         values = self.path_values(account_sid)
-        pk_condition = self._pk_condition()
+        sort = self.sorting()
+        found = branches(self.node(), self._split, MAX_BRANCHES)
+        if found is None:  # too many branches: the or is tested on the client
+            return self._plan(values, partial, self._top(), sort)
+        if len(found) <= 1:
+            plan = self._plan(values, partial, found[0] if found else (), sort)
+            return plan if found else attrs.evolve(plan, high=plan.low)  # in=() matches nothing
+        return self._merged(values, partial, found, sort) or self._shared(
+            values, partial, found, sort
+        )
+
+    def sorting(self) -> Ordering | None:
+        """The order the client must make, or None when the list's own order is asked for."""
+        listed = self.meta.ordering
+        if not self.order:
+            return Ordering(flip=True) if self.flipped else None
+        wanted = Ordering.of(self.meta, self.order)
+        if self.flipped:
+            wanted = wanted.reversed()
+        if wanted.names == listed:
+            return None
+        if listed and wanted.names == Ordering.of(self.meta, listed).reversed().names:
+            return Ordering(flip=True)  # the list read backwards: exact, even for equal values
+        return wanted
+
+    def _top(self) -> list[Node]:
+        """The query's and-ed parts, an or among them left whole (the client's to test)."""
+        nots: list[Node] = [Not(both(group)) for group in self.excludes]
+        return [*self.where, *nots, *self.tree]
+
+    def _split(self, condition: Condition) -> list[Condition] | None:
+        """The conditions ``condition`` is the or of, when the API answers each of them."""
+        lookup = get_lookup(condition.lookup)
+        assert lookup is not None
+        alternatives = lookup.alternatives(condition.value)
+        if alternatives is None:
+            return None
+        parts = [Condition(condition.name, name, value) for name, value in alternatives]
+        return parts if all(self._answered(part) for part in parts) else None
+
+    def _answered(self, condition: Condition) -> bool:
+        """Can the API narrow by ``condition`` on its own (a filter, or the instance path)?"""
+        meta = self.meta
+        if condition.value is None:
+            return False
+        if condition.name == meta.pk and condition.lookup == "exact":
+            return meta.instance_path is not None and "fetch" in meta.operations
+        spec = meta.fields.get(condition.name)
+        lookup = get_lookup(condition.lookup)
+        if spec is None or spec.filter is None or lookup is None:
+            return False
+        wire = lookup.wire(spec.kind, condition.value)
+        return wire is not None and wire[0] in spec.filter.params()
+
+    def _merged(
+        self,
+        values: dict[str, str],
+        partial: bool,
+        found: Sequence[tuple[Node, ...]],
+        sort: Ordering | None,
+    ) -> Plan | None:
+        """One narrowed query per branch, merged; None when that is not the cheaper read
+        (a branch narrows no more than what all branches share) or cannot be merged
+        (the list's order is unknown)."""
+        if not self.meta.ordering:
+            return None
+        high = None if sort is not None else self.high
+        plans = [self._plan(values, partial, branch, None, (0, high)) for branch in found]
+        sent = [_sent(plan) for plan in plans]
+        common = frozenset.intersection(*sent)
+        if any(mine == common for mine in sent):
+            return None
+        shared = _shared_literals(found)
+        compiler = _Compiler(self.meta)
+        claims = [
+            test(both([n for n in branch if n not in shared]), compiler.record_test)
+            for branch in found
+        ]
+        return Plan(
+            path=plans[0].path,
+            params=(),
+            page_size=PAGE_SIZE_MAX,
+            predicate=None,
+            low=self.low,
+            high=self.high,
+            by_pk=False,
+            server=(),
+            client=tuple(f"or {p.url}: " + "; ".join(p.server + p.client) for p in plans),
+            nested=plans[0].nested,
+            branches=tuple(attrs.evolve(p, claim=c) for p, c in zip(plans, claims, strict=True)),
+            order=Ordering.of(self.meta, self.meta.ordering),
+            sort=sort,
+        )
+
+    def _shared(
+        self,
+        values: dict[str, str],
+        partial: bool,
+        found: Sequence[tuple[Node, ...]],
+        sort: Ordering | None,
+    ) -> Plan:
+        """One query: what every branch has is sent (or tested), the rest of the or is
+        tested on the client."""
+        shared = _shared_literals(found)
+        rest = [[n for n in branch if n not in shared] for branch in found]
+        nodes: list[Node] = list(shared)
+        if all(rest):  # a branch with nothing of its own makes the or always true
+            nodes.append(either([both(branch) for branch in rest]))
+        return self._plan(values, partial, nodes, sort)
+
+    def _plan(
+        self,
+        values: dict[str, str],
+        partial: bool,
+        nodes: Sequence[Node],
+        sort: Ordering | None,
+        window: tuple[int, int | None] | None = None,
+    ) -> Plan:
+        """One request for the and of ``nodes`` (conditions the API answers are sent) and
+        records ``window`` of its answer (the query's slice unless given)."""
+        meta = self.meta
+        low, high = window if window is not None else (self.low, self.high)
+        conditions = [n for n in nodes if isinstance(n, Condition)]
+        pk_condition = self._pk_condition(conditions)
         by_pk = pk_condition is not None and meta.instance_path is not None
-        path = self._fill_path(values, by_pk, partial)
+        path = self._fill_path(dict(values), pk_condition if by_pk else None, partial)
         compiler = _Compiler(meta)
-        for condition in self.where:
-            compiler.add(condition, condition is pk_condition if by_pk else False, by_pk)
-        for group in self.excludes:
-            compiler.exclude(group)
+        for node in nodes:
+            if isinstance(node, Condition):
+                compiler.add(node, by_pk and node is pk_condition, by_pk)
+            else:
+                compiler.test_node(node)
         return Plan(
             path=path,
             params=tuple(compiler.params),
-            page_size=self._page_size(bool(compiler.tests)),
+            page_size=self._page_size(bool(compiler.tests), None if sort is not None else high),
             predicate=compiler.predicate(),
-            low=self.low,
-            high=self.high,
+            low=low,
+            high=high,
             by_pk=by_pk,
             server=tuple(compiler.server),
             client=tuple(compiler.notes),
             nested=any(name != "account_sid" for name, _ in self.path),
+            sort=sort,
         )
 
-    def _pk_condition(self) -> Condition | None:
+    def _pk_condition(self, conditions: Sequence[Condition]) -> Condition | None:
         """The first ``pk=`` condition: it names the instance path (others are tested)."""
         pk = self.meta.pk
         if pk is None or "fetch" not in self.meta.operations:
             return None
-        for condition in self.where:
+        for condition in conditions:
             if condition.name == pk and condition.lookup == "exact" and condition.value is not None:
                 return condition
         return None
 
-    def _pk_value(self) -> Any:
-        condition = self._pk_condition()
-        return condition.value if condition is not None else None
-
-    def _fill_path(self, values: dict[str, str], by_pk: bool, partial: bool) -> str:
+    def _fill_path(self, values: dict[str, str], pk: Condition | None, partial: bool) -> str:
         meta = self.meta
-        if by_pk:
+        if pk is not None:
             assert meta.instance_path is not None and meta.pk is not None
-            values[meta.pk] = meta.check_path(meta.pk, self._pk_value())
+            values[meta.pk] = meta.check_path(meta.pk, pk.value)
             template = meta.instance_path
         else:
             if not partial:
@@ -269,13 +518,13 @@ class Query:
             raise meta.missing_path_error(template, values)
         return template.fill(values)
 
-    def _page_size(self, tested: bool) -> int:
+    def _page_size(self, tested: bool, high: int | None) -> int:
         """``[:n]`` asks for n a page, else 1000. When the client drops records (``tested``)
         more may be needed, so a page is never smaller than 50, Twilio's default."""
         if self.page_size is not None:
             return self.page_size
-        if self.high is not None:
-            return max(50 if tested else 1, min(self.high, PAGE_SIZE_MAX))
+        if high is not None:
+            return max(50 if tested else 1, min(high, PAGE_SIZE_MAX))
         return PAGE_SIZE_MAX
 
     def __str__(self) -> str:
@@ -306,10 +555,10 @@ class _Compiler:
         if by_pk or not self._send_field(spec, condition):
             self._test(condition, str(condition))
 
-    def exclude(self, group: Iterable[Condition]) -> None:
-        tests = [self._record_test(c) for c in group]
-        self.tests.append(lambda record: not all(test(record) for test in tests))
-        self.notes.append("exclude(" + ", ".join(str(c) for c in group) + ")")
+    def test_node(self, node: Node) -> None:
+        """Test an or, a not (an ``exclude()``) or an and of them on the client."""
+        self.tests.append(test(node, self.record_test))
+        self.notes.append(show(node))
 
     def predicate(self) -> Predicate | None:
         tests = tuple(self.tests)
@@ -350,10 +599,11 @@ class _Compiler:
         return any(name == param for name, _ in self.params)
 
     def _test(self, condition: Condition, note: str) -> None:
-        self.tests.append(self._record_test(condition))
+        self.tests.append(self.record_test(condition))
         self.notes.append(note)
 
-    def _record_test(self, condition: Condition) -> Predicate:
+    def record_test(self, condition: Condition) -> Predicate:
+        """The client's test of one condition on a payload."""
         spec = self.meta.fields[condition.name]
         key = spec.key or condition.name
         parse = spec.kind.parse
@@ -370,14 +620,43 @@ class _Compiler:
         return test
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, enum.Enum):
-        return repr(value.value)
-    if isinstance(value, (dt.date, decimal.Decimal)):
-        return str(value)
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    return repr(value)
+def _conjuncts(q: Q) -> Iterable[tuple[str, Any] | Q]:
+    """The and-ed parts of ``q``: its keyword pairs and the Qs that are not plain ands."""
+    if q.negated or q.connector != Q.AND:
+        yield q
+        return
+    for child in q.children:
+        if isinstance(child, Q):
+            yield from _conjuncts(child)
+        else:
+            yield child
+
+
+def _plain_pairs(q: Q) -> list[tuple[str, Any]] | None:
+    """The pairs of a Q that is an and of keyword pairs only (its own negation aside)."""
+    if q.connector != Q.AND:
+        return None
+    pairs: list[tuple[str, Any]] = []
+    for child in q.children:
+        if not isinstance(child, Q):
+            pairs.append(child)
+            continue
+        inner = None if child.negated else _plain_pairs(child)
+        if inner is None:
+            return None
+        pairs += inner
+    return pairs
+
+
+def _sent(plan: Plan) -> frozenset[tuple[str, str]]:
+    """What a plan asks the server for: its parameters, and the instance it names."""
+    named = {("", plan.path)} if plan.by_pk else set()
+    return frozenset({*plan.params, *named})
+
+
+def _shared_literals(found: Sequence[tuple[Node, ...]]) -> list[Node]:
+    """The literals every branch has (in the first branch's order)."""
+    return [n for n in found[0] if all(n in branch for branch in found[1:])]
 
 
 def _unknown(meta: Meta, name: str) -> str:

@@ -6,7 +6,16 @@ new QuerySet around a new :class:`~twiliorm.query.Query`; evaluation happens
 in :meth:`QuerySet._fetch_all` (cached) or :meth:`QuerySet.iterator`
 (streamed, one page held at a time). Requests are as few as the plan allows:
 ``qs[:20]`` asks for PageSize=20, an unbounded iteration for PageSize=1000,
-``exists()`` and ``first()`` for PageSize=1, and ``count()`` builds no objects.
+``exists()`` and ``first()`` for PageSize=1 (``exists()`` for pages of 1000 when
+the client refines, so that a rare match costs few requests), and ``count()``
+builds no objects.
+
+The names and meanings are Django's (``docs/django.rst`` lists each with its
+cost in requests). What the API cannot do is done on the client and said by
+``explain()``: an or of conditions the API filters on is read as several
+narrowed queries merged in the list's order (:mod:`twiliorm.query`), an order
+other than the list's own is a sort of every matching record, and aggregates
+(:mod:`twiliorm.aggregates`) are one streaming pass over the payloads.
 """
 
 from __future__ import annotations
@@ -15,19 +24,24 @@ import copy
 import pickle
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import attrs
 
+from . import rows as row_kinds
+from .aggregates import Aggregate, Summary, named
+from .batch import bulk_update_objects
 from .bulk import BulkReport, bulk_create, bulk_delete, bulk_update, export, in_bulk
 from .client import Client, default_client, get_client
 from .exceptions import ScanError, ScanWarning
+from .expressions import Q
 from .paging import read_pages
 from .persistence import fetch_payload
-from .protocol import ListReader, Page
+from .protocol import Page, open_reader
 from .query import PAGE_SIZE_MAX, Plan, Query
 from .resource import Binding, _unknown_field
+from .rows import Rows
 
 if TYPE_CHECKING:
     from .resource import Resource
@@ -37,8 +51,6 @@ __all__ = ["MAX_GET_RESULTS", "REPR_OUTPUT_SIZE", "QuerySet"]
 T = TypeVar("T")
 MAX_GET_RESULTS = 21
 REPR_OUTPUT_SIZE = 20
-
-Rows = Callable[[list[Mapping[str, Any]], Binding], list[Any]]
 
 
 class QuerySet(Generic[T]):
@@ -56,29 +68,110 @@ class QuerySet(Generic[T]):
         self.query = query if query is not None else Query(model)
         self._client = client
         self._rows = rows
+        self._fields: tuple[str, ...] | None = None  # values(): the fields of a row
+        self._groups: dict[str, Aggregate] | None = None  # annotate(): a row per group
+        self._distinct = False
         self._result_cache: list[T] | None = None
 
     # --- building ---------------------------------------------------------------
 
     def _chain(self, query: Query | None = None) -> QuerySet[T]:
-        return type(self)(self.model, query or self.query, client=self._client, rows=self._rows)
+        chained = type(self)(self.model, query or self.query, client=self._client, rows=self._rows)
+        chained._fields, chained._groups = self._fields, self._groups
+        chained._distinct = self._distinct
+        return chained
 
     def all(self) -> QuerySet[T]:
         """A copy of this QuerySet (a fresh one, with no cached results)."""
         return self._chain()
 
-    def filter(self, **conditions: Any) -> QuerySet[T]:
+    def filter(self, *args: Q, **conditions: Any) -> QuerySet[T]:
         """Records matching every ``field__lookup=value`` (lookups: exact, lt, lte, gt, gte,
         range, in, contains, icontains, startswith, istartswith, endswith, iendswith,
         iexact, isnull), plus search parameters (``contains`` on available numbers) and
-        path parameters (``conference=`` for participants). See ``explain()``."""
+        path parameters (``conference=`` for participants), and every ``Q`` object given
+        (``Q(to=a) | Q(from_=a)``: an or of API filters is one narrowed query per branch,
+        merged). See ``explain()``."""
         self._refuse_after_slice("filter")
-        return self._chain(self.query.filter(conditions))
+        return self._chain(self._with_q(self.query.filter(conditions), args, negated=False))
 
-    def exclude(self, **conditions: Any) -> QuerySet[T]:
-        """Records not matching all of ``conditions`` (always answered client-side)."""
+    def exclude(self, *args: Q, **conditions: Any) -> QuerySet[T]:
+        """Records not matching all of ``conditions``, nor any ``Q`` given (the API has no
+        "not": answered client-side)."""
         self._refuse_after_slice("exclude")
-        return self._chain(self.query.exclude(conditions))
+        return self._chain(self._with_q(self.query.exclude(conditions), args, negated=True))
+
+    @staticmethod
+    def _with_q(query: Query, args: Sequence[Q], *, negated: bool) -> Query:
+        for q in args:
+            if not isinstance(q, Q):
+                raise TypeError(f"filter() and exclude() take Q objects and keywords, not {q!r}")
+            query = query.add_q(q, negated=negated)
+        return query
+
+    def __or__(self, other: QuerySet[T]) -> QuerySet[T]:
+        """Records of either QuerySet (``qs1 | qs2``), as ``filter(Q(...) | Q(...))``."""
+        return self._combined(other, Q.OR)
+
+    def __and__(self, other: QuerySet[T]) -> QuerySet[T]:
+        """Records of both QuerySets (``qs1 & qs2``)."""
+        return self._combined(other, Q.AND)
+
+    def _combined(self, other: object, connector: str, *, negated: bool = False) -> QuerySet[T]:
+        if not isinstance(other, QuerySet):
+            raise TypeError(f"a QuerySet combines with a QuerySet, not {type(other).__name__}")
+        return self._chain(self.query.combine(other.query, connector, negated=negated))
+
+    def union(self, *others: QuerySet[T], all: bool = False) -> QuerySet[T]:
+        """Records of this QuerySet or any of ``others`` (``qs1 | qs2 | ...``); a record
+        is one SID, so it comes once, ``all=True`` or not."""
+        combined = self
+        for other in others:
+            combined = combined._combined(other, Q.OR)
+        return combined
+
+    def intersection(self, *others: QuerySet[T]) -> QuerySet[T]:
+        """Records in this QuerySet and every one of ``others`` (``qs1 & qs2 & ...``)."""
+        combined = self
+        for other in others:
+            combined = combined._combined(other, Q.AND)
+        return combined
+
+    def difference(self, *others: QuerySet[T]) -> QuerySet[T]:
+        """Records of this QuerySet in none of ``others`` (tested on the client)."""
+        combined = self
+        for other in others:
+            combined = combined._combined(other, Q.AND, negated=True)
+        return combined
+
+    def none(self) -> QuerySet[T]:
+        """A QuerySet with no records; it sends nothing, however it is chained."""
+        return self._chain(self.query.nothing())
+
+    def order_by(self, *names: str) -> QuerySet[T]:
+        """Records in this order (``"-price"``, ``"date_sent"``; none: the list's own).
+
+        The list's own order (newest first by ``date_created`` for most lists)
+        costs nothing; any other is the client's: every matching record is read,
+        then sorted (``explain()`` says so; a ScanWarning when nothing narrows it)."""
+        self._refuse_after_slice("reorder")
+        return self._chain(self.query.ordered_by(names))
+
+    def reverse(self) -> QuerySet[T]:
+        """The records in the opposite order: every matching record is read first."""
+        self._refuse_after_slice("reverse")
+        return self._chain(attrs.evolve(self.query, flipped=not self.query.flipped))
+
+    def distinct(self, *fields: str) -> QuerySet[T]:
+        """Each row once. Records are distinct already (each has its own SID), so this
+        changes nothing for objects; after ``values()`` or ``values_list()`` it drops
+        repeated rows (every matching record is read first). ``fields`` (PostgreSQL's
+        DISTINCT ON) are refused: ``values(*fields).distinct()`` gives distinct values."""
+        if fields:
+            raise TypeError("distinct(*fields) is not supported: use values(*fields).distinct()")
+        chained = self._chain()
+        chained._distinct = True
+        return chained
 
     def using(
         self, client: Client | str | None = None, *, account: str | None = None
@@ -113,8 +206,8 @@ class QuerySet(Generic[T]):
             )
         if key < 0:
             raise ValueError("Negative indexing is not supported.")
-        if self._result_cache is not None:
-            return self._result_cache[key]
+        if self._result_cache is not None or self._whole:
+            return self._fetch_all()[key]
         found = list(self._chain(self.query.sliced(key, key + 1)))
         if not found:
             raise IndexError("QuerySet index out of range")
@@ -125,8 +218,8 @@ class QuerySet(Generic[T]):
         if (key.start or 0) < 0 or (key.stop is not None and key.stop < 0):
             raise ValueError("Negative indexing is not supported.")
         sliced = self._chain(self.query.sliced(key.start, key.stop))
-        if self._result_cache is not None:
-            sliced._result_cache = self._result_cache[key]
+        if self._result_cache is not None or self._whole:
+            sliced._result_cache = self._fetch_all()[key]
         elif key.step:
             sliced._result_cache = sliced._fetch_all()[:: key.step]
         return sliced
@@ -143,7 +236,8 @@ class QuerySet(Generic[T]):
         return self.query.compile(self.client.account_sid)
 
     def explain(self) -> str:
-        """The GET this QuerySet compiles to, and which lookups run on the client."""
+        """The GET this QuerySet compiles to (the GETs, for an or read as several narrowed
+        queries), which lookups run on the client, and any order the client makes."""
         client = self._client or _maybe_default()
         account = client.account_sid if client else None
         return str(self.query.compile(account, partial=True))
@@ -168,7 +262,7 @@ class QuerySet(Generic[T]):
         binding = Binding(client, dict(self.query.path_values(client.account_sid)))
         meta = self.model._meta
         pk = meta.fields.get(meta.pk or "")
-        reader = ListReader(plan, meta.key, pk.key if pk is not None else None, client.base_url)
+        reader = open_reader(plan, meta.key, pk.key if pk is not None else None, client.base_url)
 
         def build(items: list[Mapping[str, Any]]) -> list[T]:
             return self._build(items, binding)
@@ -177,9 +271,11 @@ class QuerySet(Generic[T]):
             yield Page(raw.number, raw.request, raw.next, raw.records, binding, build)
 
     def _warn_scan(self, plan: Plan, client: Client) -> None:
+        done = [f"filters only on the client ({'; '.join(plan.client)})"] if plan.client else []
+        if plan.sort is not None:
+            done.append(f"is sorted on the client ({plan.sort})")
         message = (
-            f"{self.model.__name__} query filters only on the client "
-            f"({'; '.join(plan.client)}): every record of the list is read"
+            f"{self.model.__name__} query {' and '.join(done)}: every record of the list is read"
         )
         if client.strict:
             raise ScanError(message + " (strict=True)")
@@ -192,18 +288,43 @@ class QuerySet(Generic[T]):
         return [build(item, binding) for item in items]
 
     def iterator(self, chunk_size: int | None = None) -> Iterator[T]:
-        """Stream the results, holding one page at a time (no result cache)."""
+        """Stream the results, holding one page at a time (no result cache); groups
+        (``annotate()``) and an order made on the client need every record first."""
         qs = self.page_size(chunk_size) if chunk_size else self
-        for page in qs.pages():
-            yield from page.records
+        if qs._groups is not None:
+            yield from qs._grouped()
+            return
+        records = (record for page in qs.pages() for record in page.records)
+        yield from row_kinds.distinct_rows(records) if qs._distinct_rows else records
 
     def _fetch_all(self) -> list[T]:
         if self._result_cache is None:
-            results: list[T] = []
-            for page in self.pages():
-                results.extend(page.records)
-            self._result_cache = results
+            self._result_cache = list(self.iterator())
         return self._result_cache
+
+    @property
+    def _distinct_rows(self) -> bool:
+        return self._distinct and self._rows is not None
+
+    @property
+    def _whole(self) -> bool:
+        """Rows made from every matching record at once (groups, distinct values): a slice
+        or an index is taken of them, not of the records."""
+        return self._groups is not None or self._distinct_rows
+
+    def _grouped(self) -> list[Any]:
+        assert self._groups is not None
+        summary = Summary(self.model, self._groups, self._fields or ())
+        for page in self._unordered().pages():
+            summary.feed(page.raw)
+        return summary.rows()
+
+    def _unordered(self) -> QuerySet[T]:
+        """This query in the list's own order, when its order cannot change the answer
+        (a count, an aggregate: no slice picks records by it)."""
+        if self.query.is_sliced:
+            return self
+        return self._chain(attrs.evolve(self.query, order=(), flipped=False))
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._fetch_all())
@@ -250,35 +371,107 @@ class QuerySet(Generic[T]):
 
     def count(self) -> int:
         """How many records match; reads pages but builds no objects."""
-        if self._result_cache is not None:
-            return len(self._result_cache)
-        return sum(len(page) for page in self.pages(prefetch=False))
+        if self._result_cache is not None or self._whole:
+            return len(self._fetch_all())
+        return sum(len(page) for page in self._unordered().pages(prefetch=False))
 
     def exists(self) -> bool:
-        """Whether any record matches (PageSize=1 when the server can tell)."""
+        """Whether any record matches: PageSize=1 when the server can tell; when the
+        client refines, pages of 1000 (the most the API gives) until one matches."""
+        if self._result_cache is not None or self._whole:
+            return bool(self._fetch_all())
+        query = self._unordered().query.sliced(0, 1)
+        if query.page_size is None and query.compile(partial=True).refined:
+            query = attrs.evolve(query, page_size=PAGE_SIZE_MAX)
+        return any(len(page) for page in self._chain(query).pages(prefetch=False))
+
+    def contains(self, obj: Any) -> bool:
+        """Whether ``obj`` is among the records: one GET of it by its SID, tested against
+        the rest of the query on the client (or a look at the results if fetched)."""
+        if not isinstance(obj, self.model):
+            raise TypeError(f"contains() takes a {self.model.__name__}, not {obj!r}")
+        if obj.pk is None:
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
         if self._result_cache is not None:
-            return bool(self._result_cache)
-        return any(len(page) for page in self._chain(self.query.sliced(0, 1)).pages(prefetch=False))
+            return obj in self._result_cache
+        return self.filter(pk=obj.pk).exists()
+
+    def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """``{"price__sum": ..., "n": ...}``: Count, Sum, Min, Max, Avg over the matching
+        records, in one streaming pass over the payloads (no objects built); the API
+        computes none of it, so every matching record is read (PageSize=1000)."""
+        summary = Summary(self.model, named(args, kwargs))
+        for page in self._unordered().pages():
+            summary.feed(page.raw)
+        return summary.totals()
+
+    def annotate(self, *args: Aggregate, **kwargs: Aggregate) -> QuerySet[dict[str, Any]]:
+        """After ``values("status")``: a row per distinct ``status`` with each aggregate
+        (``values("status").annotate(total=Sum("price"))``), one streaming pass over every
+        matching record. Groups come in the order their first record came in."""
+        if self._fields is None:
+            raise TypeError(
+                "annotate() groups the rows of values(): call values(*fields) first "
+                "(the API has no relations to annotate a record with)"
+            )
+        grouped: QuerySet[dict[str, Any]] = cast("QuerySet[dict[str, Any]]", self._chain())
+        grouped._groups = {**(self._groups or {}), **named(args, kwargs)}
+        return grouped
 
     # --- single objects ---------------------------------------------------------------
 
     def first(self) -> T | None:
-        """The first record in the API's order, or None (PageSize=1)."""
-        if self._result_cache is not None:
-            return self._result_cache[0] if self._result_cache else None
+        """The first record in this order (the list's own unless ``order_by()``), or None:
+        PageSize=1 in the list's order; another order reads every matching record."""
+        if self._result_cache is not None or self._whole:
+            found = self._fetch_all()
+            return found[0] if found else None
         found = list(self._chain(self.query.sliced(0, 1)))
         return found[0] if found else None
 
-    def get(self, **conditions: Any) -> T:
+    def last(self) -> T | None:
+        """The last record in this order, or None. The API lists one way only, so every
+        matching record is read (only the last kept); in the opposite of the list's own
+        order (``order_by("date_created")`` on a newest-first list) it is PageSize=1."""
+        if self._result_cache is not None or self._whole:
+            found = self._fetch_all()
+            return found[-1] if found else None
+        return self.reverse().first()
+
+    def latest(self, *fields: str) -> T:
+        """The record with the greatest ``fields`` (the list's order field by default:
+        ``date_created``, which costs one request of PageSize=1); DoesNotExist if none."""
+        return self._earliest(fields, latest=True)
+
+    def earliest(self, *fields: str) -> T:
+        """The record with the smallest ``fields`` (by default the list's order field, so
+        on a newest-first list every matching record is read); DoesNotExist if none."""
+        return self._earliest(fields, latest=False)
+
+    def _earliest(self, fields: Sequence[str], *, latest: bool) -> T:
+        self._refuse_after_slice("change")
+        names = fields or tuple(name.lstrip("-") for name in self.model._meta.ordering)
+        if not names:
+            raise ValueError(
+                f"earliest() and latest() of {self.model.__name__} need field names: "
+                "the API does not say in which order it lists them"
+            )
+        qs = self.order_by(*names)
+        found = (qs.reverse() if latest else qs).first()
+        if found is None:
+            raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
+        return found
+
+    def get(self, *args: Q, **conditions: Any) -> T:
         """The one record matching ``conditions``: by SID it is a single GET of the instance;
         raises ``Model.DoesNotExist`` or ``Model.MultipleObjectsReturned``."""
         meta = self.model._meta
-        if not conditions and meta.pk is None and "fetch" in meta.operations:
+        if not conditions and not args and meta.pk is None and "fetch" in meta.operations:
             return self._fetch_one({})  # a singleton: Balance.objects.get()
-        if self._by_pk_alone(conditions):
+        if not args and self._by_pk_alone(conditions):
             value = meta.fields[str(meta.pk)].clean(next(iter(conditions.values())), meta.name)
             return self._fetch_one({str(meta.pk): value})
-        qs = self.filter(**conditions) if conditions else self
+        qs = self.filter(*args, **conditions) if conditions or args else self
         found = list(qs[:MAX_GET_RESULTS])  # by SID with more conditions: the plan's one GET
         if len(found) == 1:
             return found[0]
@@ -295,7 +488,7 @@ class QuerySet(Generic[T]):
         third of a fetch's own cost (tests/bench: fetch x500)."""
         meta, query = self.model._meta, self.query
         sliced = query.low or query.high is not None
-        if len(conditions) != 1 or query.where or query.excludes or sliced:
+        if len(conditions) != 1 or query.where or query.excludes or query.tree or sliced:
             return False
         name, value = next(iter(conditions.items()))
         pk = meta.pk
@@ -354,9 +547,32 @@ class QuerySet(Generic[T]):
             values = {k: v for k, v in conditions.items() if "__" not in k}
             return self.create(**{**values, **(defaults or {})}), True
 
-    def _rows_of(self, rows: Rows) -> QuerySet[Any]:
+    def update_or_create(
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **conditions: Any,
+    ) -> tuple[T, bool]:
+        """(object, created): get() by ``conditions`` and write ``defaults`` to it (one POST
+        of those fields), or create it with ``conditions`` and ``create_defaults`` (else
+        ``defaults``). Values may be callables, called first. The API has no transaction:
+        a record changed or created by someone else in between is not noticed."""
+        try:
+            obj: Any = self.get(**conditions)
+        except self.model.DoesNotExist:
+            values = {k: v for k, v in conditions.items() if "__" not in k}
+            given = create_defaults if create_defaults is not None else defaults
+            return self.create(**values, **_called(given)), True
+        if defaults:
+            obj.update(**_called(defaults))
+        return cast(T, obj), False
+
+    def _rows_of(self, rows: Rows, fields: Sequence[str] | None = None) -> QuerySet[Any]:
         """This QuerySet (its class too: a custom QuerySet keeps its methods) building ``rows``."""
-        return type(self)(self.model, self.query, client=self._client, rows=rows)
+        chained: QuerySet[Any] = self._chain()
+        chained._rows = rows
+        chained._fields = None if fields is None else tuple(fields)
+        return chained
 
     # --- bulk work: one request per record, concurrently (twiliorm.bulk) ----------------
 
@@ -379,9 +595,46 @@ class QuerySet(Generic[T]):
         (options: ``fields=``, ``progress=``; see :func:`twiliorm.bulk.export`)."""
         return export(self, target, format=format, **options)
 
-    def in_bulk(self, sids: Iterable[str] | None = None, **options: Any) -> dict[str, T]:
-        """{sid: object} for the ``sids`` that exist and match, fetched concurrently."""
-        return in_bulk(self, sids, **options)
+    def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "sid", **options: Any
+    ) -> dict[Any, T]:
+        """{sid: object} for the SIDs in ``id_list`` that exist and match: one GET each,
+        concurrently (options: ``workers=``, ``executor=``, ``progress=``).
+
+        With another ``field_name``: {value: object}, read as ``filter(<field>__in=id_list)``
+        (one narrowed query per value where the API filters on that field, else one read
+        of the list). Django requires that field to be unique; the API knows no such
+        thing, so two records with one value raise ValueError. No ``id_list``: every record.
+        """
+        meta = self.model._meta
+        if field_name in ("pk", meta.pk):
+            return in_bulk(self, id_list, **options)
+        self._refuse_after_slice("use in_bulk() on")
+        if id_list is not None:
+            values = list(id_list)
+            if not values:
+                return {}
+            return self.filter(**{f"{field_name}__in": values})._keyed_by(field_name)
+        return self._keyed_by(field_name)
+
+    def _keyed_by(self, field_name: str) -> dict[Any, T]:
+        found: dict[Any, T] = {}
+        for obj in self.iterator():
+            key = getattr(obj, field_name)
+            if key in found:
+                raise ValueError(
+                    f"in_bulk(field_name={field_name!r}): more than one {self.model.__name__} "
+                    f"has {field_name}={key!r}; in_bulk needs a field whose values are unique"
+                )
+            found[key] = obj
+        return found
+
+    def bulk_update(self, objs: Iterable[Resource], fields: Iterable[str], **options: Any) -> int:
+        """Write ``fields`` of each of ``objs`` (the values set on them): one POST per object,
+        concurrently, each object read back from the answer; the number of objects updated.
+        Failures raise ``BulkError`` unless ``raise_on_failure=False`` (options also:
+        ``workers=``, ``executor=``, ``progress=``; see :mod:`twiliorm.batch`)."""
+        return bulk_update_objects(self.model, self.client, objs, fields, **options)
 
     def bulk_create(self, objects: Iterable[Resource], **options: Any) -> BulkReport:
         """Create ``objects`` concurrently; a create that may have reached the API is never
@@ -391,56 +644,20 @@ class QuerySet(Generic[T]):
     # --- rows instead of objects -----------------------------------------------------
 
     def values(self, *names: str) -> QuerySet[dict[str, Any]]:
-        """Dicts of attribute -> typed value, built without Resource objects."""
-        readers = _readers(self.model, names)
+        """Dicts of attribute -> typed value, built without Resource objects (every
+        payload field when none is named); ``annotate()`` groups them."""
+        fields = names or self.model._meta.payload_names
+        return self._rows_of(row_kinds.dict_rows(self.model, names), fields)
 
-        def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
-            return [{name: read(item) for name, read in readers} for item in items]
-
-        return self._rows_of(rows)
-
-    def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
-        """Tuples of typed values (or single values with ``flat=True`` and one field)."""
-        if flat and len(names) != 1:
-            raise TypeError("'flat' is valid when values_list is called with exactly one field.")
-        readers = _readers(self.model, names)
-        if flat:
-            read_one = readers[0][1]
-
-            def flat_rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
-                return [read_one(item) for item in items]
-
-            return self._rows_of(flat_rows)
-
-        def rows(items: list[Mapping[str, Any]], _: Binding) -> list[Any]:
-            return [tuple(read(item) for _, read in readers) for item in items]
-
-        return self._rows_of(rows)
+    def values_list(self, *names: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+        """Tuples of typed values; single values with ``flat=True`` and one field; named
+        tuples (``row.status``) with ``named=True``."""
+        return self._rows_of(row_kinds.tuple_rows(self.model, names, flat=flat, named=named))
 
 
-def _readers(
-    model: type[Resource], names: Sequence[str]
-) -> list[tuple[str, Callable[[Mapping[str, Any]], Any]]]:
-    meta = model._meta
-    specs = [s for s in meta.fields.values() if s.key is not None]
-    chosen = [meta.fields.get(n) for n in names] if names else specs
-    out = []
-    for name, spec in zip(names or [s.name for s in specs], chosen, strict=True):
-        if spec is None or spec.key is None:
-            raise _unknown_field(meta, name)
-        out.append((spec.name, _reader(spec.key, spec.kind.parse)))
-    return out
-
-
-def _reader(key: str, parse: Callable[[Any], Any] | None) -> Callable[[Mapping[str, Any]], Any]:
-    if parse is None:
-        return lambda item: item.get(key)
-
-    def read(item: Mapping[str, Any]) -> Any:
-        value = item.get(key)
-        return None if value is None else parse(value)
-
-    return read
+def _called(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``values`` with each callable replaced by what it returns (Django's defaults)."""
+    return {name: value() if callable(value) else value for name, value in (values or {}).items()}
 
 
 def _first_outside_twiliorm() -> int:

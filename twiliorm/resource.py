@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 import attrs
 
 from . import exceptions
+from .client import get_client
 from .exceptions import FieldError, NotSupportedError, ValidationError
 from .fields import FieldSpec, QueryParam, spec_of
 from .paths import PathTemplate, check_path_value
@@ -63,6 +64,8 @@ class Meta:
     path_attrs: dict[str, str]
     create_paths: tuple[PathTemplate, ...]
     manager_class: type[Manager[Any]] | None = None
+    #: the order the API lists records in (``"-date_created"``: newest first); () unknown
+    ordering: tuple[str, ...] = ()
     _structure: Callable[..., Any] | None = None
     _copy: Callable[[Any, Any], None] | None = None
     _dump: tuple[tuple[str, str, Callable[[Any], Any] | None], ...] | None = None
@@ -334,10 +337,19 @@ class Resource:
 
     # --- writes -------------------------------------------------------------
 
-    def save(self: R, *, update_fields: Iterable[str] | None = None) -> R:
-        """Create this instance (POST to the list) or send its changed fields (POST to it)."""
+    def save(
+        self: R, *, update_fields: Iterable[str] | None = None, using: Client | str | None = None
+    ) -> R:
+        """Create this instance (POST to the list) or send its changed fields (POST to it).
+
+        ``using`` (a Client, or the alias of one) saves through that client and
+        binds the instance to it, as Django's ``save(using=...)`` binds it to
+        that database.
+        """
         from . import persistence
 
+        if using is not None:
+            self._bind(using)
         return persistence.save(self, update_fields)
 
     def update(self: R, **values: Any) -> R:
@@ -377,6 +389,44 @@ class Resource:
         return persistence.refresh(self)
 
     refresh_from_api = refresh
+
+    def refresh_from_db(
+        self, using: Client | str | None = None, fields: Iterable[str] | None = None
+    ) -> None:
+        """Read this instance again (one GET), Django's way: every field, or only ``fields``
+        (the others keep their unsaved values); ``using`` reads through that client."""
+        from . import persistence
+
+        if using is not None:
+            self._bind(using)
+        if fields is None:
+            persistence.refresh(self)
+            return
+        names = list(fields)
+        meta = self._meta
+        for name in names:
+            if name not in meta.payload_names:
+                raise _unknown_field(meta, name)
+        client = persistence.client_of(self)
+        path = persistence.fetch_request(self, client.account_sid).path
+        data = persistence.fetch_payload(meta.model, client, path)
+        self._take(self.from_api(data, binding=self._ctx), names)
+
+    def _take(self, fresh: Resource, names: list[str]) -> None:
+        """Take ``names``' values from ``fresh``, as loaded (no longer changed)."""
+        orig = list(self._orig or fresh._orig or ())
+        for name in names:
+            setattr(self, name, getattr(fresh, name))
+            index = self._meta.payload_names.index(name)
+            if fresh._orig is not None and index < len(orig):
+                orig[index] = fresh._orig[index]
+        if self._orig is not None:
+            self._orig = tuple(orig)
+
+    def _bind(self, using: Client | str) -> None:
+        """Send this instance's next requests through ``using`` (a Client, or its alias)."""
+        client = get_client(using) if isinstance(using, str) else using
+        self._ctx = Binding(client, self._ctx.path if self._ctx else {})
 
 
 def _unknown_field(meta: Meta, name: str) -> FieldError:
@@ -460,13 +510,16 @@ def resource(
     defaults: Mapping[str, str] | None = None,
     path_attrs: Mapping[str, str] | None = None,
     manager: type[Manager[Any]] | None = None,
+    ordering: str | Iterable[str] | None = None,
 ) -> Callable[[type[R]], type[R]]:
     """Declare a resource class: make it an attrs class and compute its ``_meta``.
 
     ``path`` is the list path (several for variants, such as
     ``IncomingPhoneNumbers/{type}.json``); the instance path is derived as
     ``<list>/{sid}.json`` unless given. ``operations`` lists which of list,
-    fetch, create, update and delete the API has.
+    fetch, create, update and delete the API has. ``ordering`` is the order the API
+    lists records in (``"date_created"``: oldest first); most lists are newest first,
+    the default for a resource with a ``date_created``.
     """
     ops = frozenset(operations.split())
     unknown = ops - set(OPERATIONS)
@@ -490,6 +543,7 @@ def resource(
             path_attrs=dict(path_attrs or {}),
             create_paths=_templates(create_path) if create_path else lists,
             manager_class=manager,
+            ordering=_ordering(ordering, new),
         )
         new._meta = meta
         _add_exceptions(new)
@@ -499,6 +553,13 @@ def resource(
         return new
 
     return declare
+
+
+def _ordering(given: str | Iterable[str] | None, cls: type) -> tuple[str, ...]:
+    if given is not None:
+        return (given,) if isinstance(given, str) else tuple(given)
+    names = {a.name for a in attrs.fields(cls)}
+    return ("-date_created",) if "date_created" in names else ()
 
 
 def _templates(paths: str | Iterable[str] | None) -> tuple[PathTemplate, ...]:

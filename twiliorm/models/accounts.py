@@ -53,6 +53,7 @@ class AccountType(fields.ApiEnum):
 @resource(
     path="/2010-04-01/Accounts.json",
     operations="list fetch create update",
+    ordering="date_created",  # oldest first: the main account, then its sub-accounts
 )
 class Account(Resource):
     """An account (a project) or one of its sub-accounts.

@@ -40,6 +40,7 @@ class Queue(Resource):
     operations="list fetch update",
     key="queue_members",
     instance_path="/2010-04-01/Accounts/{account_sid}/Queues/{queue_sid}/Members/{call_sid}.json",
+    ordering="position",  # the call at the front of the queue first
 )
 class Member(Resource):
     """A call waiting in a queue: ``queue.members``; ``dequeue(url)`` takes it out."""
