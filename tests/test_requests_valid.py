@@ -254,7 +254,7 @@ def sample(kind: Kind, prop: Mapping[str, Any], *, day: bool = False) -> Any:
         "datetime": dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc),
         "boolean": True,
         "decimal": decimal.Decimal("1.50"),
-        "uri": "https://example.com/twiml",
+        "uri": getattr(kind, "example", "https://example.com/twiml"),  # wss for a stream
         "list": ["one", "two"],
         "parameters": {"customer": "42"},
         "json": {"amount": "1.00"},

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 from . import client as _client
+from . import phones
 from .constants import (
     BUSY,
     CANCELED,
@@ -115,29 +116,17 @@ FORMATS = ("json", "xml", "csv", "html")
 # --- values the seed writes loosely -------------------------------------------------
 
 
-def e164(number: str | int | None) -> str | None:
-    """A phone number in E.164, reading a bare North American number as Twilio does.
+def e164(number: str | int | None, *, sender: bool = False) -> str | None:
+    """A phone number as Twilio stores it, read the way every field of twiliorm reads one.
 
-    ``8995431234`` (10 digits) and ``18995431234`` (11 digits starting with 1)
-    become ``"+18995431234"``, whether given as an int or as text of digits
-    only. Other text (``"+442071838750"``, ``"client:alice"``) is kept as it
-    is; any other bare int is refused, since its country cannot be known.
+    ``8995431234``, ``"(899) 543-1234"`` and ``"+1 899 543 1234"`` all become
+    ``"+18995431234"`` (national numbers in the default region, ``US`` unless
+    ``TWILIORM_PHONE_REGION`` says otherwise); channel addresses
+    (``"client:alice"``) and short codes are kept; with ``sender``, so is an
+    alphanumeric sender ID. Anything else raises ValidationError. See
+    :mod:`twiliorm.phones`.
     """
-    if number is None or (isinstance(number, str) and not number.isdigit()):
-        return number
-    if isinstance(number, bool) or not isinstance(number, (int, str)):
-        raise ValidationError(f"a phone number is text or digits, got {number!r}")
-    digits = str(number)
-    if len(digits) == 10:
-        return "+1" + digits
-    if len(digits) == 11 and digits.startswith("1"):
-        return "+" + digits
-    if isinstance(number, str):
-        return number
-    raise ValidationError(
-        f"cannot read {number} as a phone number: give 10 digits for a North American "
-        'number, or the number in E.164 as text ("+442071838750")'
-    )
+    return None if number is None else phones.normalise(number, sender=sender)
 
 
 def _dates(field: str, before: Date | None, after: Date | None) -> dict[str, Date]:
@@ -353,12 +342,12 @@ class SmsMessages(_Records[Message]):
         """Send a message (one POST) and return it; a wrapper for :meth:`create`.
 
         The seed's positional order: ``send(to, from_, url, status_callback)``;
-        ``body`` is best given by name. ``to`` and ``from_`` may be bare North
-        American numbers (``8995431234``); ``url`` is the URL of media to send
-        with it (``MediaUrl``, an MMS).
+        ``body`` is best given by name. ``to`` and ``from_`` are read as every
+        phone field reads them (:func:`e164`: ``8995431234`` is ``+18995431234``);
+        ``url`` is the URL of media to send with it (``MediaUrl``, an MMS).
         """
         media = {"media_url": [url]} if url is not None else {}
-        fields = _given(to=e164(to), from_=e164(from_), body=body, status_callback=status_callback)
+        fields = _given(to=to, from_=from_, body=body, status_callback=status_callback)
         return self.create(**fields, **media, **values)
 
     def list(
@@ -377,7 +366,7 @@ class SmsMessages(_Records[Message]):
         filters are inclusive); a datetime is sent as its day and the rest of
         that day is filtered out here.
         """
-        given = _given(to=e164(to), from_=e164(from_), **_dates("date_sent", before, after))
+        given = _given(to=to, from_=from_, **_dates("date_sent", before, after))
         return self._list({**given, **filters}, page, page_size)
 
 
@@ -414,7 +403,7 @@ class PhoneNumbers(ListResource[IncomingPhoneNumber]):
         them). ``filters`` takes any other search parameter (``sms_enabled=True``,
         ``in_locality="Davis"``...). One GET, ``PageSize=page_size``.
         """
-        near = _given(near_number=e164(near_number), near_lat_long=_lat_long(near_lat_long))
+        near = _given(near_number=near_number, near_lat_long=_lat_long(near_lat_long))
         where = _given(
             area_code=area_code,
             contains=contains,
@@ -504,7 +493,7 @@ class CallerIds(ListResource[OutgoingCallerId]):
     def validate(self, phone_number: str | int, **values: Any) -> ValidationRequest:
         """Start verifying ``phone_number`` (one POST); Twilio calls it with a code."""
         requests = ValidationRequest.objects.using(self.client, account=self.account)
-        return requests.create(phone_number=e164(phone_number), **values)
+        return requests.create(phone_number=phone_number, **values)
 
 
 class Usage(_Records[UsageRecord]):

@@ -8,14 +8,25 @@ ISO text once per distinct day and remembered (a page of messages spans few
 days), so a timestamp costs a dictionary lookup and ``fromisoformat``.
 Anything else falls back to the general RFC 2822 parser, then to ISO 8601
 (``iso8601``), so an unexpected form still reads correctly.
+
+Values people give (a filter's bound, a ``send_at``) go through :func:`given`:
+a date stays a date (Twilio's filters are by UTC day); ISO 8601 text is read;
+a datetime without a time zone is read in the current time zone, as Django
+does with ``USE_TZ``, with a :class:`~twiliorm.NaiveDateTimeWarning`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import importlib
+import sys
+import warnings
+from typing import Any
 
 import iso8601
+
+from .exceptions import NaiveDateTimeWarning
 
 UTC = dt.timezone.utc
 
@@ -117,3 +128,62 @@ def day_of(value: dt.date) -> dt.date:
     if isinstance(value, dt.datetime):
         return as_utc(value).date()
     return value
+
+
+# --- values people give -----------------------------------------------------------------
+
+
+def given(value: Any, where: str) -> dt.date | None:
+    """A date or datetime a user gave (a ``date``, a ``datetime`` or ISO 8601 text),
+    as a date or an aware datetime; None when it is none of those."""
+    if isinstance(value, str):
+        value = _read_iso(value)
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is not None else aware(value, where)
+    return value if isinstance(value, dt.date) else None
+
+
+def _read_iso(text: str) -> dt.date | dt.datetime | None:
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return iso8601.parse_date(text, default_timezone=None)
+    except (ValueError, iso8601.ParseError):
+        return None
+
+
+def aware(value: dt.datetime, where: str) -> dt.datetime:
+    """A naive datetime read in the current time zone, with a NaiveDateTimeWarning.
+
+    The warning points at the caller's line (so, as warnings are by default,
+    it is shown once per line of user code) and does not carry the value, so a
+    loop at one line warns once.
+    """
+    zone = current_zone()
+    warnings.warn(
+        f"{where} was given a naive datetime; it is read in the current time zone "
+        f"({zone or 'local time'}). Give an aware datetime (tzinfo=...) to say which.",
+        NaiveDateTimeWarning,
+        stacklevel=_outside_twiliorm(),
+    )
+    return value.replace(tzinfo=zone) if zone is not None else value.astimezone()
+
+
+def current_zone() -> dt.tzinfo | None:
+    """Django's current time zone when Django's settings are configured, else None
+    (the process's local zone)."""
+    conf = sys.modules.get("django.conf")  # configured settings mean it is imported already
+    if conf is None or not conf.settings.configured:
+        return None
+    timezone = importlib.import_module("django.utils.timezone")  # Django has no type hints
+    zone: dt.tzinfo = timezone.get_current_timezone()
+    return zone
+
+
+def _outside_twiliorm() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside twiliorm."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("twiliorm"):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -20,11 +20,13 @@
 A 404 on a fetch raises an exception that is both the resource's
 ``DoesNotExist`` and a ``NotFoundError``, so either ``except`` catches it.
 ``ScanWarning`` is the warning emitted when a query can only be answered by
-reading the whole list and filtering it locally.
+reading the whole list and filtering it locally; ``NaiveDateTimeWarning``
+the one emitted when a datetime without a time zone is given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ __all__ = [
     "DoesNotExist",
     "FieldError",
     "MultipleObjectsReturned",
+    "NaiveDateTimeWarning",
     "NotFoundError",
     "NotSupportedError",
     "RateLimitError",
@@ -68,7 +71,44 @@ class ScanError(FieldError):
 
 
 class ValidationError(TwiliormError, ValueError):
-    """A value of the wrong shape, refused before any request is sent."""
+    """A value of the wrong shape, refused before any request is sent.
+
+    Raised with one message, or (by ``full_clean()`` and ``clean_fields()``)
+    with a dict of field name -> message(s). Then, as Django's, ``error_dict``
+    maps each field to its ValidationErrors and ``message_dict`` to its
+    messages; errors not about one field are under ``NON_FIELD_ERRORS``
+    (``"__all__"``). ``messages`` lists every message either way.
+    """
+
+    NON_FIELD_ERRORS = "__all__"
+    error_dict: dict[str, list[ValidationError]]  # only on an error about fields, as Django's
+
+    def __init__(self, message: str | Mapping[str, Any]) -> None:
+        super().__init__(message)  # the message stays in args, so the error pickles whole
+        if isinstance(message, Mapping):
+            self.error_dict = {name: _errors(value) for name, value in message.items()}
+
+    @property
+    def message_dict(self) -> dict[str, list[str]]:
+        """Field name -> its messages (AttributeError when the error is not about fields)."""
+        return {name: [str(e) for e in errors] for name, errors in self.error_dict.items()}
+
+    @property
+    def messages(self) -> list[str]:
+        if hasattr(self, "error_dict"):
+            return [m for messages in self.message_dict.values() for m in messages]
+        return [str(self)]
+
+    def __str__(self) -> str:
+        if not hasattr(self, "error_dict"):
+            return str(self.args[0]) if self.args else ""
+        return "; ".join(f"{name}: {m}" for name, ms in self.message_dict.items() for m in ms)
+
+
+def _errors(value: Any) -> list[ValidationError]:
+    """One field's errors, from a message, a ValidationError or a list of either."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [i if isinstance(i, ValidationError) else ValidationError(str(i)) for i in items]
 
 
 class NotSupportedError(TwiliormError):
@@ -169,6 +209,11 @@ class ServerError(TwilioRestError):
 
 class ScanWarning(UserWarning):
     """A query that reads the whole list and filters it on the client."""
+
+
+class NaiveDateTimeWarning(RuntimeWarning):
+    """A datetime without a time zone was given: it is read in the current time zone
+    (Django's when its settings are configured, else the process's local zone)."""
 
 
 def error_class_for(status: int) -> type[TwilioRestError]:

@@ -26,12 +26,13 @@ import decimal
 import enum
 import json as _json_text
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from . import dates
+from . import dates, phones
 from .exceptions import ValidationError
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "phone",
     "query",
     "rfc2822",
+    "sender",
     "sid",
     "spec_of",
     "string",
@@ -160,15 +162,44 @@ class _Sid(Kind):
 
 
 class _Phone(Kind):
-    name = "phone"
+    """A ``To``-like address, normalised as :mod:`twiliorm.phones` says (E.164 and the
+    rest); a sender (``From``) may also be an alphanumeric sender ID."""
+
+    name = "phone"  # a sender too: the API's format is phone-number for both
+
+    def __init__(self, *, sender: bool = False) -> None:
+        self.sender = sender
 
     def clean(self, value: Any, where: str) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ValidationError(f"{where} takes a phone number as text, got {value!r}")
-        text = str(value).strip()
-        if not text:
-            raise ValidationError(f"{where} needs a phone number, got an empty value")
-        return text
+        return phones.normalise(value, sender=self.sender, where=where)
+
+
+class _Uri(Kind):
+    """A URL Twilio connects to (a webhook, a callback: http or https; a media stream:
+    wss), with a host. An empty text clears the field in the API, as None does."""
+
+    name = "uri"  # a WebSocket's too: the API's format is uri for both
+
+    def __init__(self, schemes: tuple[str, ...], example: str) -> None:
+        self.schemes = schemes
+        self.example = example
+
+    def clean(self, value: Any, where: str) -> Any:
+        text = super().clean(value, where)
+        if text == "" or _has_host(text, self.schemes):
+            return text
+        raise ValidationError(
+            f"{where} takes a URL with a host, {' or '.join(self.schemes)} "
+            f"({self.example!r}), got {value!r}"
+        )
+
+
+def _has_host(text: str, schemes: tuple[str, ...]) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(text)
+        return parts.scheme in schemes and bool(parts.hostname)
+    except ValueError:  # a malformed port or bracketed host
+        return False
 
 
 class _Rfc2822(Kind):
@@ -206,9 +237,14 @@ class _Rfc2822(Kind):
         return dates.day_of(value).isoformat()
 
     def clean(self, value: Any, where: str) -> Any:
-        if isinstance(value, dt.date):
-            return value
-        raise ValidationError(f"{where} takes a date or datetime, got {value!r}")
+        # A naive datetime is read in the current time zone, with a NaiveDateTimeWarning.
+        cleaned = dates.given(value, where)
+        if cleaned is None:
+            raise ValidationError(
+                f"{where} takes a date, an aware datetime or ISO 8601 text "
+                f"('2026-01-05', '2026-01-05T10:00:00Z'), got {value!r}"
+            )
+        return cleaned
 
 
 class _IsoDateTime(_Rfc2822):
@@ -470,8 +506,10 @@ class EnumKind(Kind):
 
 
 STRING: Kind = _Text("string")
-URI: Kind = _Text("uri")
+URI: Kind = _Uri(("http", "https"), "https://example.com/twiml")
+WEBSOCKET: Kind = _Uri(("wss",), "wss://example.com/media")
 PHONE: Kind = _Phone()
+SENDER: Kind = _Phone(sender=True)
 RFC2822: Kind = _Rfc2822()
 DATETIME: Kind = _IsoDateTime()
 DATE: Kind = _IsoDate()
@@ -631,6 +669,7 @@ def _helper(kind: Kind) -> Callable[..., Any]:
 string = _helper(STRING)
 uri = _helper(URI)
 phone = _helper(PHONE)
+sender = _helper(SENDER)
 rfc2822 = _helper(RFC2822)
 datetime = _helper(DATETIME)
 date = _helper(DATE)

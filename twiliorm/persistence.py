@@ -1,9 +1,14 @@
-"""Writing one instance: ``save()`` (create or update), ``delete()``, ``refresh()``.
+"""Writing one instance: ``save()`` (create or update), ``delete()``, ``refresh()``,
+and ``full_clean()``, the check a save makes, without sending.
 
 A create POSTs the fields the user set to the list path; an update POSTs
-only the fields that changed to the instance path; both then read the answer
-back into the same instance. Every value is checked before anything is sent,
-so bad input raises and changes nothing.
+only the fields that changed (or those named by ``update_fields``) to the
+instance path; both then read the answer back into the same instance. A
+field that was not sent keeps its unsaved value and stays changed, as in
+Django, so ``save(update_fields=["friendly_name"])`` loses no other edit.
+``refresh()`` reads every field again, dropping unsaved edits (Django's
+``refresh_from_db()``). Every value is checked before anything is sent, so
+bad input raises and changes nothing.
 
 Twilio is eventually consistent: a fetch right after a create can answer 404.
 So this process remembers, for a few seconds, the paths of the instances it
@@ -31,7 +36,16 @@ from .resource import Binding
 if TYPE_CHECKING:
     from .resource import Resource
 
-__all__ = ["client_of", "delete", "form_for", "instance_path", "refresh", "save"]
+__all__ = [
+    "clean_fields",
+    "client_of",
+    "delete",
+    "form_for",
+    "full_clean",
+    "instance_path",
+    "refresh",
+    "save",
+]
 
 R = TypeVar("R", bound="Resource")
 
@@ -126,14 +140,17 @@ def _not_writable(resource: str, spec: FieldSpec, operation: str) -> str:
 
 
 def _check_required(obj: Resource, operation: str) -> None:
-    meta = obj._meta
-    missing = [
+    missing = _missing_required(obj, operation)
+    if missing:
+        raise ValidationError(f"{obj._meta.name} {operation} needs {', '.join(missing)}")
+
+
+def _missing_required(obj: Resource, operation: str) -> list[str]:
+    return [
         s.name
-        for s in meta.writable(operation)
+        for s in obj._meta.writable(operation)
         if operation in s.required and getattr(obj, s.name) is None
     ]
-    if missing:
-        raise ValidationError(f"{meta.name} {operation} needs {', '.join(missing)}")
 
 
 # --- the requests a write sends (no I/O) ------------------------------------------------
@@ -145,6 +162,7 @@ class Write:
 
     request: ApiRequest
     created_at: Mapping[str, str] | None = None
+    sent: frozenset[str] = frozenset()  # the attributes the request carries
 
 
 def save_request(obj: Resource, update_fields: Iterable[str] | None, account: str) -> Write | None:
@@ -163,18 +181,21 @@ def save_request(obj: Resource, update_fields: Iterable[str] | None, account: st
         return None
     obj._meta.require("update")
     form = form_for(obj, names, "update")
-    return Write(ApiRequest("POST", _instance_path(obj, account), form=tuple(form)))
+    path = _instance_path(obj, account)
+    return Write(ApiRequest("POST", path, form=tuple(form)), sent=frozenset(names))
 
 
 def _create_request(obj: Resource, account: str) -> Write:
     meta = obj._meta
     meta.require("create")
     _check_required(obj, "create")
-    form = form_for(obj, obj.changed_fields(), "create")
+    names = obj.changed_fields()
+    form = form_for(obj, names, "create")
     values = _filled(obj, account)
     template = meta.list_template(values, for_create=True)
     checked = meta.checked(template, values)
-    return Write(ApiRequest("POST", template.fill(checked), form=tuple(form)), checked)
+    request = ApiRequest("POST", template.fill(checked), form=tuple(form))
+    return Write(request, checked, frozenset(names))
 
 
 def delete_request(obj: Resource, account: str) -> ApiRequest:
@@ -188,13 +209,15 @@ def fetch_request(obj: Resource, account: str) -> ApiRequest:
 
 
 def saved(obj: R, write: Write, data: Any, client: Client | None) -> R:
-    """Read the answer to ``write`` into ``obj`` (a create also learns where it lives)."""
+    """Read the answer to ``write`` into ``obj`` (a create also learns where it lives);
+    an edit the request did not carry is kept, still marked changed."""
+    unsent = {n: getattr(obj, n) for n in obj.changed_fields() if n not in write.sent}
     if write.created_at is None:
-        _load(obj, data)
+        _load(obj, data, keep=unsent)
         return obj
     meta = obj._meta
     path = {n: v for n, v in write.created_at.items() if n in meta.path_names}
-    _load(obj, data, Binding(client, path))
+    _load(obj, data, Binding(client, path), keep=unsent)
     if client is not None:
         _remember_created(obj, client, dict(write.created_at))
     return obj
@@ -264,7 +287,67 @@ def _not_found(model: type[Resource], exc: NotFoundError) -> Exception:
     return model.NotFound(exc.status, exc.code, exc.message, exc.more_info, exc.method, exc.uri)
 
 
-def _load(obj: Resource, data: Any, binding: Binding | None = None) -> None:
-    """Read an answer into ``obj`` in place (the same object the caller holds)."""
+def _load(
+    obj: Resource, data: Any, binding: Binding | None = None, keep: Mapping[str, Any] | None = None
+) -> None:
+    """Read an answer into ``obj`` in place (the same object the caller holds), then put
+    back the values in ``keep`` (unsaved edits): against the values just loaded, they
+    count as changed."""
     fresh = type(obj).from_api(data, binding=binding or obj._ctx)
     obj._meta.copy()(fresh, obj)
+    for name, value in (keep or {}).items():
+        setattr(obj, name, value)
+
+
+# --- checking without sending (Django's full_clean) ---------------------------------------
+
+
+def clean_fields(obj: Resource, exclude: Iterable[str] | None = None) -> None:
+    """Check and clean every value the next ``save()`` would send, and the fields a
+    create needs; a ValidationError keyed by field name lists every problem.
+
+    A value that passes is replaced by its cleaned form (a phone number in E.164,
+    an enum member, an aware datetime), as Django's ``clean_fields`` does.
+    """
+    skip = frozenset(exclude or ())
+    operation = "update" if obj.is_saved else "create"
+    errors: dict[str, list[str]] = {}
+    for name in obj.changed_fields():
+        if name not in skip:
+            _clean_one(obj, name, operation, errors)
+    if operation == "create" and "create" in obj._meta.operations:
+        for name in _missing_required(obj, "create"):
+            if name not in skip:
+                errors.setdefault(name, []).append(f"{obj._meta.name}.{name} is required to create")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean_one(obj: Resource, name: str, operation: str, errors: dict[str, list[str]]) -> None:
+    meta = obj._meta
+    spec = meta.fields[name]
+    if operation not in spec.writable:
+        errors[name] = [_not_writable(meta.name, spec, operation)]
+        return
+    try:
+        setattr(obj, name, spec.clean(getattr(obj, name), meta.name))
+    except ValidationError as exc:
+        errors[name] = exc.messages
+
+
+def full_clean(obj: Resource, exclude: Iterable[str] | None = None) -> None:
+    """``clean_fields()``, then the instance's own ``clean()``; one ValidationError
+    with every field's messages (``clean()``'s own under ``"__all__"``)."""
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        clean_fields(obj, exclude)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        more = getattr(exc, "error_dict", None) or {ValidationError.NON_FIELD_ERRORS: [exc]}
+        for name, found in more.items():
+            errors.setdefault(name, []).extend(found)
+    if errors:
+        raise ValidationError(errors)

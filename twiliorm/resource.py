@@ -342,15 +342,44 @@ class Resource:
     ) -> R:
         """Create this instance (POST to the list) or send its changed fields (POST to it).
 
-        ``using`` (a Client, or the alias of one) saves through that client and
-        binds the instance to it, as Django's ``save(using=...)`` binds it to
-        that database.
+        ``update_fields`` sends only those; as in Django, other unsaved edits are
+        kept, and still marked changed, after the answer is read back. ``using``
+        (a Client, or the alias of one) saves through that client and binds the
+        instance to it, as Django's ``save(using=...)`` binds it to that database.
         """
         from . import persistence
 
         if using is not None:
             self._bind(using)
         return persistence.save(self, update_fields)
+
+    def full_clean(
+        self,
+        exclude: Iterable[str] | None = None,
+        validate_unique: bool = True,
+        validate_constraints: bool = True,
+    ) -> None:
+        """Check this instance as its next ``save()`` would, sending nothing (Django's).
+
+        Runs :meth:`clean_fields` then :meth:`clean`; raises one ValidationError
+        whose ``message_dict`` maps each field name to its messages. The API
+        has no uniqueness or constraints to check here, so ``validate_unique``
+        and ``validate_constraints`` are accepted (for Django forms) and change nothing.
+        """
+        from . import persistence
+
+        persistence.full_clean(self, exclude)
+
+    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+        """Check and clean each value the next ``save()`` would send, and the fields a
+        create requires; cleaned values replace the ones given (E.164 numbers...)."""
+        from . import persistence
+
+        persistence.clean_fields(self, exclude)
+
+    def clean(self) -> None:
+        """Checks across fields, for subclasses (Django's ``Model.clean``): raise a
+        ValidationError, with a dict to name the fields. Called by ``full_clean()``."""
 
     def update(self: R, **values: Any) -> R:
         """Set ``values`` and save exactly those fields (one POST).
@@ -365,7 +394,7 @@ class Resource:
                 raise _unknown_field(meta, name)
             if self._orig is not None and "update" not in spec.writable:
                 raise FieldError(f"{meta.name}.{name} cannot be changed by an update")
-            spec.clean(value, meta.name)
+            values[name] = spec.clean(value, meta.name)
         before = {name: getattr(self, name) for name in values}
         for name, value in values.items():
             setattr(self, name, value)

@@ -446,7 +446,7 @@ class Stream(Resource):
     uri: str | None = fields.string()
 
     # write-only parameters
-    url: str | None = fields.param(fields.URI, writable="create", required="create")
+    url: str | None = fields.param(fields.WEBSOCKET, writable="create", required="create")
     track: StreamTrack | str | None = fields.param(fields.enum_kind(StreamTrack), writable="create")
     status_callback: str | None = fields.param(fields.URI, writable="create")
     status_callback_method: HttpMethod | str | None = fields.param(

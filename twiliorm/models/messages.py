@@ -92,7 +92,7 @@ class Message(Resource):
     body: str | None = fields.string(writable=True)
     num_segments: int | None = fields.integer_text()
     direction: MessageDirection | str | None = fields.enum_field(MessageDirection)
-    from_: str | None = fields.phone(filter=True, writable="create")
+    from_: str | None = fields.sender(filter=True, writable="create")
     to: str | None = fields.phone(filter=True, writable="create", required="create")
     date_updated: datetime | None = fields.rfc2822()
     price: Decimal | None = fields.decimal_text()
@@ -139,7 +139,7 @@ class Message(Resource):
     risk_check: MessageRiskCheck | str | None = fields.param(
         fields.enum_kind(MessageRiskCheck), writable="create"
     )
-    fallback_from: str | None = fields.param(fields.PHONE, writable="create")
+    fallback_from: str | None = fields.param(fields.SENDER, writable="create")
     media_url: list[str] | None = fields.param(fields.LIST, writable="create")
     content_sid: str | None = fields.param(fields.sid_kind("HX"), writable="create")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from typing import TYPE_CHECKING, Any
 
+from ... import phones
 from .. import errors
 from ..errors import ApiError
 from ..generic import Behaviour, behaviour
@@ -36,6 +37,15 @@ __all__ = ["Calls", "Twiml", "outbound", "price"]
 _LIVE = ("queued", "ringing", "in-progress")
 _DEFAULT_TIMEOUT = 60
 _EVENTS = ("initiated", "ringing", "answered", "completed")
+
+
+def _check_addresses(to: str, frm: str) -> None:
+    """Twilio keeps E.164 (and channel addresses, short codes): it refuses anything
+    else rather than guess (21211, 21212); a call has no alphanumeric sender ID."""
+    if to and not phones.is_address(to):
+        raise ApiError(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+    if frm and not phones.is_address(frm):
+        raise ApiError(400, 21212, f"The 'From' number {frm} is not a valid phone number.")
 
 
 def outbound(frm: str, to: str) -> dict[str, Any]:
@@ -101,6 +111,7 @@ class Calls(Behaviour):
         ):
             raise ApiError(400, 21205, "Url parameter is required.")
         Twiml(ctx.form_value("Twiml"))  # refuse malformed TwiML now, as Twilio does
+        _check_addresses(to, frm)
         magic.check_call(frm, to, ctx.test)
         body.update(outbound(frm, to), status="queued")
 

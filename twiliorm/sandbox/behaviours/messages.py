@@ -18,7 +18,7 @@ from __future__ import annotations
 import mimetypes
 from typing import TYPE_CHECKING, Any
 
-from ... import dates
+from ... import dates, phones
 from ..errors import ApiError, bad_param
 from ..generic import Answered, Behaviour, behaviour
 from ..store import Record
@@ -72,6 +72,20 @@ def outbound(text: str, media: int = 0, service: str | None = None) -> dict[str,
     }
 
 
+def _check_addresses(to: str, frm: str | None) -> None:
+    """Twilio keeps E.164 (and channel addresses, short codes, sender IDs): it refuses
+    anything else rather than guess (21211, 21212)."""
+    if to and not phones.is_address(to):
+        raise ApiError(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+    if frm and not phones.is_address(frm, sender=True):
+        raise ApiError(
+            400,
+            21212,
+            f"The 'From' number {frm} is not a valid phone number, shortcode, "
+            "or alphanumeric sender ID.",
+        )
+
+
 @behaviour("Message")
 class Messages(Behaviour):
     missing_codes = {"To": (21604, "A 'To' phone number is required.")}
@@ -94,6 +108,7 @@ class Messages(Behaviour):
                 21617,
                 f"The concatenated message body exceeds the {_MAX_BODY} character limit.",
             )
+        _check_addresses(to, frm)
         magic.check_message(frm, to, ctx.test)
         scheduled = ctx.form_value("ScheduleType") == "fixed" and ctx.form_value("SendAt")
         body.update(outbound(text, len(media), service))
