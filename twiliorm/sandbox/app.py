@@ -8,7 +8,8 @@ the answer as JSON, CSV or XML. Every failure is a Twilio error body; a bug
 in the sandbox answers 500 with code 20500 and never a traceback.
 
 Credentials are an account's auth token or one of its API keys (a standard
-key reaches everything but the accounts and the keys, as on Twilio); a
+key reaches everything but the accounts and the keys, signing keys included,
+as on Twilio); a
 suspended account's are refused until it is active again. An account the
 credentials cannot reach answers 401 (20003) whether it exists or not, so no
 answer tells which accounts exist.
@@ -66,8 +67,9 @@ LOG_SIZE = 100_000
 _FORM = "application/x-www-form-urlencoded"
 
 _TEST_ALLOWED = {("Message", "create"), ("Call", "create"), ("IncomingPhoneNumber", "create")}
-#: what a standard API key cannot reach: the accounts and the keys (Twilio answers 401, 20003)
-_NOT_FOR_KEYS = frozenset({"Account", "NewKey", "Key"})
+#: what a standard API key cannot reach: the accounts and the keys, signing keys too
+#: (Twilio answers 401, 20003)
+_NOT_FOR_KEYS = frozenset({"Account", "NewKey", "Key", "NewSigningKey", "SigningKey"})
 
 
 @attrs.define

@@ -7,6 +7,8 @@ from typing import Any
 __all__ = ["ApiError", "bad_param", "missing_param"]
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+#: characters of a bad value an error message repeats (a client may send megabytes)
+_SHOWN = 64
 
 
 class ApiError(Exception):
@@ -38,5 +40,8 @@ def missing_param(param: str, code: int = 20001) -> ApiError:
     return ApiError(400, code, f"Missing required parameter {param} in the post body")
 
 
-def bad_param(param: str, value: str, code: int = 20001) -> ApiError:
-    return ApiError(400, code, f"Invalid value {value!r} for parameter {param}")
+def bad_param(param: str, value: str, code: int = 20001, *, hint: str = "") -> ApiError:
+    """Twilio's 400 for a value it cannot take; a long value is cut short in the message."""
+    shown = repr(value) if len(value) <= _SHOWN else f"{value[:_SHOWN]!r}... ({len(value)} chars)"
+    message = f"Invalid value {shown} for parameter {param}"
+    return ApiError(400, code, f"{message}: {hint}" if hint else message)

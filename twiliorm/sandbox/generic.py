@@ -10,9 +10,7 @@ in :mod:`twiliorm.sandbox.behaviours` and override only what differs.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import functools
-import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,6 +21,7 @@ from ..paths import PathTemplate
 from ..resource import Meta, related
 from .errors import ApiError, bad_param, missing_param
 from .pages import Fetch, Page, Rows, links, paging, token_seq
+from .params import check_number, parse_day, parse_int
 from .store import Event, Record
 
 if TYPE_CHECKING:
@@ -349,15 +348,9 @@ class Behaviour:
                 raise bad_param(spec.param or "", text)
             return text.lower() == "true"
         if kind == "integer":
-            try:
-                return int(text)
-            except ValueError:
-                raise bad_param(spec.param or "", text) from None
-        # a leading "+" is a number too (a usage trigger's "+30" is 30 more than now)
-        if kind in ("integer_text", "decimal") and not re.fullmatch(
-            r"[-+]?\d+(\.\d+)?", text.strip()
-        ):
-            raise bad_param(spec.param or "", text)
+            return parse_int(spec.param or "", text)
+        if kind in ("integer_text", "decimal"):
+            return check_number(spec.param or "", text, whole=kind == "integer_text")
         return text
 
     def check_required(self, ctx: Context, operation: str) -> None:
@@ -493,30 +486,3 @@ def _iso(rfc2822: str) -> str:
     if month is not None and rfc2822.endswith(" +0000"):  # the sandbox's own: no parsing
         return f"{rfc2822[12:16]}-{month}-{rfc2822[5:7]}T{rfc2822[17:25]}"
     return dates.parse_rfc2822(rfc2822).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-_DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
-
-
-def parse_day(param: str, value: str) -> dt.date:
-    """The day a date filter names: ``YYYY-MM-DD``, a full timestamp, or the odd forms; a
-    value that names no day (``2026``, ``2026-01``) is Twilio's 400, 20001."""
-    text = value.strip()
-    try:
-        return (
-            dt.date.fromisoformat(text[:10]) if len(text) >= 10 and text[4] == "-" else _other(text)
-        )
-    except (ValueError, TypeError):
-        raise bad_param(param, value) from None
-
-
-def _other(text: str) -> dt.date:
-    # "06/11/2019 22:05:25 MST": the day is what matters; a zone name is dropped.
-    candidates = [text, text.rsplit(" ", 1)[0]] if " " in text else [text]
-    for candidate in candidates:
-        for form in _DATE_FORMATS:
-            try:
-                return dt.datetime.strptime(candidate, form).date()
-            except ValueError:
-                continue
-    return email.utils.parsedate_to_datetime(text).date()  # RFC 2822, and nothing looser

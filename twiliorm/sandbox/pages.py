@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import ApiError
+from .params import parse_int
 
 if TYPE_CHECKING:
     from .app import Context
@@ -97,17 +98,11 @@ def links(
 
 def paging(ctx: Context) -> tuple[int, int, str]:
     """(PageSize, Page, PageToken) of a list request, checked as Twilio checks them."""
-    size_text = ctx.query_value("PageSize") or str(PAGE_SIZE_DEFAULT)
-    page_text = ctx.query_value("Page") or "0"
+    size = parse_int("PageSize", ctx.query_value("PageSize") or str(PAGE_SIZE_DEFAULT), low=1)
+    number = parse_int("Page", ctx.query_value("Page") or "0", low=0)
     token = ctx.query_value("PageToken") or ""
-    try:
-        size, number = int(size_text), int(page_text)
-    except ValueError:
-        raise ApiError(400, 20001, "Invalid paging parameters") from None
     if size > PAGE_SIZE_MAX:
         raise ApiError(400, 20007, f"PageSize {size} exceeds the maximum of {PAGE_SIZE_MAX}")
-    if size < 1 or number < 0:
-        raise ApiError(400, 20001, "Invalid paging parameters")
     if number > 0 and not token:
         raise ApiError(400, 20001, "PageToken is required for paging")
     if token and not _TOKEN.fullmatch(token):

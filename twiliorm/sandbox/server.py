@@ -16,6 +16,16 @@ code 20429 to requests beyond K in flight for one account, as Twilio does;
 ``log_size`` bounds the request log. Every answer carries ``Twilio-Request-Id``
 and ``Twilio-Concurrent-Requests``.
 
+Slow clients cannot hold a server thread forever: a connection waiting for
+its next request is closed after ``idle_timeout`` seconds; from a request's
+first byte its head (request line and headers) must arrive within
+``request_timeout`` seconds, and its body within as many again, else the
+connection is closed (with a 408 once the request line is in); an answer the
+client does not read is given up after as long. At most ``max_connections``
+connections are served at once (one thread each); one more is answered 503
+(20503) and closed. An HTTP/0.9 request line (``GET /`` with no version)
+answers 400 at once rather than waiting for headers that never come.
+
 Each request is logged on one line (logger ``twiliorm.sandbox``): method,
 path, status, time, request id, the *names* of the query params and the
 fault injected; never credentials, bodies or query values. A malformed
@@ -28,6 +38,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import io
 import json
 import logging
 import re
@@ -51,6 +62,12 @@ __all__ = ["Sandbox"]
 logger = logging.getLogger("twiliorm.sandbox")
 
 MAX_BODY = 16 * 1024 * 1024
+#: seconds a request's head may take from its first byte (and its body as long again)
+REQUEST_TIMEOUT = 30.0
+#: seconds a keep-alive connection may wait for its next request
+IDLE_TIMEOUT = 60.0
+#: connections served at once, a thread each; one more is answered 503
+MAX_CONNECTIONS = 256
 #: a Content-Length, a chunk size: ASCII digits only (``str.isdigit`` takes "²" too)
 _DIGITS = re.compile(r"[0-9]+")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
@@ -102,6 +119,37 @@ class _BadRequest(Exception):
         self.message = message
 
 
+class _Deadline(io.RawIOBase):
+    """A connection's reading side against a deadline: each read waits only for the time left.
+
+    A timeout per read alone lets a client that sends a byte a second hold its thread for
+    ever; a deadline for the whole head (or body) does not. Reads past it raise TimeoutError.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._deadline = time.monotonic()
+        self._from_first_byte: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def expect(self, seconds: float, then: float | None = None) -> None:
+        """Allow ``seconds`` from now; with ``then``, allow ``then`` from the first byte read."""
+        self._deadline = time.monotonic() + seconds
+        self._from_first_byte = then
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the client sent too slowly")
+        self._sock.settimeout(left)
+        count = self._sock.recv_into(buffer)
+        if count and self._from_first_byte is not None:
+            self.expect(self._from_first_byte)
+        return count
+
+
 class _Server(ThreadingHTTPServer):
     """One thread per connection; the connections are tracked, so stopping closes them all."""
 
@@ -121,14 +169,26 @@ class _Server(ThreadingHTTPServer):
             if self.closing:
                 self.shutdown_request(request)
                 return
-            self.connections.add(request)
+            full = len(self.connections) >= self.sandbox.max_connections
+            if not full:
+                self.connections.add(request)
+        if full:
+            self._refuse(request)
+            return
         super().process_request(request, client_address)
 
+    def _refuse(self, request: socket.socket) -> None:
+        """One connection too many: 503 (20503) and close, without a thread for it."""
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(_BUSY)
+        self.shutdown_request(request)
+
     def shutdown_request(self, request: Any) -> None:
-        super().shutdown_request(request)
-        with self._idle:
+        with self._idle:  # its place is free before the client sees it closed
             self.connections.discard(request)
             self._idle.notify_all()
+        super().shutdown_request(request)
 
     def close_connections(self, timeout: float) -> None:
         """Refuse new connections, end the open ones (a keep-alive one waiting for its next
@@ -152,11 +212,40 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle on, the body waits for the client's
     # delayed ACK of the headers (about 40 ms on Linux) on every keep-alive request.
     disable_nagle_algorithm = True
+    reader: _Deadline
+    raw_requestline: bytes  # set by the base class before parse_request
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # the socket's own reader: replaced by one with deadlines
+        self.reader = _Deadline(self.connection)
+        self.rfile = io.BufferedReader(self.reader)
+
+    def handle_one_request(self) -> None:
+        sandbox = self.server.sandbox
+        # Idle until a request begins; from its first byte, its head has request_timeout.
+        self.reader.expect(sandbox.idle_timeout, then=sandbox.request_timeout)
+        super().handle_one_request()  # a timed-out wait for a request line closes quietly
+
+    def parse_request(self) -> bool:
+        if len(self.raw_requestline.split()) == 2:
+            # HTTP/0.9 ("GET /", no version) has no headers: the base would wait for some.
+            self.command, self.request_version = "", "HTTP/1.1"
+            self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
+            self.send_error(400, "HTTP/0.9 is not supported: send HTTP/1.1 requests")
+            return False
+        try:
+            return bool(super().parse_request())
+        except TimeoutError:
+            timeout = self.server.sandbox.request_timeout
+            self.send_error(408, f"Request headers not received within {timeout:g} seconds")
+            return False
 
     def _serve(self) -> None:
         started = time.perf_counter()
         sandbox = self.server.sandbox
         try:
+            self.reader.expect(sandbox.request_timeout)
             body = self._read_body()
         except _BadRequest as exc:
             self.close_connection = True
@@ -200,6 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         kind = fault.kind if fault else None
         self._log(reply, fault, started)  # before answering: a client never outruns its line
+        self._writing()
         if reply is None or kind == "lost":
             self._drop(reset=kind == "reset")
         else:
@@ -244,7 +334,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             self.connection.close()
 
+    def _writing(self) -> None:
+        """An answer the client does not read is given up after request_timeout seconds."""
+        with contextlib.suppress(OSError):
+            self.connection.settimeout(self.server.sandbox.request_timeout)
+
     def _read_body(self) -> bytes:
+        try:
+            return self._read_body_in_time()
+        except TimeoutError:
+            timeout = self.server.sandbox.request_timeout
+            message = f"Request body not received within {timeout:g} seconds"
+            raise _BadRequest(408, message) from None
+
+    def _read_body_in_time(self) -> bytes:
         if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
             return self._read_chunked()
         text = self.headers.get("Content-Length")
@@ -316,6 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         body = json.dumps(error.body()).encode()
         self.close_connection = True
+        self._writing()
         with contextlib.suppress(OSError):
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -337,6 +441,18 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line per request is logged by _log, without credentials or query values
 
 
+def _busy() -> bytes:
+    body = json.dumps(ApiError(503, 20503, "Service Unavailable: too many connections").body())
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return (head + body).encode()
+
+
+_BUSY = _busy()
+
+
 def _too_many(retry_after: str | None = None) -> ApiError:
     headers = {"Retry-After": retry_after} if retry_after else {}
     return ApiError(429, 20429, "Too Many Requests", headers)
@@ -354,6 +470,14 @@ def _account_of(path: str, headers: Any) -> str:
         return ""
 
 
+def _check_limits(request_timeout: float, idle_timeout: float, max_connections: int) -> None:
+    for name, value in (("request_timeout", request_timeout), ("idle_timeout", idle_timeout)):
+        if not value > 0:
+            raise ValueError(f"{name} must be more than 0 seconds, got {value}")
+    if max_connections < 1:
+        raise ValueError(f"max_connections must be at least 1, got {max_connections}")
+
+
 class Sandbox:
     """A local Twilio-compatible API on 127.0.0.1 (see the module docstring).
 
@@ -361,7 +485,9 @@ class Sandbox:
     seed, clock, settings)``; ``account_sid`` and ``auth_token`` choose the main
     account's credentials (a ``db`` that has them already keeps its own);
     ``log_size`` bounds the request log (``sandbox.requests``, the oldest
-    entries go first). A sandbox runs once: ``stop()`` closes its connections
+    entries go first); ``request_timeout``, ``idle_timeout`` and
+    ``max_connections`` bound what slow clients hold (see the module
+    docstring). A sandbox runs once: ``stop()`` closes its connections
     and its store; to carry on, start a new one on the same ``db``.
     """
 
@@ -381,15 +507,22 @@ class Sandbox:
         account_sid: str | None = None,
         auth_token: str | None = None,
         log_size: int = LOG_SIZE,
+        request_timeout: float = REQUEST_TIMEOUT,
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms cannot be negative, got {latency_ms}")
+        _check_limits(request_timeout, idle_timeout, max_connections)
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be from 0 (any free port) to 65535, got {port}")
         self.host = host
         self.port = port
         self.db = db
         self.latency_ms = latency_ms
+        self.request_timeout = request_timeout
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
         self.faults = Faults(faults, fault_seed) if isinstance(faults, str) and faults else None
         if isinstance(faults, Faults):
             self.faults = faults

@@ -49,12 +49,14 @@ class Conferences(Behaviour):
             self.end(record, "conference-ended-via-api")
 
     def end(self, record: Record, reason: str) -> None:
+        # Completed first: each participant kicked below then finds it over, instead of
+        # ending it again from inside this loop (a level of recursion per participant).
+        self.set(record, status="completed", reason_conference_ended=reason)
         participants = cast("Participants", self.app.behaviours["Participant"])
         for member in self.store.children(
             "Participant", record.account, f"conference_sid={record.pk}"
         ):
             participants.kick(member)
-        self.set(record, status="completed", reason_conference_ended=reason)
 
 
 @behaviour("Participant")

@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 
+from ..params import parse_int, parse_lat_long
+
 __all__ = ["AREAS", "COUNTRIES", "Area", "area_of", "friendly", "search"]
 
 COUNTRIES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom"}
@@ -247,9 +249,9 @@ def matching_areas(country: str, kind: str, q: Callable[[str], str | None]) -> l
     if near := q("NearNumber"):
         home = area_of(near if near.startswith("+") else "+1" + near)
         tests.append(lambda a: home is not None and a.prefix == home.prefix)
-    if (point := q("NearLatLong")) and "," in point:
-        lat, lon = (float(x) for x in point.split(",", 1))
-        radius = float(q("Distance") or 25)
+    if point := q("NearLatLong"):
+        lat, lon = parse_lat_long("NearLatLong", point)
+        radius = parse_int("Distance", q("Distance") or "25", low=0, high=500)
         tests.append(
             lambda a: (
                 a.latitude is not None

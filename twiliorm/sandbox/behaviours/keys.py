@@ -4,10 +4,10 @@ Creating a key (``POST Keys.json``, a ``NewKey``) answers its secret once and
 stores the key as Twilio lists it (``Key``, without the secret); an API key
 is then a credential of the account, until the key is deleted: from then on
 a request signed with it answers 401 (20003). A standard API key reaches
-everything but the account resources and the keys themselves, as on Twilio
-(:mod:`twiliorm.sandbox.app` refuses those with 401, 20003). Signing keys
-(``NewSigningKey``, ``SigningKey``) are not credentials of the REST API and
-need nothing more.
+everything but the account resources and the keys themselves, signing keys
+included, as on Twilio (:mod:`twiliorm.sandbox.app` refuses those with 401,
+20003). Signing keys (``NewSigningKey``, ``SigningKey``) are not credentials
+of the REST API and need nothing more.
 """
 
 from __future__ import annotations
