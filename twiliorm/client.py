@@ -7,7 +7,13 @@ or built from the environment on first use:
 
 - ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN``, or
 - ``TWILIO_API_KEY`` and ``TWILIO_API_SECRET`` with ``TWILIO_ACCOUNT_SID``;
-- ``TWILIO_API_BASE_URL`` (default ``https://api.twilio.com``).
+- ``TWILIO_API_BASE_URL`` (default ``https://api.twilio.com``);
+- ``TWILIO_REGION`` and ``TWILIO_EDGE``, Twilio's processing region and
+  connection edge, put in a twilio.com host as the official client does
+  (:func:`regional_url`);
+- ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` (either case), read as
+  Python's ``urllib.request`` reads them, unless ``proxy=`` says otherwise
+  (:func:`proxy_for`).
 
 Clients have aliases, as Django's databases do: ``connect()`` registers its
 client as ``"default"``, ``connect(..., alias="marketing")`` under its own
@@ -36,9 +42,10 @@ import pickle
 import re
 import threading
 import urllib.parse
+import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 import urllib3
 from urllib3.exceptions import LocationParseError
@@ -63,6 +70,8 @@ __all__ = [
     "connect",
     "default_client",
     "get_client",
+    "proxy_for",
+    "regional_url",
     "set_client",
     "set_default_client",
 ]
@@ -96,6 +105,16 @@ class Client:
     DEBUG log of ``twiliorm.http`` (credentials stay redacted). ``ca_certs``
     names a CA bundle to trust instead of the system's (a TLS-inspecting
     proxy); certificates are always verified.
+
+    ``proxy``: None (the default) for the environment's proxy
+    (``HTTPS_PROXY``, ``NO_PROXY``...), a URL (``http://user:pass@proxy:3128``)
+    for that proxy whatever the environment says, False for none.
+    ``region`` and ``edge`` (or ``TWILIO_REGION``, ``TWILIO_EDGE``) choose
+    Twilio's regional host, ``https://api.{edge}.{region}.twilio.com``; they
+    change twilio.com hosts only (:func:`regional_url`). They are Twilio's
+    data region (``ie1``), not a country for phone numbers.
+    ``user_agent_extensions`` (``["my-app/1.2"]``) are appended to the
+    User-Agent, as the official client appends them.
     """
 
     def __init__(
@@ -114,12 +133,18 @@ class Client:
         pool_size: int = 10,
         log_bodies: bool = False,
         ca_certs: str | None = None,
+        proxy: str | Literal[False] | None = None,
+        region: str | None = None,
+        edge: str | None = None,
+        user_agent_extensions: Sequence[str] = (),
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         self.account_sid = account_sid or env.get("TWILIO_ACCOUNT_SID") or ""
         username, secret = _credentials(self.account_sid, auth_token, api_key, api_secret, env)
         self._insecure_ok = allow_insecure_http
+        self.region = _label("region", region or env.get("TWILIO_REGION"))
+        self.edge = _label("edge", edge or env.get("TWILIO_EDGE"))
         self.base_url = base_url or env.get("TWILIO_API_BASE_URL") or DEFAULT_BASE_URL
         self.strict = strict
         self._username = username
@@ -130,8 +155,10 @@ class Client:
             "pool_size": pool_size,
             "log_bodies": log_bodies,
             "ca_certs": ca_certs,
+            "proxy": _check_proxy(proxy),
         }
-        self._sent_headers: Mapping[str, str] = _headers(username, secret)
+        self.user_agent = _user_agent(user_agent_extensions)
+        self._sent_headers: Mapping[str, str] = _headers(username, secret, self.user_agent)
         self.transport = transport or self._transport()
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -150,7 +177,8 @@ class Client:
     @base_url.setter
     def base_url(self, value: str) -> None:
         # Checked here, set or changed: the origin every URL is held to comes with it.
-        self._base_url = _base_url(value, self._insecure_ok)
+        url = _base_url(value, self._insecure_ok)
+        self._base_url = regional_url(url, self.region, self.edge)
         self._origins = _origins(self._base_url)
 
     def _transport(self) -> Urllib3Transport:
@@ -161,11 +189,13 @@ class Client:
             pool_size=options["pool_size"],
             log_bodies=options["log_bodies"],
             ca_certs=options["ca_certs"],
+            proxy=proxy_for(self.base_url, options["proxy"]),
         )
 
     def derive(self, **options: Any) -> Client:
         """A client for the same account and base URL, with transport ``options`` changed
-        (``retry=``, ``timeout=``, ``pool_size=``, ``log_bodies=``) and a pool of its own.
+        (``retry=``, ``timeout=``, ``pool_size=``, ``log_bodies=``, ``proxy=``...) and a
+        pool of its own.
 
         A client built around a transport of your own (a test double) has no pool
         to copy: ``derive()`` returns that client itself.
@@ -281,12 +311,27 @@ class Client:
         self.close()
 
 
-def _headers(username: str, secret: str) -> dict[str, str]:
+def _headers(username: str, secret: str, user_agent: str) -> dict[str, str]:
     """What every request carries: the credentials, who sends it, and what it accepts."""
     made = urllib3.make_headers(
-        basic_auth=f"{username}:{secret}", user_agent=USER_AGENT, keep_alive=True
+        basic_auth=f"{username}:{secret}", user_agent=user_agent, keep_alive=True
     )
     return {**{name.title(): value for name, value in made.items()}, "Accept": "application/json"}
+
+
+_UA_TOKEN = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII: nothing to split a header
+
+
+def _user_agent(extensions: Sequence[str]) -> str:
+    """twiliorm's User-Agent, then each extension after a space (as twilio-python does)."""
+    if isinstance(extensions, str):
+        extensions = [extensions]  # a lone "my-app/1.2" is one extension, not ten letters
+    for extension in extensions:
+        if not isinstance(extension, str) or not _UA_TOKEN.fullmatch(extension):
+            raise ConfigurationError(
+                f"a user agent extension is printable ASCII such as 'my-app/1.2', got {extension!r}"
+            )
+    return " ".join([USER_AGENT, *extensions])
 
 
 def _json(response: Response, method: str, path: str) -> Any:
@@ -295,6 +340,76 @@ def _json(response: Response, method: str, path: str) -> Any:
     except DecodeError as exc:
         where = path.split("?", 1)[0]  # the query may hold phone numbers: keep it out of errors
         raise DecodeError(f"{method} {where}: {exc}") from exc
+
+
+# --- regions, edges and proxies: where requests go -----------------------------
+
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _label(what: str, value: str | None) -> str | None:
+    """``value``, a region or edge, checked to be one DNS label: it goes into a host name."""
+    if not value:
+        return None
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+        raise ConfigurationError(
+            f"a Twilio {what} is one host name label such as 'ie1' or 'dublin', got {value!r}"
+        )
+    return value.lower()
+
+
+def regional_url(url: str, region: str | None, edge: str | None) -> str:
+    """``url`` with Twilio's ``region`` and ``edge`` in its host, by twilio-python's rules.
+
+    A twilio.com host reads ``product[.edge][.region].twilio.com``: the region
+    and edge given replace those in the host, those not given are kept, and an
+    edge without a region gets ``us1``. ``api.twilio.com`` with region ``ie1``
+    is ``api.ie1.twilio.com``; with edge ``sydney`` alone,
+    ``api.sydney.us1.twilio.com``. A host outside twilio.com (the sandbox,
+    a gateway of yours) is left as it is: an explicit base URL wins there.
+    """
+    parts = urllib.parse.urlsplit(url)
+    labels = (parts.hostname or "").split(".")
+    if not (region or edge) or labels[-2:] != ["twilio", "com"] or not 3 <= len(labels) <= 5:
+        return url
+    known = labels[1:-2]  # [], [region] or [edge, region]
+    edge = edge or (known[0] if len(known) == 2 else None)
+    region = region or (known[-1] if known else None) or ("us1" if edge else None)
+    host = ".".join(label for label in (labels[0], edge, region, "twilio", "com") if label)
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _check_proxy(proxy: str | Literal[False] | None) -> str | Literal[False] | None:
+    if proxy is None or proxy is False or (isinstance(proxy, str) and proxy):
+        return proxy
+    raise ConfigurationError(
+        "proxy= takes a proxy URL, None for the environment's (HTTPS_PROXY...) or False "
+        f"for none, not {proxy!r}"
+    )
+
+
+def proxy_for(url: str, proxy: str | Literal[False] | None = None) -> str | None:
+    """The proxy requests to ``url`` go through, or None to connect directly.
+
+    ``proxy`` given (a URL) is used as it is, and False means none: either way
+    the environment is not read. None reads it as ``urllib.request`` does:
+    ``https_proxy`` or ``HTTPS_PROXY`` for an https URL (``http_proxy`` for
+    http; the lower case wins), unless ``no_proxy``/``NO_PROXY`` names the
+    host (``api.twilio.com``, a suffix such as ``.twilio.com``, a host with
+    its port, or ``*``).
+    """
+    if proxy is not None:
+        return proxy or None
+    proxies = urllib.request.getproxies_environment()
+    parts = urllib.parse.urlsplit(url)
+    found = proxies.get(parts.scheme)
+    hosts = (parts.netloc, parts.hostname or "")  # "host:port" and "host" entries alike
+    # proxy_bypass_environment is urllib's own NO_PROXY reading, missing from typeshed.
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if not found or any(bypass(host, proxies) for host in hosts):
+        return None
+    return found
 
 
 # --- where requests may go ----------------------------------------------------

@@ -24,6 +24,14 @@ The read timeout bounds each attempt's whole answer, headers and body, not
 each read: the connection's socket reads are given only the time left (see
 :class:`Urllib3Transport`), so a server trickling bytes cannot hold a call.
 
+Through a proxy (``Urllib3Transport(proxy="http://user:pass@proxy:3128")``, a
+urllib3 ``ProxyManager``) all of this holds: https goes through a CONNECT
+tunnel, so certificates are verified end to end and the credentials travel
+inside TLS; the proxy's own user and password become a Proxy-Authorization
+header that only the proxy sees, and are kept out of the proxy URL urllib3
+holds, so no repr, log or error can show them (:func:`redacted_proxy`). The
+transport reads no environment: the client decides which proxy, if any.
+
 :class:`FunctionTransport` plugs a function in instead, for tests that
 inject behaviour; the sandbox plugs in either way. :func:`raise_for_status`
 maps every error answer onto the exception tree, whatever the transport.
@@ -54,7 +62,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
+    LocationParseError,
     ProtocolError,
+    ProxyError,
     ReadTimeoutError,
     SSLError,
 )
@@ -100,6 +110,7 @@ __all__ = [
     "Urllib3Transport",
     "check_retry",
     "raise_for_status",
+    "redacted_proxy",
     "retry_after_seconds",
 ]
 
@@ -227,7 +238,8 @@ def _may_have_landed(retries: Retry) -> bool:
 
 def _unprocessed(status: int | None, error: Exception | None) -> bool:
     # NewConnectionError (refused) is a ConnectTimeoutError: nothing was sent either way.
-    return status == 429 or isinstance(error, ConnectTimeoutError)
+    # urllib3 raises ProxyError only while connecting through the proxy, before the request.
+    return status == 429 or isinstance(error, (ConnectTimeoutError, ProxyError))
 
 
 _SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
@@ -387,6 +399,55 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
+# --- proxies ----------------------------------------------------------------------------------
+
+
+def redacted_proxy(url: str) -> str:
+    """``url`` with its user and password hidden: ``http://<redacted>@proxy:3128``.
+
+    Everything before the last ``@`` goes (the scheme aside): a password may hold
+    characters a URL parser would stop at.
+    """
+    if "@" not in url:
+        return url
+    scheme, sep, _ = url.partition("://")
+    prefix = scheme + sep if sep and "@" not in scheme else ""
+    return f"{prefix}{logs.REDACTED}@{url.rsplit('@', 1)[1]}"
+
+
+def _manager(proxy: str | None, **options: Any) -> urllib3.PoolManager:
+    """A PoolManager, or a ProxyManager for ``proxy``, whose pools bound each answer in time."""
+    if proxy is None:
+        manager = urllib3.PoolManager(**options)
+    else:
+        where, auth = _proxy_parts(proxy)
+        manager = urllib3.ProxyManager(where, proxy_headers=auth, **options)
+    # A ProxyManager makes its pools (for the proxy, or tunnelled to the target) as any
+    # PoolManager does, from this table, so the deadline holds through a proxy too.
+    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return manager
+
+
+def _proxy_parts(proxy: str) -> tuple[str, dict[str, str]]:
+    """The proxy's URL without user info (what urllib3 keeps and may print) and the
+    Proxy-Authorization header made of that user info (percent-escapes decoded)."""
+    url = proxy if "://" in proxy else "http://" + proxy  # "proxy:3128", as curl reads it
+    try:
+        parsed = urllib3.util.parse_url(url)
+    except LocationParseError:
+        parsed = None  # its message would quote the URL, password included
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(
+            f"the proxy {redacted_proxy(proxy)!r} is not an http:// or https:// URL "
+            "(such as http://user:password@proxy.example.com:3128)"
+        )
+    auth: dict[str, str] = {}
+    if parsed.auth:
+        auth = urllib3.make_headers(proxy_basic_auth=urllib.parse.unquote(parsed.auth))
+    bare = parsed._replace(auth=None, path=None, query=None, fragment=None)
+    return bare.url, auth
+
+
 class Urllib3Transport:
     """The default transport: a urllib3 PoolManager shared by every thread of a client.
 
@@ -398,6 +459,9 @@ class Urllib3Transport:
     ``max_body`` bounds an answer's size.
     ``ca_certs`` names a CA bundle to trust instead of the system's (a
     private proxy); certificates are verified whatever it is.
+    ``proxy`` is the URL of an HTTP proxy to send everything through
+    (``http://user:password@proxy:3128``; None: connect directly); its
+    ``repr()`` and errors show it as :func:`redacted_proxy` does.
     """
 
     def __init__(
@@ -410,6 +474,7 @@ class Urllib3Transport:
         max_body: int = MAX_BODY_BYTES,
         ca_certs: str | None = None,
         log_bodies: bool = False,
+        proxy: str | None = None,
     ) -> None:
         self.max_body = max_body
         self.retry = check_retry(retry)
@@ -418,7 +483,9 @@ class Urllib3Transport:
         tls: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED"}
         if ca_certs is not None:
             tls["ca_certs"] = ca_certs
-        self._pool = urllib3.PoolManager(
+        self.proxy = None if proxy is None else redacted_proxy(proxy)
+        self._pool = _manager(
+            proxy,
             num_pools=4,
             maxsize=pool_size,
             headers=dict(headers or {}),
@@ -426,12 +493,12 @@ class Urllib3Transport:
             retries=self.retry,
             **tls,
         )
-        self._pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
     def __repr__(self) -> str:
+        via = "" if self.proxy is None else f" proxy={self.proxy!r}"
         return (
             f"<Urllib3Transport timeout={self.timeout} retry={self.retry!r} "
-            f"max_body={self.max_body}>"
+            f"max_body={self.max_body}{via}>"
         )
 
     def send(self, request: Request) -> Response:
@@ -461,22 +528,22 @@ class Urllib3Transport:
                 request.method,
                 request.url,
                 # The request's headers (the client's credentials among them) complete the
-                # pool's own, which urllib3 would otherwise replace.
-                headers={**self._pool.headers, **request.headers} if request.headers else None,
+                # pool's own, which urllib3 would otherwise replace (a ProxyManager always).
+                headers={**self._pool.headers, **(request.headers or {})},
                 preload_content=False,
                 retries=retries,
                 redirect=False,  # the API does not redirect: see raise_for_status
                 **form,
             )
         except HTTPError as exc:
-            raise _transport_error(request, exc) from exc
+            raise _transport_error(request, exc, self.proxy) from exc
 
     def _after_broken_body(self, request: Request, retries: Retry, exc: HTTPError) -> Retry:
         """The next policy when an answer broke off mid-body (resend only if allowed)."""
         try:
             retries = retries.increment(request.method, request.path, error=exc)
         except (HTTPError, OSError) as final:
-            raise _transport_error(request, exc) from final
+            raise _transport_error(request, exc, self.proxy) from final
         retries.sleep()
         return retries
 
@@ -519,16 +586,22 @@ def _too_big(request: Request, limit: int, seen: str) -> str:
     return f"{request.method} {request.path}: the answer is over the {limit} byte limit ({seen})"
 
 
-def _transport_error(request: Request, exc: Exception) -> TransportError:
+def _transport_error(request: Request, exc: Exception, proxy: str | None = None) -> TransportError:
     reason = getattr(exc, "reason", None) or exc
     where = f"{request.method} {request.path}"
+    unsent = isinstance(reason, ConnectTimeoutError)
+    if isinstance(reason, ProxyError):
+        # Raised only while connecting through the proxy, so nothing was sent; the error
+        # it wraps says what failed (refused, a 407 to CONNECT...).
+        where += f" (through the proxy {proxy})"
+        reason, unsent = reason.original_error, True
     if isinstance(reason, SSLError):
         return TransportError(
             f"{where} failed: the server's TLS certificate could not be verified ({reason}); "
             "twiliorm always verifies certificates (Client(ca_certs=...) names a private CA bundle)"
         )
     note = ""
-    if request.method == "POST" and not isinstance(reason, ConnectTimeoutError):
+    if request.method == "POST" and not unsent:
         note = (
             " (the request may have reached Twilio; it was not resent, so nothing is sent "
             "twice: check whether it took effect before sending it again)"
