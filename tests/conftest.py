@@ -197,7 +197,15 @@ def _written_file(path: Path) -> bool:
 LEAKS = _LeakCheck()
 
 
+#: proxy settings of the machine running the suite: its servers are all on loopback, and a
+#: corporate HTTP_PROXY without 127.0.0.1 in NO_PROXY would carry their traffic away
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    for name in PROXY_VARIABLES:  # tests/test_proxy.py sets its own where it needs them
+        os.environ.pop(name, None)
+        os.environ.pop(name.lower(), None)
     LEAKS.install()
 
 
