@@ -31,6 +31,9 @@ from typing import Any
 import pytest
 
 from twiliorm.sandbox import App, Clock, Sandbox, Settings
+from twiliorm.sandbox.behaviours.calls import Calls
+from twiliorm.sandbox.behaviours.messages import Messages
+from twiliorm.sandbox.lifecycle import handlers_of
 from twiliorm.sandbox.render import Reply
 from twiliorm.sandbox.store import Store
 
@@ -132,6 +135,28 @@ def test_a_lifecycle_step_and_its_event_commit_together(db: str) -> None:
     rows = _left(db, "SELECT json_extract(body, '$.status') FROM records WHERE pk = ?", sid)
     assert rows == [("sent",)]
     assert _left(db, "SELECT action FROM events WHERE pk = ?", sid) == [("end",)]
+
+
+def test_pending_events_are_kept_by_names_every_sandbox_version_runs(db: str) -> None:
+    """A file keeps each pending event by its action's name, so a newer sandbox on an
+    older file carries on with its lifecycles: those names never change."""
+    assert set(handlers_of(Messages)) == {"release", "step", "end"}
+    assert set(handlers_of(Calls)) == {"ring", "answer", "finish", "end"}
+    app = _open(db)
+    sid = json.loads(_post(app, "/Messages.json", _MESSAGE).body)["sid"]
+    pending = app.store.select("SELECT action, args FROM events WHERE pk = ? ORDER BY due", (sid,))
+    app.store.close()
+    assert [(action, json.loads(args)) for action, args in pending] == [
+        ("step", {"status": "sending"}),
+        ("step", {"status": "sent"}),
+        ("end", {"status": "delivered"}),
+    ]
+    again = _open(db)
+    again.clock.advance(5)
+    assert again.tick() == 3
+    message = again.store.get("Message", again.account_sid, "", sid)
+    assert message is not None and message.body["status"] == "delivered"
+    again.store.close()
 
 
 def test_an_account_is_made_with_its_credentials_or_not_at_all(db: str) -> None:

@@ -203,7 +203,7 @@ def test_a_bug_in_the_sandbox_answers_20500_without_a_traceback(
     def broken(*args: object) -> object:
         raise RuntimeError("an internal detail that must not leak")
 
-    monkeypatch.setattr(sandbox.app.behaviours["Queue"], "list", broken)
+    monkeypatch.setattr(sandbox.app.behaviours.queues, "list", broken)
     answer = raw("GET", f"{raw.a}/Queues.json")
     message = twilio_error(answer, 500, 20500)
     assert "internal detail" not in message and "RuntimeError" not in message

@@ -160,9 +160,9 @@ def test_a_read_never_undoes_a_concurrent_update(
     path = f"{raw.a}/Usage/Triggers/{sid}.json"
     message = {"To": "+15558675310", "From": "+15017122661", "Body": "more usage"}
     assert raw("POST", f"{raw.a}/Messages.json", message).status == 201  # the value moves
-    behaviour = sandbox.app.behaviours["UsageTrigger"]
+    behaviour = sandbox.app.behaviours.usage_triggers
     aggregated, updated = threading.Event(), threading.Event()
-    current = behaviour.current  # type: ignore[attr-defined]
+    current = behaviour.current
 
     def slow_current(*args: Any) -> str:
         value: str = current(*args)

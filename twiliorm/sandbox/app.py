@@ -52,8 +52,9 @@ from . import render
 from .callbacks import Callbacks
 from .clock import Clock, Scheduler, at_second
 from .errors import ApiError
-from .generic import Behaviour, behaviour_for
+from .generic import behaviour_for
 from .pages import Page
+from .registry import Behaviours
 from .render import Reply
 from .routes import MEDIA_FORMATS, Match, Router
 from .store import Credential, Event, Store
@@ -177,9 +178,7 @@ class App:
         self.lock = threading.RLock()
         self.models: dict[str, type[Resource]] = {m.__name__: m for m in (models or resources())}
         self.router = Router(self.models.values())
-        self.behaviours: dict[str, Behaviour] = {
-            name: behaviour_for(model._meta, self) for name, model in self.models.items()
-        }
+        self.behaviours = Behaviours(behaviour_for(m._meta, self) for m in self.models.values())
         if log_size < 0:
             raise ValueError(f"log_size cannot be negative, got {log_size}")
         self.requests: collections.deque[LoggedRequest] = collections.deque(maxlen=log_size)
@@ -202,8 +201,7 @@ class App:
         sid = account_sid or "AC" + secrets.token_hex(16)
         token = auth_token or secrets.token_hex(16)
         with self.store.transaction():  # with the setting naming it, or a restart makes another
-            accounts = self.behaviours["Account"]
-            accounts.create_account(sid, token, owner=None, name="Sandbox account")  # type: ignore[attr-defined]
+            self.behaviours.accounts.create_account(sid, token, owner=None, name="Sandbox account")
             self.store.set_setting("main_account", sid)
         return sid, token
 
@@ -253,8 +251,8 @@ class App:
         )
 
     def leave_conference_or_queue(self, call_sid: str) -> None:
-        for name in ("Participant", "Member"):
-            self.behaviours[name].leave(call_sid)  # type: ignore[attr-defined]
+        self.behaviours.participants.leave(call_sid)
+        self.behaviours.members.leave(call_sid)
 
     def auth_token_of(self, account: str) -> str | None:
         """The auth token an account's callbacks are signed with (its own, as Twilio signs)."""
@@ -276,7 +274,7 @@ class App:
             if behaviour is None:
                 raise LookupError(f"no behaviour for {event.resource}")
             with self.store.transaction():  # a savepoint: a broken event changes nothing
-                behaviour.on_event(event)
+                behaviour.events.run(event)
         except Exception:  # one broken event must not stop the clock
             logger.exception("sandbox event %s on %s failed", event.action, event.pk)
 
@@ -428,7 +426,7 @@ class App:
             return self._dispatch(ctx)
 
     def _dispatch(self, ctx: Context) -> Reply:
-        route_behaviour = self.behaviours[ctx.resource]
+        route_behaviour = self.behaviours[ctx.resource]  # the route names its resource
         operation = ctx.operation
         result: Page | dict[str, Any] | Reply | None
         if operation == "list":

@@ -184,11 +184,7 @@ class Callbacks:
         self.deliveries.append(entry)
 
     def _notify_failure(self, job: Job, url: str, status: int | None, error: str) -> None:
-        from .behaviours.notifications import Notifications
-
-        notifications = self.app.behaviours["Notification"]
-        assert isinstance(notifications, Notifications)
-        notifications.notify(
+        self.app.behaviours.notifications.notify(
             job.account,
             code=11200,
             text=f"HTTP retrieval failure: {error}",

@@ -1,5 +1,9 @@
 """Twilio's paging of lists: page size and number, page tokens, and the paging keys.
 
+A list of stored records is read a page at a time (:func:`stored` rows in the
+list's order, :func:`keyset_page` the page a request asks for); a list
+computed in memory renders only its page's items (:func:`page_of`).
+
 A list answers one page: ``PageSize`` records (50 by default, 1000 at most,
 20007 above), the ``Page`` number (which needs a ``PageToken`` past the
 first) and the URIs of the first, previous and next pages, which keep the
@@ -14,18 +18,29 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .errors import ApiError
 from .params import parse_int
+from .store import Clauses, Store
 
 if TYPE_CHECKING:
     from .app import Context
 
-__all__ = ["Fetch", "Page", "Rows", "links", "page_of", "paging", "token_seq"]
+__all__ = [
+    "Fetch",
+    "Page",
+    "Rows",
+    "keyset_page",
+    "links",
+    "page_of",
+    "paging",
+    "stored",
+    "token_seq",
+]
 
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 1000
@@ -50,6 +65,48 @@ class Page:
     def json(self) -> bytes:
         head = json.dumps(self.meta, separators=(", ", ": "))[1:]
         return f'{{"{self.key}": [{", ".join(self.items)}], {head}'.encode()
+
+
+def stored(
+    store: Store,
+    resource: str,
+    accounts: str | Sequence[str],
+    parent: str,
+    where: Clauses,
+    *,
+    newest_first: bool,
+) -> Fetch:
+    """Pages of stored records of ``resource``, newest or oldest first."""
+
+    def fetch(following: int | None, preceding: int | None, limit: int) -> Rows:
+        return store.page(
+            resource,
+            accounts,
+            parent,
+            where,
+            following=following,
+            preceding=preceding,
+            limit=limit,
+            newest_first=newest_first,
+        )
+
+    return fetch
+
+
+def keyset_page(ctx: Context, key: str, fetch: Fetch) -> Page:
+    """The page a list request asks for: ``PA`` tokens go on from a record, ``PB`` tokens
+    go back from one (a token is the ``seq`` of the record the page starts after)."""
+    size, number, token = paging(ctx)
+    following = token_seq(token) if token.startswith("PA") else None
+    preceding = token_seq(token) if token.startswith("PB") else None
+    rows = fetch(following, preceding, size + 1 if preceding is None else size)
+    more = len(rows) > size if preceding is None else True
+    rows = rows[:size]
+    ahead = f"PA{rows[-1][0]}" if rows and more else None
+    back = bool(rows) and number > 0
+    back_token = f"PB{rows[0][0]}" if back else None
+    meta = links(ctx, size, number, number * size, len(rows), ahead, back, back_token)
+    return Page(key, [body for _, body in rows], meta)
 
 
 def page_of(ctx: Context, key: str, count: int, render: Callable[[int, int], list[str]]) -> Page:

@@ -23,6 +23,7 @@ from .behaviours import calls, messages, outcomes
 
 if TYPE_CHECKING:
     from .app import App
+    from .generic import Behaviour
 
 try:  # optional speed-up; the text is equivalent JSON either way
     import orjson
@@ -79,16 +80,15 @@ def _hex(rng: random.Random) -> str:
 
 
 def _insert(
-    app: App, resource: str, account: str, count: int, values: Callable[[int], dict[str, Any]]
+    behaviour: Behaviour, account: str, count: int, values: Callable[[int], dict[str, Any]]
 ) -> None:
-    """Build ``count`` payloads of ``resource`` from ``values(i)`` and insert them at once."""
-    behaviour = app.behaviours[resource]
+    """Build ``count`` payloads from ``values(i)`` and insert them at once."""
     rows = []
     for i in range(count):
-        body = behaviour.build(account, **values(i))
+        body = behaviour.payloads.build(account, **values(i))
         index = _dump(behaviour.index(body))
-        rows.append((resource, account, "", body["sid"], _dump(body), index))
-    app.store.insert_many(rows)
+        rows.append((behaviour.name, account, "", body["sid"], _dump(body), index))
+    behaviour.store.insert_many(rows)
 
 
 def seed_messages(
@@ -120,7 +120,7 @@ def seed_messages(
             "date_updated": _rfc2822(sent + 2),
         }
 
-    _insert(app, "Message", owner, count, values)
+    _insert(app.behaviours.messages, owner, count, values)
 
 
 def seed_calls(
@@ -149,4 +149,4 @@ def seed_calls(
             "date_updated": _rfc2822(start + seconds),
         }
 
-    _insert(app, "Call", owner, count, values)
+    _insert(app.behaviours.calls, owner, count, values)

@@ -44,7 +44,12 @@ import attrs
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["Credential", "Event", "Record", "Store"]
+__all__ = ["Clause", "Clauses", "Credential", "Event", "Record", "Store"]
+
+#: an SQL condition on the records table and its arguments
+Clause = tuple[str, Sequence[Any]]
+#: the conditions a query adds (a list: ``list`` is an operation inside a Behaviour class)
+Clauses = list[Clause]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -281,7 +286,7 @@ class Store:
         resource: str,
         account: str | Sequence[str],
         parent: str,
-        where: Sequence[tuple[str, Sequence[Any]]],
+        where: Sequence[Clause],
         *,
         limit: int,
         following: int | None = None,
@@ -319,7 +324,7 @@ class Store:
         resource: str,
         account: str,
         parent: str,
-        where: Sequence[tuple[str, Sequence[Any]]] = (),
+        where: Sequence[Clause] = (),
         *,
         limit: int | None = None,
         newest_first: bool = False,
@@ -343,7 +348,7 @@ class Store:
         self,
         resource: str,
         account: str | None = None,
-        where: Sequence[tuple[str, Sequence[Any]]] = (),
+        where: Sequence[Clause] = (),
     ) -> list[Record]:
         """Every record of ``resource`` (in one account, or any), whatever its parent."""
         sql = ["SELECT seq, account, parent, pk, body FROM records WHERE resource=?"]

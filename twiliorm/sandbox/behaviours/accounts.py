@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
 from ..generic import Behaviour, behaviour
-from ..pages import Page
+from ..pages import Page, stored
 from ..store import Credential, Record
 
 if TYPE_CHECKING:
@@ -53,7 +53,9 @@ class Accounts(Behaviour):
 
     def list(self, ctx: Context) -> Page:
         mine = [ctx.principal.account, *self.store.subaccounts(ctx.principal.account)]
-        return self.page(ctx, self.fetcher(self.name, mine, "", self.where(ctx)))
+        where = self.filters.where(ctx)
+        rows = stored(self.store, self.name, mine, "", where, newest_first=self.newest_first)
+        return self.page(ctx, rows)
 
     def load(self, ctx: Context) -> Record:
         record = self.store.get("Account", ctx.account, "", ctx.account)

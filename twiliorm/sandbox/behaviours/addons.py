@@ -14,7 +14,7 @@ extensions, deleting a result its payloads.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
 from ..generic import Behaviour, behaviour, new_sid
@@ -50,8 +50,7 @@ class AssignedAddOns(Behaviour):
         )
 
     def after_create(self, ctx: Context, record: Record) -> None:
-        extensions = self.app.behaviours[_EXTENSION]
-        extensions.make(
+        self.app.behaviours.add_on_extensions.make(
             ctx.account,
             {**ctx.params, "assigned_add_on_sid": record.pk},
             sid=new_sid("XF"),
@@ -143,8 +142,7 @@ class AddOnResults(Behaviour):
             add_on_configuration_sid=assigned.pk,
             date_completed=now,
         )
-        payloads = cast(Payloads, self.app.behaviours[_PAYLOAD])
-        payloads.payload(record)
+        self.app.behaviours.add_on_payloads.payload(record)
 
 
 @behaviour(_PAYLOAD)
@@ -165,16 +163,18 @@ class Payloads(Behaviour):
         )
 
     def list(self, ctx: Context) -> Page:
-        self._analysed(ctx)
+        self.analysed(ctx)
         return super().list(ctx)
 
     def load(self, ctx: Context) -> Record:
-        self._analysed(ctx)
+        self.analysed(ctx)
         return super().load(ctx)
 
-    def _analysed(self, ctx: Context) -> None:
-        results = cast(AddOnResults, self.app.behaviours[_RESULT])
-        results.analyse(ctx.account, ctx.params["reference_sid"], ctx.path)
+    def analysed(self, ctx: Context) -> None:
+        """Run the add-ons on the path's recording, or Twilio's 404 for a result it lacks."""
+        self.app.behaviours.add_on_results.analyse(
+            ctx.account, ctx.params["reference_sid"], ctx.path
+        )
         parent = f"reference_sid={ctx.params['reference_sid']}"
         if not self.store.get(_RESULT, ctx.account, parent, ctx.params["add_on_result_sid"]):
             raise ApiError.not_found(ctx.path)
@@ -184,9 +184,8 @@ class Payloads(Behaviour):
 class PayloadData(Behaviour):
     """Where the payload's data is: Twilio answers 307 with ``redirect_to``."""
 
-    def singleton(self, ctx: Context) -> Reply:  # type: ignore[override]
-        payloads = cast(Payloads, self.app.behaviours[_PAYLOAD])
-        payloads._analysed(ctx)
+    def singleton(self, ctx: Context) -> Reply:
+        self.app.behaviours.add_on_payloads.analysed(ctx)
         parent = "reference_sid={reference_sid}&add_on_result_sid={add_on_result_sid}"
         found = self.store.get(
             _PAYLOAD, ctx.account, parent.format(**ctx.params), ctx.params["payload_sid"]

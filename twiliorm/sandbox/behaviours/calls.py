@@ -26,6 +26,7 @@ from ... import phones
 from .. import errors
 from ..errors import ApiError
 from ..generic import Behaviour, behaviour
+from ..lifecycle import on_event
 from ..store import Record
 from . import magic, outcomes
 
@@ -134,7 +135,7 @@ class Calls(Behaviour):
             },
         )
         self.callback(record, "initiated")
-        self.schedule(record, self.app.settings.call_delays[0], "ring")
+        self.events.schedule(record, self.app.settings.call_delays[0], "ring")
 
     # --- the lifecycle, on the sandbox clock --------------------------------------------
 
@@ -148,7 +149,8 @@ class Calls(Behaviour):
         now = self.app.now_rfc2822()
         return self.save(current, dict(current.body, status=status, date_updated=now, **extra))
 
-    def event_ring(self, record: Record) -> None:
+    @on_event("ring")
+    def ring(self, record: Record) -> None:
         if record.body.get("status") != "queued":
             return
         outcome = outcomes.call_outcome(record.body.get("to"))
@@ -160,17 +162,17 @@ class Calls(Behaviour):
         if ringing is None:
             return
         self.callback(ringing, "ringing")
-        answer = self.app.settings.call_delays[1]
+        rings_for = self.app.settings.call_delays[1]
         if outcome == "busy":
-            self.schedule(ringing, answer, "end", status="busy")
+            self.events.schedule(ringing, rings_for, "end", status="busy")
         elif outcome == "no-answer":
-            self.schedule(
-                ringing, self.state(ringing).get("timeout", 60), "end", status="no-answer"
-            )
+            timeout = self.state(ringing).get("timeout", 60)
+            self.events.schedule(ringing, timeout, "end", status="no-answer")
         else:
-            self.schedule(ringing, answer, "answer")
+            self.events.schedule(ringing, rings_for, "answer")
 
-    def event_answer(self, record: Record) -> None:
+    @on_event("answer")
+    def answer(self, record: Record) -> None:
         answered = self.set_status(record, "in-progress", start_time=self.app.now_rfc2822())
         if answered is None:
             return
@@ -182,16 +184,23 @@ class Calls(Behaviour):
         if twiml.hangup:
             self.finish(call, force=True)
         elif twiml.conference:
-            self._participants().join(call, twiml.conference, twiml.conference_options)
+            conference, options = twiml.conference, twiml.conference_options
+            self.app.behaviours.participants.join(call, conference, options)
         elif twiml.queue:
-            self._members().enqueue(call, twiml.queue)
+            self.app.behaviours.members.enqueue(call, twiml.queue)
         else:
-            self.schedule(call, self.app.settings.call_delays[2], "finish")
+            self.talk(call)
 
-    def event_finish(self, record: Record) -> None:
+    def talk(self, call: Record) -> None:
+        """An answered call talks for a while, then completes (unless something ends it)."""
+        self.events.schedule(call, self.app.settings.call_delays[2], "finish")
+
+    @on_event("finish")
+    def talked(self, record: Record) -> None:
         self.finish(record)
 
-    def event_end(self, record: Record, status: str) -> None:
+    @on_event("end")
+    def unanswered(self, record: Record, status: str) -> None:
         """A call that was never answered ends (busy, no-answer)."""
         if record.body.get("status") in ("queued", "ringing"):
             self.end(record, status)
@@ -224,27 +233,17 @@ class Calls(Behaviour):
         self.callback(finished, "completed")
 
     def _record(self, call: Record, seconds: int) -> None:
-        from .recordings import Recordings, Transcriptions
-
-        recordings = self.app.behaviours["Recording"]
-        assert isinstance(recordings, Recordings)
-        recording = recordings.record_call(call, seconds)
+        recording = self.app.behaviours.recordings.record_call(call, seconds)
         state = self.state(call)
         if Twiml(state.get("twiml")).transcribe:
-            transcriptions = self.app.behaviours["Transcription"]
-            assert isinstance(transcriptions, Transcriptions)
-            transcriptions.transcribe(recording)
+            self.app.behaviours.transcriptions.transcribe(recording)
         params = _recording_params(recording, self.app.base_url)
         method = state.get("recording_callback_method", "POST")
         url = state.get("recording_callback")
         self.app.callbacks.send(call.account, url, params, method=method, call_sid=call.pk)
 
     def _notify_failure(self, record: Record) -> None:
-        from .notifications import Notifications
-
-        notifications = self.app.behaviours["Notification"]
-        assert isinstance(notifications, Notifications)
-        notifications.notify(
+        self.app.behaviours.notifications.notify(
             record.account,
             code=13224,
             text=f"Call {record.pk} to {record.body.get('to')} failed: the number cannot be called",
@@ -324,12 +323,6 @@ class Calls(Behaviour):
     def new_leg(self, account: str, frm: str, to: str) -> Record:
         """An outbound call started by the sandbox itself (a participant's leg)."""
         return self.make(account, None, status="queued", **outbound(frm, to))
-
-    def _participants(self) -> Any:
-        return self.app.behaviours["Participant"]
-
-    def _members(self) -> Any:
-        return self.app.behaviours["Member"]
 
 
 def _call_params(record: Record, status: str | None = None) -> list[tuple[str, str]]:

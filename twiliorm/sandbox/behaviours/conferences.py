@@ -9,7 +9,7 @@ kicked (DELETE), which hangs up their call.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
 from ..generic import Behaviour, behaviour
@@ -17,7 +17,6 @@ from ..store import Record
 
 if TYPE_CHECKING:
     from ..app import Context
-    from .calls import Calls
 
 __all__ = ["Conferences", "Participants"]
 
@@ -52,7 +51,7 @@ class Conferences(Behaviour):
         # Completed first: each participant kicked below then finds it over, instead of
         # ending it again from inside this loop (a level of recursion per participant).
         self.set(record, status="completed", reason_conference_ended=reason)
-        participants = cast("Participants", self.app.behaviours["Participant"])
+        participants = self.app.behaviours.participants
         for member in self.store.children(
             "Participant", record.account, f"conference_sid={record.pk}"
         ):
@@ -63,7 +62,7 @@ class Conferences(Behaviour):
 class Participants(Behaviour):
     def join(self, call: Record, name: str, options: dict[str, str]) -> Record:
         """Put an answered call into the conference ``name``."""
-        conferences = cast("Conferences", self.app.behaviours["Conference"])
+        conferences = self.app.behaviours.conferences
         conference = conferences.live(call.account, name)
         if conference.body.get("status") == "init":
             conference = conferences.set(conference, status="in-progress")
@@ -100,7 +99,7 @@ class Participants(Behaviour):
                 21201 if not to else 21213,
                 f"No '{'To' if not to else 'From'}' number is specified",
             )
-        calls = cast("Calls", self.app.behaviours["Call"])
+        calls = self.app.behaviours.calls
         leg = calls.new_leg(ctx.account, frm, to)
         calls.set_status(leg, "in-progress", start_time=self.app.now_rfc2822())
         options = {
@@ -127,7 +126,7 @@ class Participants(Behaviour):
         self.store.delete(record)
         call = self.store.find("Call", record.pk)
         if call is not None:
-            cast("Calls", self.app.behaviours["Call"]).finish(call, force=True)
+            self.app.behaviours.calls.finish(call, force=True)
         self._maybe_end(record)
 
     def leave(self, call_sid: str) -> bool:
@@ -146,8 +145,7 @@ class Participants(Behaviour):
             return
         left = self.store.children(self.name, record.account, record.parent, limit=1)
         if not left or record.body.get("end_conference_on_exit"):
-            conferences = cast("Conferences", self.app.behaviours["Conference"])
             reason = (
                 "participant-with-end-conference-on-exit-left" if left else "last-participant-left"
             )
-            conferences.end(conference, reason)
+            self.app.behaviours.conferences.end(conference, reason)

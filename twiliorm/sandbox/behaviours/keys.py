@@ -21,27 +21,52 @@ from ..store import Credential, Record
 if TYPE_CHECKING:
     from ..app import Context
 
-__all__ = ["Keys", "NewKeys"]
-
-#: what a new key's answer is stored as
-_LISTED = {"NewKey": "Key", "NewSigningKey": "SigningKey"}
+__all__ = ["Keys", "NewKeys", "NewSigningKeys"]
 
 
-@behaviour(*_LISTED)
-class NewKeys(Behaviour):
+class _NewKeys(Behaviour):
+    """A new key, answered with its secret once and stored as it is listed, without."""
+
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
         body.update(friendly_name=body.get("friendly_name") or "", secret=secrets.token_urlsafe(24))
-        body["sid"] = body.get("sid") or new_sid(self.default_prefix())  # no pk: blank() has none
+        body["sid"] = body.get("sid") or new_sid(self.payloads.default_prefix())  # no pk here
+
+    @property
+    def listed(self) -> Behaviour:
+        """Where the key is stored, as it is listed."""
+        raise NotImplementedError
 
     def save_new(self, ctx: Context, body: dict[str, Any]) -> Record:
         """Store the key as it is listed (no secret); answer it with its secret, once."""
         listed = {k: v for k, v in body.items() if k != "secret"}
         with self.store.transaction():  # a key listed is a key that works
-            kept = self.app.behaviours[_LISTED[self.name]].make(ctx.account, **listed)
-            if kept.resource == "Key":
-                secret = body["secret"]
-                self.store.add_credential(Credential(kept.pk, secret, ctx.account, "api_key"))
+            kept = self.listed.make(ctx.account, **listed)
+            self.keep_secret(ctx, kept, body["secret"])
         return Record(kept.seq, self.name, ctx.account, "", kept.pk, body)
+
+    def keep_secret(self, ctx: Context, kept: Record, secret: str) -> None:
+        """What the secret is kept for, beside the answer (nothing, but for API keys)."""
+
+
+@behaviour("NewKey")
+class NewKeys(_NewKeys):
+    """A new API key: a credential of the account until the key is deleted."""
+
+    @property
+    def listed(self) -> Keys:
+        return self.app.behaviours.api_keys
+
+    def keep_secret(self, ctx: Context, kept: Record, secret: str) -> None:
+        self.store.add_credential(Credential(kept.pk, secret, ctx.account, "api_key"))
+
+
+@behaviour("NewSigningKey")
+class NewSigningKeys(_NewKeys):
+    """A new signing key: no credential of the REST API, it needs nothing more."""
+
+    @property
+    def listed(self) -> Behaviour:
+        return self.app.behaviours.signing_keys
 
 
 @behaviour("Key")

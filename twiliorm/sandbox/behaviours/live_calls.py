@@ -74,7 +74,7 @@ class Sessions(Behaviour):
         body["status"] = "in-progress"
 
     def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
-        self.check_required(ctx, "update")
+        self.form.check_required(ctx, "update")
         if body.get("status") != "stopped":
             raise bad_param("Status", str(body.get("status")))
         if record.body.get("status") == "stopped":
@@ -95,7 +95,7 @@ class Payments(Behaviour):
         self.set_state(record, {"status": "in-progress"})
 
     def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
-        self.check_required(ctx, "update")
+        self.form.check_required(ctx, "update")
         capture, status = ctx.form_value("Capture"), ctx.form_value("Status")
         if not capture and not status:
             raise ApiError(400, 20001, "A payment update needs Capture or Status")

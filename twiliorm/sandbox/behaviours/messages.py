@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ... import dates, phones
 from ..errors import ApiError, bad_param
 from ..generic import Answered, Behaviour, behaviour
+from ..lifecycle import on_event
 from ..store import Record
 from . import magic, outcomes
 
@@ -125,10 +126,10 @@ class Messages(Behaviour):
         if record.body["status"] in ("queued", "accepted"):
             self.lifecycle(record)
         elif record.body["status"] == "scheduled":
-            self.schedule(record, self._until(ctx.form_value("SendAt") or ""), "release")
+            self.events.schedule(record, self._until(ctx.form_value("SendAt") or ""), "release")
 
     def _add_media(self, ctx: Context, message: Record, url: str) -> None:
-        self.app.behaviours["Media"].make(
+        self.app.behaviours.media.make(
             ctx.account,
             {"message_sid": message.pk},
             content_type=mimetypes.guess_type(url)[0] or "image/jpeg",
@@ -142,12 +143,12 @@ class Messages(Behaviour):
         outcome = outcomes.message_outcome(record.body.get("to"))
         sending, sent, delivered = self.app.settings.message_delays
         if outcome.status == "failed":
-            self.schedule(record, sending, "end", status="failed")
+            self.events.schedule(record, sending, "end", status="failed")
             return
-        self.schedule(record, sending, "step", status="sending")
-        self.schedule(record, sending + sent, "step", status="sent")
+        self.events.schedule(record, sending, "step", status="sending")
+        self.events.schedule(record, sending + sent, "step", status="sent")
         if outcome.status != "sent":
-            self.schedule(record, sending + sent + delivered, "end", status=outcome.status)
+            self.events.schedule(record, sending + sent + delivered, "end", status=outcome.status)
 
     def _until(self, send_at: str) -> float:
         try:
@@ -156,14 +157,17 @@ class Messages(Behaviour):
             raise bad_param("SendAt", send_at) from None
         return max(0.0, when.timestamp() - self.app.scheduler.now())
 
-    def event_release(self, record: Record) -> None:
+    @on_event("release")
+    def release(self, record: Record) -> None:
         """A scheduled message's time has come: it is queued and sent."""
         if record.body.get("status") != "scheduled":
             return
         body = dict(record.body, status="queued", date_updated=self.app.now_rfc2822())
         self.lifecycle(self.save(record, body))
 
-    def event_step(self, record: Record, status: str) -> None:
+    @on_event("step")
+    def step(self, record: Record, status: str) -> None:
+        """Sending, then sent (``date_sent`` and ``price`` set)."""
         if record.body.get("status") in _FINAL:
             return
         now = self.app.now_rfc2822()
@@ -172,7 +176,8 @@ class Messages(Behaviour):
             body.update(date_sent=now, price=PRICE)
         self.changed(self.save(record, body))
 
-    def event_end(self, record: Record, status: str) -> None:
+    @on_event("end")
+    def reach_outcome(self, record: Record, status: str) -> None:
         """The final status: delivered, or the failure the ``To`` number stands for."""
         if record.body.get("status") in _FINAL:
             return
@@ -188,11 +193,7 @@ class Messages(Behaviour):
             self._notify(record, outcome)
 
     def _notify(self, record: Record, outcome: outcomes.MessageOutcome) -> None:
-        from .notifications import Notifications
-
-        notifications = self.app.behaviours["Notification"]
-        assert isinstance(notifications, Notifications)
-        notifications.notify(
+        self.app.behaviours.notifications.notify(
             record.account,
             code=outcome.error_code or 30008,
             text=f"Message {record.pk} {record.body['status']}: {outcome.error_message}",

@@ -42,7 +42,7 @@ class Notifications(Behaviour):
         """Log an error (``log="0"``) or a warning (``"1"``) for ``account``."""
         level = "ERROR" if log == "0" else "WARN"
         message = urllib.parse.urlencode({"LogLevel": level, "Msg": text, "ErrorCode": str(code)})
-        body = self.build(
+        body = self.payloads.build(
             account,
             call_sid=call_sid,
             error_code=str(code),
@@ -78,13 +78,15 @@ def _details(request_url: str, status: int | None) -> dict[str, Any]:
 
 @behaviour("CallNotification")
 class CallNotifications(View):
-    source, key, param = "Notification", "call_sid", "call_sid"
+    key = param = "call_sid"
+
+    @property
+    def origin(self) -> Notifications:
+        return self.app.behaviours.notifications
 
     def project(self, body: dict[str, Any]) -> dict[str, Any]:
         listed = super().project(body)
         return {k: v for k, v in listed.items() if k not in _INSTANCE_ONLY}
 
     def fetch(self, ctx: Context) -> dict[str, Any]:
-        notifications = self.app.behaviours["Notification"]
-        assert isinstance(notifications, Notifications)
-        return notifications.with_details(self.load(ctx))
+        return self.origin.with_details(self.load(ctx))

@@ -16,27 +16,30 @@ than bought over the API: a test or demo adds one with
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, bad_param, missing_param
-from ..generic import Answered, Behaviour, Clauses, behaviour, new_sid
+from ..filters import ListFilter
+from ..generic import Answered, Behaviour, behaviour, new_sid
 from ..pages import Page, paging
-from ..store import Record
+from ..store import Clause, Clauses, Record
 from . import inventory, magic
 from .applications import check_methods
 
 if TYPE_CHECKING:
     from ...fields import FieldSpec
-    from ..app import Context
+    from ..app import App, Context
 
 __all__ = [
     "AvailableCountries",
     "AvailableNumbers",
     "IncomingNumbers",
+    "NumberFilter",
     "ShortCodes",
     "Validations",
 ]
@@ -44,7 +47,7 @@ __all__ = [
 _TYPE_PATHS = {"Local": "local", "TollFree": "toll_free", "Mobile": "mobile"}
 
 
-def _owned(app: Any) -> Callable[[str], bool]:
+def _owned(app: App) -> Callable[[str], bool]:
     """Whether any account of the sandbox owns a number."""
 
     def owned(number: str) -> bool:
@@ -99,8 +102,34 @@ class AvailableCountries(Behaviour):
         return self.payload(ctx, code)
 
 
+class NumberFilter(ListFilter):
+    """A number's type (the path's ``Local``, ``TollFree``...) and partial numbers."""
+
+    def index(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        out = super().index(body)
+        area = inventory.area_of(body.get("phone_number") or "")
+        out["_type"] = area.type if area else "Local"
+        out["phone_number"] = body.get("phone_number")
+        return out
+
+    def where(self, ctx: Context) -> Clauses:
+        clauses = super().where(ctx)
+        if "type" in ctx.params:
+            clauses.append(("json_extract(idx, '$._type') = ?", (ctx.params["type"],)))
+        return clauses
+
+    def clause(self, spec: FieldSpec, lookup: str, param: str, value: str) -> Clause:
+        if param == "PhoneNumber":
+            # Twilio matches partial numbers, with * for any digit.
+            pattern = "%" + re.sub(r"[^0-9*]", "", value).replace("*", "_") + "%"
+            return "json_extract(idx, '$.phone_number') LIKE ?", (pattern,)
+        return super().clause(spec, lookup, param, value)
+
+
 @behaviour("IncomingPhoneNumber")
 class IncomingNumbers(Behaviour):
+    filter_class = NumberFilter
+
     def prepare(self, ctx: Context, body: dict[str, Any]) -> None:
         number, area_code = ctx.form_value("PhoneNumber"), ctx.form_value("AreaCode")
         if not number and not area_code:
@@ -154,28 +183,6 @@ class IncomingNumbers(Behaviour):
         number = found[0]["phone_number"]
         return number, inventory.area_of(number)
 
-    def index(self, body: Any) -> dict[str, Any]:
-        out = super().index(body)
-        area = inventory.area_of(body.get("phone_number") or "")
-        out["_type"] = area.type if area else "Local"
-        out["phone_number"] = body.get("phone_number")
-        return out
-
-    def where(self, ctx: Context) -> Clauses:
-        clauses = super().where(ctx)
-        if "type" in ctx.params:
-            clauses.append(("json_extract(idx, '$._type') = ?", (ctx.params["type"],)))
-        return clauses
-
-    def clause(
-        self, spec: FieldSpec, lookup: str, param: str, value: str
-    ) -> tuple[str, Sequence[Any]]:
-        if param == "PhoneNumber":
-            # Twilio matches partial numbers, with * for any digit.
-            pattern = "%" + re.sub(r"[^0-9*]", "", value).replace("*", "_") + "%"
-            return "json_extract(idx, '$.phone_number') LIKE ?", (pattern,)
-        return super().clause(spec, lookup, param, value)
-
     def update(self, ctx: Context) -> dict[str, Any]:
         target = ctx.form_value("AccountSid")
         if not target or target == ctx.account:
@@ -191,7 +198,7 @@ class IncomingNumbers(Behaviour):
                 400, 21631, f"AccountSid {target} is not an account you can move numbers to"
             )
         body = dict(record.body)
-        self.apply_form(ctx, body, "update")
+        self.form.apply(ctx, body, "update")
         body.update(account_sid=target, date_updated=self.app.now_rfc2822())
         moved = {**ctx.params, "account_sid": target}
         body["uri"] = (
@@ -199,7 +206,7 @@ class IncomingNumbers(Behaviour):
             if self.meta.instance_path
             else None
         )
-        body["subresource_uris"] = self.subresource_uris({**moved, "sid": record.pk}, body)
+        body["subresource_uris"] = self.payloads.subresource_uris({**moved, "sid": record.pk}, body)
         with self.store.transaction():  # moved, never lost nor owned twice
             self.store.delete(record)
             self.store.insert(self.name, target, record.parent, record.pk, body, self.index(body))
@@ -207,8 +214,6 @@ class IncomingNumbers(Behaviour):
 
 
 def _json(item: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(item)
 
 
@@ -230,8 +235,7 @@ class Validations(Answered):
         """The sandbox's validation call is answered with the right code at once."""
         number = record.body["phone_number"]
         name = record.body.get("friendly_name") or number
-        caller_ids = self.app.behaviours["OutgoingCallerId"]
-        caller_ids.make(ctx.account, phone_number=number, friendly_name=name)
+        self.app.behaviours.caller_ids.make(ctx.account, phone_number=number, friendly_name=name)
 
 
 @behaviour("ShortCode")

@@ -10,7 +10,7 @@ as Twilio lists them. Queue sizes and average waits follow their members.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
 from ..generic import Behaviour, behaviour
@@ -56,7 +56,7 @@ class Members(Behaviour):
     newest_first = False  # by position: the call at the front first
 
     def enqueue(self, call: Record, name: str) -> Record:
-        queues = cast("Queues", self.app.behaviours["Queue"])
+        queues = self.app.behaviours.queues
         queue = queues.named(call.account, name)
         where = {"queue_sid": queue.pk}
         position = 1 + len(self.store.children(self.name, call.account, self.parent_of(where)))
@@ -93,12 +93,11 @@ class Members(Behaviour):
     def update(self, ctx: Context) -> dict[str, Any]:
         """Dequeue: the call leaves the queue and follows the new Url (it talks, then ends)."""
         record = self.load(ctx)
-        self.check_required(ctx, "update")
+        self.form.check_required(ctx, "update")
         self.leave(record.pk)
         call = self.store.find("Call", record.pk)
         if call is not None:
-            calls = self.app.behaviours["Call"]
-            calls.schedule(call, self.app.settings.call_delays[2], "finish")
+            self.app.behaviours.calls.talk(call)
         return dict(record.body)
 
     def leave(self, call_sid: str) -> bool:
@@ -110,6 +109,5 @@ class Members(Behaviour):
             self.store.children(self.name, record.account, record.parent), start=1
         ):
             self.save(member, dict(member.body, position=position))
-        queues = cast("Queues", self.app.behaviours["Queue"])
-        queues.resize(record.account, record.parent.partition("=")[2])
+        self.app.behaviours.queues.resize(record.account, record.parent.partition("=")[2])
         return True

@@ -17,13 +17,13 @@ A recording's media is served at its ``media_url``: ``.../Recordings/
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import media
 from ..errors import ApiError
 from ..generic import Behaviour, Clauses, behaviour, new_sid
-from ..pages import Fetch, Page
+from ..pages import Fetch, Page, stored
 from ..render import Reply
 from ..store import Record
 
@@ -46,7 +46,7 @@ class _Served(Behaviour):
         found = super().page(ctx, fetch)
         return Page(found.key, [self.here(item) for item in found.items], found.meta)
 
-    def fetch(self, ctx: Context) -> dict[str, Any] | Reply:  # type: ignore[override]
+    def fetch(self, ctx: Context) -> dict[str, Any] | Reply:
         record = self.load(ctx)
         if ctx.format in media.CONTENT_TYPES:
             return self.media(ctx, record)
@@ -101,22 +101,30 @@ class Transcriptions(Behaviour):
 
 
 class View(Behaviour):
-    """A resource whose records live under another resource, narrowed by one key.
+    """A resource whose records live under another resource, its origin, narrowed by one key.
 
-    Its payloads are the source's, limited to the keys the view's own
-    declaration has (a call's recording has no ``media_url``).
+    Its payloads are the origin's, limited to the keys the view's own
+    declaration has (a call's recording has no ``media_url``). The view filters
+    by its own declaration; the records keep what their origin indexes.
     """
 
-    source: ClassVar[str] = ""
     key: ClassVar[str] = ""
     param: ClassVar[str] = ""
+
+    @property
+    def origin(self) -> Behaviour:
+        """The behaviour of the resource whose records the view shows."""
+        raise NotImplementedError
 
     def _where(self, ctx: Context) -> Clauses:
         return [(f"json_extract(body, '$.{self.key}') = ?", (ctx.params[self.param],))]
 
     def list(self, ctx: Context) -> Page:
-        where = self._where(ctx) + self.where(ctx)
-        return self.page(ctx, self.fetcher(self.source, ctx.account, "", where))
+        where = self._where(ctx) + self.filters.where(ctx)
+        origin, first = self.origin.name, self.newest_first
+        return self.page(
+            ctx, stored(self.store, origin, ctx.account, "", where, newest_first=first)
+        )
 
     def project(self, body: dict[str, Any]) -> dict[str, Any]:
         return {spec.key: body.get(spec.key) for spec in self.meta.payload_fields if spec.key}
@@ -133,39 +141,45 @@ class View(Behaviour):
         return self.project(super().update(ctx))
 
     def load(self, ctx: Context) -> Record:
-        record = self.store.get(self.source, ctx.account, "", ctx.params.get("sid", ""))
+        record = self.store.get(self.origin.name, ctx.account, "", ctx.params.get("sid", ""))
         if record is None or record.body.get(self.key) != ctx.params[self.param]:
             raise ApiError.not_found(ctx.path)
         return record
 
-    def index(self, body: Any) -> dict[str, Any]:
-        return self.app.behaviours[self.source].index(body)
-
-    def clause(self, spec: Any, lookup: str, param: str, value: str) -> tuple[str, Sequence[Any]]:
-        # The source indexes its own filter keys; a view's filters use the same names.
-        return self.app.behaviours[self.source].clause(spec, lookup, param, value)
+    def index(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.origin.index(body)  # a record updated here is listed there too
 
 
 @behaviour("CallRecording")
 class CallRecordings(View):
-    source, key, param = "Recording", "call_sid", "call_sid"
+    key = param = "call_sid"
+
+    @property
+    def origin(self) -> Recordings:
+        return self.app.behaviours.recordings
 
     def create(self, ctx: Context) -> dict[str, Any]:
         call = self.store.get("Call", ctx.account, "", ctx.params["call_sid"])
         if call is None or call.body.get("status") != "in-progress":
             raise ApiError(400, 21220, "Requested resource is not eligible for recording")
-        recordings = self.app.behaviours["Recording"]
-        assert isinstance(recordings, Recordings)
-        record = recordings.record_call(call, 0)
+        record = self.origin.record_call(call, 0)
         body = dict(record.body, status="in-progress", source="StartCallRecordingAPI")
-        return self.project(recordings.save(record, body).body)
+        return self.project(self.origin.save(record, body).body)
 
 
 @behaviour("ConferenceRecording")
 class ConferenceRecordings(View):
-    source, key, param = "Recording", "conference_sid", "conference_sid"
+    key = param = "conference_sid"
+
+    @property
+    def origin(self) -> Recordings:
+        return self.app.behaviours.recordings
 
 
 @behaviour("RecordingTranscription")
 class RecordingTranscriptions(View):
-    source, key, param = "Transcription", "recording_sid", "recording_sid"
+    key = param = "recording_sid"
+
+    @property
+    def origin(self) -> Transcriptions:
+        return self.app.behaviours.transcriptions

@@ -58,7 +58,7 @@ class _Lists(Behaviour):
         _check_friendly_name(ctx)
 
     def before_update(self, ctx: Context, record: Record, body: dict[str, Any]) -> None:
-        self.check_required(ctx, "update")
+        self.form.check_required(ctx, "update")
         _check_friendly_name(ctx)
 
     def before_delete(self, ctx: Context, record: Record) -> None:
@@ -192,7 +192,7 @@ def refresh_auth_type(behaviour: Behaviour, account: str, domain_sid: str) -> No
         if any(behaviour.store.children(n, account, mine, limit=1) for n in names)
     ]
     body = dict(domain.body, auth_type=",".join(kinds) or None)
-    behaviour.app.behaviours["SipDomain"].save(domain, body)
+    behaviour.app.behaviours.sip_domains.save(domain, body)
 
 
 class _Mappings(Behaviour):

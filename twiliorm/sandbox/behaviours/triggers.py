@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import bad_param
 from ..generic import Behaviour, behaviour
 from ..pages import Page
 from ..store import Record
 from .applications import check_methods
-from .usage import CATEGORIES, UsageRecords, amount
+from .usage import CATEGORIES, amount
 
 if TYPE_CHECKING:
     from ..app import Context
@@ -70,7 +70,7 @@ class UsageTriggers(Behaviour):
         category = str(body.get("usage_category"))
         key = (account, category, self.since(str(body.get("recurring") or "alltime")))
         if key not in readings:
-            usage = cast(UsageRecords, self.app.behaviours["UsageRecord"])
+            usage = self.app.behaviours.usage_records
             readings[key] = usage.total([account], category, key[2])
         return amount(readings[key][self.measures[str(body.get("trigger_by") or "usage")]])
 

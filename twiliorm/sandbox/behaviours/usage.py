@@ -138,7 +138,8 @@ class UsageRecords(Behaviour):
         """(count, usage, price) of one category from ``since`` (or all time) to now."""
         chosen = [c for c in CATEGORIES if c.name == category]
         days = self.totals(accounts, chosen, since).get(category, {})
-        return tuple(sum(v[i] for v in days.values()) for i in range(3))  # type: ignore[return-value]
+        count, used, cost = (sum(v[i] for v in days.values()) for i in range(3))
+        return count, used, cost
 
     def _aggregate(
         self, resource: str, accounts: Accounts, since: dt.date | None, until: dt.date | None
