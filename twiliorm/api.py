@@ -1,4 +1,4 @@
-"""The seed's client: ``twiliorm.api.Client`` and its list resources.
+"""The tutorial's client: ``twiliorm.api.Client`` (a :class:`Connection`) and its list resources.
 
 The library was first described (``docs/seed/twilio-api.rst``) as a client
 with list resources hanging off it::
@@ -20,7 +20,7 @@ itself (a :class:`~twiliorm.Message`, an :class:`~twiliorm.Account`...), so
 everywhere else in twiliorm. Nothing here talks HTTP except through the
 client and the querysets.
 
-The seed's raw representations (``__json__()``, ``__xml__()``, ``__csv__()``,
+The tutorial's raw representations (``__json__()``, ``__xml__()``, ``__csv__()``,
 ``__html__()``) belong to its ``Resource``, the base of the list resources
 here; an instance's are :func:`raw` (``raw(message, "xml")``). The models
 have none of them: template engines call ``__html__`` on what they render,
@@ -95,6 +95,7 @@ __all__ = [
     "TOLL_FREE",
     "CallerIds",
     "Client",
+    "Connection",
     "ListResource",
     "Participants",
     "PhoneNumbers",
@@ -113,7 +114,7 @@ Date = dt.date  # a date or a datetime: Twilio's date filters are by day, inclus
 FORMATS = ("json", "xml", "csv", "html")
 
 
-# --- values the seed writes loosely -------------------------------------------------
+# --- values the tutorial writes loosely -------------------------------------------------
 
 
 def e164(number: str | int | None, *, sender: bool = False) -> str | None:
@@ -147,7 +148,7 @@ def _given(**values: Any) -> dict[str, Any]:
 
 
 class Resource(abc.ABC):
-    """The seed's ``Resource``: what the API serves at :attr:`uri`, in its raw forms.
+    """The tutorial's ``Resource``: what the API serves at :attr:`uri`, in its raw forms.
 
     Each raw form is one GET, in that format. Every list resource of the
     client is one: ``conn.sms.__xml__()`` is the Messages list as the API
@@ -273,7 +274,7 @@ class _Records(_Listing[R]):
 
     Filters are the model's (``status="completed"``, ``start_time__gte=date``),
     as for ``Model.objects.filter()``; each method says what it sends. The
-    seed gives each specific list resource (``conn.sms``, ``conn.recordings``)
+    tutorial gives each specific list resource (``conn.sms``, ``conn.recordings``)
     a ``list()`` of its own whose positional arguments differ from
     :meth:`ListResource.list`'s, so they share this base rather than that one.
     """
@@ -322,7 +323,7 @@ class ListResource(_Records[R]):
     """A Twilio list resource: ``conn.calls``, ``conn.accounts``, ``conn.queues``..."""
 
     def list(self, page: int = 0, page_size: int = 50, **filters: Any) -> list[R]:
-        """Page ``page`` (from 0) of ``page_size`` records matching ``filters`` (the seed's
+        """Page ``page`` (from 0) of ``page_size`` records matching ``filters`` (the tutorial's
         ``list(page=0)``); one GET of ``PageSize=page_size`` for page 0."""
         return self._list(filters, page, page_size)
 
@@ -341,7 +342,7 @@ class SmsMessages(_Records[Message]):
     ) -> Message:
         """Send a message (one POST) and return it; a wrapper for :meth:`create`.
 
-        The seed's positional order: ``send(to, from_, url, status_callback)``;
+        The tutorial's positional order: ``send(to, from_, url, status_callback)``;
         ``body`` is best given by name. ``to`` and ``from_`` are read as every
         phone field reads them (:func:`e164`: ``8995431234`` is ``+18995431234``);
         ``url`` is the URL of media to send with it (``MediaUrl``, an MMS).
@@ -575,8 +576,11 @@ class Participants(_Listing[Participant]):
 # --- the client ----------------------------------------------------------------------
 
 
-class Client:
-    """The seed's client: list resources over one :class:`twiliorm.Client`.
+class Connection:
+    """The tutorial's client (``conn`` there): list resources over one
+    :class:`twiliorm.Client`. The tutorial calls it ``api.Client``, which stays
+    its public name; the class is named for what it is, so that the one class
+    called Client is :class:`twiliorm.Client`.
 
     ``Client(account_sid=None, auth_token=None, **options)`` reads missing
     credentials from the environment exactly as :class:`twiliorm.Client`
@@ -620,19 +624,23 @@ class Client:
     def account_sid(self) -> str:
         return self.account or self.client.account_sid
 
-    def subaccount(self, account: Account | str) -> Client:
+    def subaccount(self, account: Account | str) -> Connection:
         """The same client, working in sub-account ``account`` (an Account or its SID)."""
         sid = account.sid if isinstance(account, Account) else account
         if not isinstance(sid, str):
             raise ValidationError(f"a sub-account is an Account or its SID, got {account!r}")
-        return Client(client=self.client, account=sid)
+        return Connection(client=self.client, account=sid)
 
     def close(self) -> None:
         """Close the underlying client's connections."""
         self.client.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: the tutorial's name for :class:`Connection`
+Client = Connection

@@ -1,4 +1,4 @@
-"""The seed's constants: phone number types, call statuses and HTTP verbs.
+"""The tutorial's constants: phone number types, call statuses and HTTP verbs.
 
 ``LOCAL`` and ``TOLL_FREE`` (and the other number types) are the path
 segments Twilio uses for them, so ``AvailablePhoneNumber.objects.filter(
@@ -29,7 +29,7 @@ __all__ = [
     "VOIP",
 ]
 
-# Phone number types (the seed has LOCAL and TOLL_FREE; Twilio has grown more).
+# Phone number types (the tutorial has LOCAL and TOLL_FREE; Twilio has grown more).
 LOCAL = "Local"
 TOLL_FREE = "TollFree"
 MOBILE = "Mobile"

@@ -3,7 +3,7 @@
 Twilio stores, lists and matches numbers in E.164 (``+15558675310``) and
 refuses a ``To`` or ``From`` that is not an address it knows (21211, 21212).
 So twiliorm normalises what people write before anything is sent, the same
-way in a filter, a write and the seed's facade:
+way in a filter, a write and the tutorial's facade:
 
 - E.164, with or without separators: ``+1 555 867 5310`` -> ``+15558675310``;
 - a national number of the default region (``5558675310``, ``(555) 867-5310``,

@@ -223,7 +223,7 @@ def _parent_hint(meta: Meta, name: str) -> str:
 class Resource:
     """Base class of every declared resource; see :func:`resource`.
 
-    It has no ``__html__`` (nor the seed's other raw forms): template engines call
+    It has no ``__html__`` (nor the tutorial's other raw forms): template engines call
     that when they render an object, and rendering a model must send nothing. The
     raw forms as the API serves them are :func:`twiliorm.api.raw`.
     """

@@ -1,8 +1,8 @@
-"""``twiliorm demo``: the seed's tutorial, step by step, against an embedded sandbox.
+"""``twiliorm demo``: the tutorial, step by step, against an embedded sandbox.
 
 Each step prints what it did and the request it sent, so a reader sees how
 the models map onto the API. No Twilio account is needed. The steps are the
-methods of :class:`Tour`, one per section of the seed's tutorial, each usable
+methods of :class:`Tour`, one per section of the tutorial, each usable
 on its own against any sandbox.
 """
 

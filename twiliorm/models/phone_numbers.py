@@ -110,7 +110,7 @@ class IncomingPhoneNumber(Resource):
     type: str | None = fields.string()
 
     # write-only parameters
-    # An area code is digits: 530 and "530" both do (the seed writes area_code=530).
+    # An area code is digits: 530 and "530" both do (the tutorial writes area_code=530).
     area_code: int | str | None = fields.param(fields.INTEGER_TEXT, writable="create")
 
 
