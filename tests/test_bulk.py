@@ -22,7 +22,7 @@ from twiliorm.sandbox import Sandbox
 from twiliorm.transport import Request, Response
 
 CALLER = "+14155550100"
-TO = "+14155550000"  # one of the seeded numbers (a server-side filter: To=...)
+TO = "+14155550000"  # one of the populated numbers (a server-side filter: To=...)
 
 
 def bodies(sandbox: Sandbox) -> dict[str, str]:
@@ -41,41 +41,41 @@ def writes(sandbox: Sandbox, method: str = "POST") -> list[str]:
 
 
 @pytest.fixture
-def seeded(sandbox: Sandbox, client: twiliorm.Client) -> Sandbox:
-    sandbox.seed(120, 0)
+def populated(sandbox: Sandbox, client: twiliorm.Client) -> Sandbox:
+    sandbox.populate(120, 0)
     return sandbox
 
 
 # --- update ---------------------------------------------------------------------------------
 
 
-def test_update_writes_each_matching_record_once_and_reports_it(seeded: Sandbox) -> None:
+def test_update_writes_each_matching_record_once_and_reports_it(populated: Sandbox) -> None:
     report = Message.objects.filter(to=TO).update(body="", workers=6)
     delivered = {m.sid for m in Message.objects.filter(to=TO)}
     assert report.matched == len(delivered) == report.succeeded > 0
     assert report.ok and report.skipped == 0 and report.refused == 0
     assert report.requests == report.succeeded and report.pages == 1  # one POST each, one page
     assert f"  {report.requests} requests and 1 list page, 0 refused" in str(report)
-    assert sorted(writes(seeded)) == sorted(
-        f"/2010-04-01/Accounts/{seeded.account_sid}/Messages/{sid}.json" for sid in delivered
+    assert sorted(writes(populated)) == sorted(
+        f"/2010-04-01/Accounts/{populated.account_sid}/Messages/{sid}.json" for sid in delivered
     )
-    stored = bodies(seeded)
+    stored = bodies(populated)
     assert all(stored[sid] == "" for sid in delivered)
     assert any(body for sid, body in stored.items() if sid not in delivered)
 
 
-def test_an_update_already_applied_is_not_sent_again(seeded: Sandbox) -> None:
+def test_an_update_already_applied_is_not_sent_again(populated: Sandbox) -> None:
     first = Message.objects.update(body="")
-    before = len(writes(seeded))
+    before = len(writes(populated))
     again = Message.objects.update(body="")
     assert first.succeeded == 120
     assert again.matched == again.skipped == 120 and again.succeeded == 0
     assert again.reasons == {"already applied": 120}
-    assert len(writes(seeded)) == before
+    assert len(writes(populated)) == before
 
 
-def test_bad_values_raise_before_anything_is_sent(seeded: Sandbox) -> None:
-    count = len(seeded.requests)
+def test_bad_values_raise_before_anything_is_sent(populated: Sandbox) -> None:
+    count = len(populated.requests)
     with pytest.raises(twiliorm.FieldError, match="no field 'bodyy'"):
         Message.objects.update(bodyy="")
     with pytest.raises(twiliorm.FieldError, match="read-only"):
@@ -90,10 +90,10 @@ def test_bad_values_raise_before_anything_is_sent(seeded: Sandbox) -> None:
         Notification.objects.update(log=1)
     with pytest.raises(ValueError, match="workers"):
         Message.objects.update(body="", workers=0)
-    assert len(seeded.requests) == count
+    assert len(populated.requests) == count
 
 
-def test_failures_carry_the_sid_and_twilios_error(seeded: Sandbox) -> None:
+def test_failures_carry_the_sid_and_twilios_error(populated: Sandbox) -> None:
     with pytest.raises(twiliorm.BulkError) as raised:
         Message.objects.all()[:5].update(body="not allowed")
     report = raised.value.report
@@ -106,18 +106,18 @@ def test_failures_carry_the_sid_and_twilios_error(seeded: Sandbox) -> None:
     assert "failed SM" in str(report)
 
 
-def test_dry_run_reads_and_compares_but_writes_nothing(seeded: Sandbox) -> None:
+def test_dry_run_reads_and_compares_but_writes_nothing(populated: Sandbox) -> None:
     Message.objects.filter(to=TO).update(body="")
-    redacted = sum(1 for body in bodies(seeded).values() if body == "")
-    before = len(writes(seeded))
+    redacted = sum(1 for body in bodies(populated).values() if body == "")
+    before = len(writes(populated))
     report = Message.objects.update(body="", dry_run=True)
     assert report.planned == 120 - redacted and report.skipped == redacted
     assert report.examples and all(sid.startswith("SM") for sid in report.examples)
-    assert len(writes(seeded)) == before
+    assert len(writes(populated)) == before
     assert "would be written (dry run)" in str(report)
 
 
-def test_progress_is_called_once_per_record_in_order(seeded: Sandbox) -> None:
+def test_progress_is_called_once_per_record_in_order(populated: Sandbox) -> None:
     seen: list[Progress] = []
     report = Message.objects.update(body="", progress=seen.append, total=120)
     assert [p.done for p in seen] == list(range(1, 121))
@@ -127,7 +127,7 @@ def test_progress_is_called_once_per_record_in_order(seeded: Sandbox) -> None:
 
 def test_updates_run_concurrently_within_the_workers_bound(client: twiliorm.Client) -> None:
     with Sandbox(latency_ms=30) as slow:
-        slow.seed(48, 0)
+        slow.populate(48, 0)
         gauge = Gauge(slow.client().transport)
         with twiliorm.Client(slow.account_sid, slow.auth_token, base_url=slow.base_url) as c:
             c.transport = gauge
@@ -175,7 +175,7 @@ class Inline(Executor):
         self.closed = True
 
 
-def test_any_executor_can_run_the_jobs(seeded: Sandbox) -> None:
+def test_any_executor_can_run_the_jobs(populated: Sandbox) -> None:
     inline = Inline()
     report = Message.objects.update(body="", executor=inline)
     assert report.succeeded == inline.submitted == 120
@@ -194,27 +194,27 @@ def test_an_update_that_moves_numbers_between_accounts(client: twiliorm.Client) 
     assert not IncomingPhoneNumber.objects.exists()
 
 
-def test_bulk_update_takes_a_mapping_too(seeded: Sandbox) -> None:
+def test_bulk_update_takes_a_mapping_too(populated: Sandbox) -> None:
     assert bulk_update(Message.objects.all(), {"body": ""}).succeeded == 120
 
 
 # --- delete ---------------------------------------------------------------------------------
 
 
-def test_delete_removes_every_matching_record(seeded: Sandbox) -> None:
+def test_delete_removes_every_matching_record(populated: Sandbox) -> None:
     failed = Message.objects.filter(to=TO)
     count = failed.count()
     assert failed.delete(dry_run=True).planned == count
-    assert not writes(seeded, "DELETE")
+    assert not writes(populated, "DELETE")
     report = failed.delete(workers=4)
     assert report.matched == report.succeeded == count > 0 and report.ok
-    assert len(writes(seeded, "DELETE")) == count
+    assert len(writes(populated, "DELETE")) == count
     assert not failed.exists() and Message.objects.count() == 120 - count
 
 
-def test_a_delete_that_finds_nothing_is_skipped_or_done(seeded: Sandbox) -> None:
+def test_a_delete_that_finds_nothing_is_skipped_or_done(populated: Sandbox) -> None:
     client = twiliorm.default_client()
-    path = f"/2010-04-01/Accounts/{seeded.account_sid}/Messages/SM{'0' * 32}.json"
+    path = f"/2010-04-01/Accounts/{populated.account_sid}/Messages/SM{'0' * 32}.json"
     first = DeleteJob(client, "SM" + "0" * 32, path)
     assert first.run().status is Status.SKIPPED  # gone before we came: nothing was deleted
     first.tries = 1
@@ -228,28 +228,28 @@ def test_the_manager_has_no_delete_of_everything() -> None:
 # --- in_bulk ------------------------------------------------------------------------------------
 
 
-def test_in_bulk_fetches_by_sid_and_leaves_out_the_missing(seeded: Sandbox) -> None:
+def test_in_bulk_fetches_by_sid_and_leaves_out_the_missing(populated: Sandbox) -> None:
     sids = [m.sid for m in Message.objects.all()[:6]]
     missing = "SM" + "f" * 32
-    before = len(seeded.requests)
+    before = len(populated.requests)
     found = Message.objects.in_bulk([*sids, missing, sids[0]], workers=3)
     assert set(found) == set(sids)
     assert all(found[sid].sid == sid and found[sid].body for sid in sids)
-    assert len(seeded.requests) - before == 7  # one GET per distinct SID
+    assert len(populated.requests) - before == 7  # one GET per distinct SID
     delivered = Message.objects.filter(status="delivered").in_bulk(sids)  # tested per record
     assert set(delivered) == {s for s in sids if found[s].status == "delivered"}
     found[sids[0]].refresh()  # bound to the caller's client, usable as any fetched object
 
 
-def test_in_bulk_checks_its_arguments_before_sending(seeded: Sandbox) -> None:
-    before = len(seeded.requests)
+def test_in_bulk_checks_its_arguments_before_sending(populated: Sandbox) -> None:
+    before = len(populated.requests)
     with pytest.raises(twiliorm.ValidationError):
         Message.objects.in_bulk(["SM123"])
     with pytest.raises(TypeError, match="list of SIDs"):
         Message.objects.in_bulk("SM" + "0" * 32)
     with pytest.raises(TypeError, match="sliced"):
         Message.objects.all()[:3].in_bulk(["SM" + "0" * 32])
-    assert len(seeded.requests) == before
+    assert len(populated.requests) == before
     assert len(Message.objects.in_bulk()) == 120
 
 

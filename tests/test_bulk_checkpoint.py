@@ -234,7 +234,7 @@ def stop_at(done: int) -> Callable[[Progress], None]:
 def test_resume_skips_what_is_done_and_does_the_rest(
     sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
 ) -> None:
-    sandbox.seed(40, 0)
+    sandbox.populate(40, 0)
     path = tmp_path / "redact.ckpt"
     with pytest.raises(KeyboardInterrupt):
         Message.objects.update(body="", resume=path, progress=stop_at(15), workers=1)
@@ -274,7 +274,7 @@ def test_a_resumed_update_nothing_can_read_back_trusts_the_checkpoint(
 def test_a_dry_run_reads_the_checkpoint_without_writing_it(
     sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
 ) -> None:
-    sandbox.seed(10, 0)
+    sandbox.populate(10, 0)
     path = tmp_path / "job.ckpt"
     assert Message.objects.update(body="", dry_run=True, resume=path).planned == 10
     assert not path.exists()
@@ -357,7 +357,7 @@ def test_others_on_the_account_hold_the_limit() -> None:
 def test_ctrl_c_settles_what_is_in_flight_then_resume_finishes(
     sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
 ) -> None:
-    sandbox.seed(60, 0)
+    sandbox.populate(60, 0)
     path = tmp_path / "job.ckpt"
 
     def interrupt(progress: object) -> None:
@@ -448,7 +448,7 @@ def test_a_record_changed_back_after_a_finished_job_is_written_again(
 def test_a_checkpoint_belongs_to_one_query(
     sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
 ) -> None:
-    sandbox.seed(20, 0)
+    sandbox.populate(20, 0)
     path = tmp_path / "redact.ckpt"
     Message.objects.filter(to="+14155550000").update(body="", resume=path)
     header = path.read_text().splitlines()[0]
@@ -460,7 +460,7 @@ def test_a_checkpoint_belongs_to_one_query(
 def test_an_interrupted_delete_resumes_from_what_the_list_shows(
     sandbox: Sandbox, client: twiliorm.Client, tmp_path: Path
 ) -> None:
-    sandbox.seed(30, 0)
+    sandbox.populate(30, 0)
     path = tmp_path / "delete.ckpt"
 
     with pytest.raises(KeyboardInterrupt):

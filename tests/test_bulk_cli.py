@@ -20,7 +20,7 @@ TO = "+14155550000"
 
 @pytest.fixture
 def env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    sandbox.seed(60, 0)
+    sandbox.populate(60, 0)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", sandbox.account_sid)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", sandbox.auth_token)
     monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.base_url)

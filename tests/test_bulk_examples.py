@@ -57,7 +57,7 @@ def test_every_script_is_in_the_guide_with_its_one_liner() -> None:
 def test_a_script_works_on_the_account_the_environment_names(tmp_path: Path) -> None:
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)
     with Sandbox(clock=Clock(start=start)) as sandbox:
-        sandbox.seed(50, 0)
+        sandbox.populate(50, 0)
         sandbox.advance(dt.timedelta(days=60).total_seconds())
         env = _env(
             TMPDIR=str(tmp_path),
@@ -143,7 +143,7 @@ def test_a_live_run_names_its_targets_and_asks_first() -> None:
 def test_the_redaction_one_liner(monkeypatch: pytest.MonkeyPatch) -> None:
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)
     with Sandbox(clock=Clock(start=start)) as sandbox:
-        sandbox.seed(30, 0)
+        sandbox.populate(30, 0)
         sandbox.advance(dt.timedelta(days=60).total_seconds())
         monkeypatch.setenv("TWILIO_ACCOUNT_SID", sandbox.account_sid)
         monkeypatch.setenv("TWILIO_AUTH_TOKEN", sandbox.auth_token)

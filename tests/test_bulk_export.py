@@ -21,12 +21,12 @@ from twiliorm.transport import Request, Response
 
 
 @pytest.fixture
-def seeded(sandbox: Sandbox, client: twiliorm.Client) -> Sandbox:
-    sandbox.seed(50, 50)
+def populated(sandbox: Sandbox, client: twiliorm.Client) -> Sandbox:
+    sandbox.populate(50, 50)
     return sandbox
 
 
-def test_csv_values_are_written_for_a_spreadsheet(seeded: Sandbox) -> None:
+def test_csv_values_are_written_for_a_spreadsheet(populated: Sandbox) -> None:
     out = io.StringIO()
     report = Message.objects.export(
         out,
@@ -64,7 +64,7 @@ def test_csv_values_are_written_for_a_spreadsheet(seeded: Sandbox) -> None:
     assert any(r["error_code"] == "" for r in rows)  # null is an empty cell
 
 
-def test_jsonl_and_json_carry_types(seeded: Sandbox, tmp_path: Path) -> None:
+def test_jsonl_and_json_carry_types(populated: Sandbox, tmp_path: Path) -> None:
     lines = tmp_path / "calls.jsonl"
     whole = tmp_path / "calls.json"
     Call.objects.export(lines, "jsonl")
@@ -80,7 +80,7 @@ def test_jsonl_and_json_carry_types(seeded: Sandbox, tmp_path: Path) -> None:
     assert set(array[0]) == {"sid", "duration", "start_time", "price"}
 
 
-def test_export_follows_the_query(seeded: Sandbox) -> None:
+def test_export_follows_the_query(populated: Sandbox) -> None:
     out = io.StringIO()
     target = Message.objects.first()
     assert target is not None
@@ -92,7 +92,7 @@ def test_export_follows_the_query(seeded: Sandbox) -> None:
     assert len(sliced.getvalue().splitlines()) == 7
 
 
-def test_a_binary_file_and_progress_per_page(seeded: Sandbox) -> None:
+def test_a_binary_file_and_progress_per_page(populated: Sandbox) -> None:
     pages: list[Progress] = []
     buffer = io.BytesIO()
     Message.objects.page_size(20).export(buffer, "csv", fields=["sid"], progress=pages.append)
@@ -100,7 +100,7 @@ def test_a_binary_file_and_progress_per_page(seeded: Sandbox) -> None:
     assert buffer.getvalue().decode().count("\n") == 51
 
 
-def test_bad_arguments_write_nothing(seeded: Sandbox, tmp_path: Path) -> None:
+def test_bad_arguments_write_nothing(populated: Sandbox, tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     with pytest.raises(twiliorm.FieldError, match="no field 'nope' to export"):
         Message.objects.export(target, fields=["sid", "nope"])
@@ -109,7 +109,7 @@ def test_bad_arguments_write_nothing(seeded: Sandbox, tmp_path: Path) -> None:
     assert not target.exists()
 
 
-def test_a_failed_export_leaves_no_half_file(seeded: Sandbox, tmp_path: Path) -> None:
+def test_a_failed_export_leaves_no_half_file(populated: Sandbox, tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     target.write_text("the previous export\n")
 
@@ -123,7 +123,7 @@ def test_a_failed_export_leaves_no_half_file(seeded: Sandbox, tmp_path: Path) ->
 
 
 def test_memory_holds_a_page_not_the_list(sandbox: Sandbox, client: twiliorm.Client) -> None:
-    sandbox.seed(2000, 0)
+    sandbox.populate(2000, 0)
     peaks = []
     for size in (100, 2000):
         out = io.StringIO()
@@ -165,7 +165,7 @@ class _Repeating:
 
 
 def test_a_record_listed_twice_is_exported_once(sandbox: Sandbox, client: twiliorm.Client) -> None:
-    sandbox.seed(30, 0)
+    sandbox.populate(30, 0)
     client.transport = _Repeating(client.transport)
     out = io.StringIO()
     report = Message.objects.page_size(10).export(out, "jsonl")
@@ -210,7 +210,7 @@ def test_neutralised(cell: str, expected: str) -> None:
 
 @pytest.fixture
 def formulas(sandbox: Sandbox, client: twiliorm.Client) -> list[str]:
-    sandbox.seed(3, 0)
+    sandbox.populate(3, 0)
     for body in FORMULAS:
         Message.objects.create(to="+15558675310", from_="+14155550100", body=body)
     return FORMULAS

@@ -61,7 +61,7 @@ def processed_writes(log: list[LoggedRequest], method: str = "POST") -> list[str
 
 def test_redacting_under_faults_redacts_everything_once() -> None:
     with Sandbox(faults=FAULTS, fault_seed=11) as sandbox, sandbox.client() as client:
-        sandbox.seed(1000, 0)
+        sandbox.populate(1000, 0)
         report = Message.objects.using(client).update(body="", workers=8)
         log = sandbox.requests
         stored = [m.body for m in Message.objects.using(client).all()]
@@ -123,7 +123,7 @@ def _finish(job: subprocess.Popen[bytes]) -> dict[str, Any]:
 def test_a_killed_update_resumes_without_repeating_a_write(tmp_path: Path) -> None:
     checkpoint = tmp_path / "redact.ckpt"
     with Sandbox(latency_ms=10) as sandbox:
-        sandbox.seed(600, 0)
+        sandbox.populate(600, 0)
         recorded = _kill_when(_run_job(sandbox, "update", checkpoint), checkpoint, 150)
         assert recorded < 600  # killed in the middle
         rerun_from = _settled(sandbox)
@@ -198,7 +198,7 @@ def test_a_killed_redirect_resumes_without_resending_what_was_in_flight(tmp_path
 @pytest.mark.parametrize(("cap", "workers", "count"), [(4, 16, 400), (16, 64, 800)])
 def test_more_workers_than_the_cap_settle_at_the_cap(cap: int, workers: int, count: int) -> None:
     with Sandbox(latency_ms=50, concurrency_limit=cap) as sandbox, sandbox.client() as client:
-        sandbox.seed(count, 0)
+        sandbox.populate(count, 0)
         report = Message.objects.using(client).update(body="", workers=workers)
         posts = [r for r in sandbox.requests if r.method == "POST"]
     refused = sum(1 for r in posts if r.status == 429)

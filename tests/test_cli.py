@@ -128,7 +128,7 @@ def test_demo_runs_after_installing() -> None:
 
 
 def test_a_closed_pipe_stops_the_listing_quietly(sandbox: Sandbox) -> None:
-    sandbox.seed(1500, 0)
+    sandbox.populate(1500, 0)
     env = clean_env(
         TWILIO_ACCOUNT_SID=sandbox.account_sid,
         TWILIO_AUTH_TOKEN=sandbox.auth_token,
@@ -418,7 +418,7 @@ def _served_env(sandbox: Sandbox) -> dict[str, str]:
     "argv", [["export", "messages"], ["delete", "messages", "--dry-run"], ["ls", "messages"]]
 )
 def test_a_reader_gone_before_the_first_line_is_141(sandbox: Sandbox, argv: list[str]) -> None:
-    sandbox.seed(20, 0)
+    sandbox.populate(20, 0)
     process = subprocess.Popen(
         [*command(), *argv],
         env=_served_env(sandbox),
@@ -432,7 +432,7 @@ def test_a_reader_gone_before_the_first_line_is_141(sandbox: Sandbox, argv: list
 
 
 def test_a_full_disk_is_one_line(sandbox: Sandbox) -> None:
-    sandbox.seed(20, 0)
+    sandbox.populate(20, 0)
     with open("/dev/full", "w") as full:
         done = subprocess.run(
             [*command(), "export", "messages"],

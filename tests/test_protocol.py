@@ -92,7 +92,7 @@ def read(
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
     with Sandbox() as sandbox:
-        sandbox.seed(2_150, calls=0)
+        sandbox.populate(2_150, calls=0)
         yield sandbox
 
 
@@ -197,7 +197,7 @@ def first_429_then_not(rate: float = 0.5) -> int:
 def test_a_429_then_success(sb: Sandbox) -> None:
     seed = first_429_then_not()
     with Sandbox(faults="429=0.5:0", fault_seed=seed) as faulty:
-        faulty.seed(30, calls=0)
+        faulty.populate(30, calls=0)
         client = faulty.client()
         recording = Recording(client.transport, faulty.base_url)
         client.transport = recording

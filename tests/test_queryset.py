@@ -14,13 +14,13 @@ from .helpers import record
 
 
 @pytest.fixture
-def seeded(sandbox: Sandbox, client: twiliorm.Client) -> twiliorm.Client:
-    sandbox.seed(2500, calls=0)
+def populated(sandbox: Sandbox, client: twiliorm.Client) -> twiliorm.Client:
+    sandbox.populate(2500, calls=0)
     return client
 
 
-def test_building_chaining_and_slicing_send_nothing(seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_building_chaining_and_slicing_send_nothing(populated: twiliorm.Client) -> None:
+    sent = record(populated)
     qs = Message.objects.filter(to="+14155550003").exclude(status="failed")
     qs = qs.filter(date_sent__gte=dt.date(2020, 1, 1))[:20]
     str(qs.query)
@@ -28,16 +28,16 @@ def test_building_chaining_and_slicing_send_nothing(seeded: twiliorm.Client) -> 
     assert sent.requests == []
 
 
-def test_a_slice_is_one_request_with_that_page_size(seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_a_slice_is_one_request_with_that_page_size(populated: twiliorm.Client) -> None:
+    sent = record(populated)
     found = list(Message.objects.all()[:20])
     assert len(found) == 20
     assert len(sent.requests) == 1
     assert sent.params()["PageSize"] == "20"
 
 
-def test_iterating_2500_records_sends_3_requests_of_1000(seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_iterating_2500_records_sends_3_requests_of_1000(populated: twiliorm.Client) -> None:
+    sent = record(populated)
     found = list(Message.objects.all())
     assert len(found) == 2500
     assert len({m.sid for m in found}) == 2500
@@ -45,12 +45,12 @@ def test_iterating_2500_records_sends_3_requests_of_1000(seeded: twiliorm.Client
     assert [sent.params(i).get("PageSize") for i in range(3)] == ["1000"] * 3
 
 
-def test_iterator_streams_the_same_records(seeded: twiliorm.Client) -> None:
+def test_iterator_streams_the_same_records(populated: twiliorm.Client) -> None:
     assert [m.sid for m in Message.objects.iterator()] == [m.sid for m in Message.objects.all()]
 
 
-def test_exists_and_first_ask_for_one_record(seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_exists_and_first_ask_for_one_record(populated: twiliorm.Client) -> None:
+    sent = record(populated)
     assert Message.objects.exists()
     first = Message.objects.first()
     assert first is not None
@@ -59,7 +59,7 @@ def test_exists_and_first_ask_for_one_record(seeded: twiliorm.Client) -> None:
 
 
 def test_count_builds_no_resource_objects(
-    seeded: twiliorm.Client, monkeypatch: pytest.MonkeyPatch
+    populated: twiliorm.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("count() built an object")
@@ -79,7 +79,7 @@ def test_a_date_gte_filter_sends_the_day(client: twiliorm.Client) -> None:
 
 
 def test_gt_a_datetime_returns_exactly_the_records_after_that_instant(
-    seeded: twiliorm.Client,
+    populated: twiliorm.Client,
 ) -> None:
     everything = list(Message.objects.all())
     middle = sorted(m.date_sent for m in everything)[1250]
@@ -89,7 +89,9 @@ def test_gt_a_datetime_returns_exactly_the_records_after_that_instant(
     assert 0 < len(expected) < 2500
 
 
-def test_combined_server_and_client_lookups_match_a_local_filter(seeded: twiliorm.Client) -> None:
+def test_combined_server_and_client_lookups_match_a_local_filter(
+    populated: twiliorm.Client,
+) -> None:
     everything = list(Message.objects.all())
     qs = (
         Message.objects.filter(to="+14155550003")
@@ -104,8 +106,8 @@ def test_combined_server_and_client_lookups_match_a_local_filter(seeded: twilior
     assert {m.sid for m in qs} == expected
 
 
-def test_results_are_cached_once_evaluated(seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_results_are_cached_once_evaluated(populated: twiliorm.Client) -> None:
+    sent = record(populated)
     qs = Message.objects.all()[:50]
     assert len(qs) == 50
     assert bool(qs)
@@ -114,14 +116,14 @@ def test_results_are_cached_once_evaluated(seeded: twiliorm.Client) -> None:
     assert len(sent.requests) == 1
 
 
-def test_repr_fetches_at_most_21(seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_repr_fetches_at_most_21(populated: twiliorm.Client) -> None:
+    sent = record(populated)
     text = repr(Message.objects.all())
     assert "remaining elements truncated" in text
     assert sent.params()["PageSize"] == "21"
 
 
-def test_values_and_values_list(seeded: twiliorm.Client) -> None:
+def test_values_and_values_list(populated: twiliorm.Client) -> None:
     rows = list(Message.objects.values("sid", "date_sent")[:3])
     assert set(rows[0]) == {"sid", "date_sent"}
     assert isinstance(rows[0]["date_sent"], dt.datetime)
@@ -131,10 +133,10 @@ def test_values_and_values_list(seeded: twiliorm.Client) -> None:
     assert len(pairs[0]) == 2
 
 
-def test_get_by_sid_is_one_request(seeded: twiliorm.Client) -> None:
+def test_get_by_sid_is_one_request(populated: twiliorm.Client) -> None:
     some = Message.objects.first()
     assert some is not None
-    sent = record(seeded)
+    sent = record(populated)
     again = Message.objects.get(sid=some.sid)
     assert again == some and again.body == some.body
     assert len(sent.requests) == 1
@@ -151,7 +153,7 @@ def test_get_raises_does_not_exist_with_404_and_20404(client: twiliorm.Client) -
     assert isinstance(info.value, LookupError)
 
 
-def test_get_with_many_matches_raises_multiple_objects_returned(seeded: twiliorm.Client) -> None:
+def test_get_with_many_matches_raises_multiple_objects_returned(populated: twiliorm.Client) -> None:
     with pytest.raises(Message.MultipleObjectsReturned):
         Message.objects.get(to="+14155550003")
 
@@ -247,7 +249,7 @@ def test_missing_credentials_name_the_variables(monkeypatch: pytest.MonkeyPatch)
     assert "TWILIO_ACCOUNT_SID" in str(info.value) and "TWILIO_AUTH_TOKEN" in str(info.value)
 
 
-def test_a_scan_warns_once_and_strict_refuses(seeded: twiliorm.Client, sandbox: Sandbox) -> None:
+def test_a_scan_warns_once_and_strict_refuses(populated: twiliorm.Client, sandbox: Sandbox) -> None:
     with pytest.warns(twiliorm.ScanWarning):
         list(Message.objects.filter(status="failed"))
     strict = sandbox.client(strict=True)
@@ -310,13 +312,13 @@ def test_derive_makes_a_client_with_its_own_pool(sandbox: Sandbox) -> None:
         client.derive(colour="red")
 
 
-def test_an_empty_slice_asks_for_nothing(seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_an_empty_slice_asks_for_nothing(populated: twiliorm.Client) -> None:
+    sent = record(populated)
     assert list(Message.objects.all()[:0]) == [] and list(Message.objects.all()[3:3]) == []
     assert sent.requests == []
 
 
-def test_slices_stay_querysets(seeded: twiliorm.Client) -> None:
+def test_slices_stay_querysets(populated: twiliorm.Client) -> None:
     qs = Message.objects.all()
     assert isinstance(qs[:10], twiliorm.QuerySet) and qs[:10].count() == 10
     evaluated = list(qs[:30])
@@ -338,7 +340,7 @@ def test_update_fields_on_an_unsaved_instance_is_an_error(client: twiliorm.Clien
         Message(to="+15558675310", body="x").save(update_fields=["body"])
 
 
-def test_a_scan_warning_points_at_the_callers_line(seeded: twiliorm.Client) -> None:
+def test_a_scan_warning_points_at_the_callers_line(populated: twiliorm.Client) -> None:
     with pytest.warns(twiliorm.ScanWarning) as caught:
         list(Message.objects.filter(status="failed"))
     assert caught[0].filename == __file__

@@ -1,6 +1,6 @@
 """Django's QuerySet API over real HTTP against the sandbox: results, and what each costs.
 
-Reads run against one seeded sandbox (2,500 messages, 37 seconds apart, newest
+Reads run against one populated sandbox (2,500 messages, 37 seconds apart, newest
 first); each test counts the requests the sandbox logged for it. Writes get a
 sandbox of their own.
 """
@@ -30,12 +30,12 @@ TOTAL = 2_500
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
     with Sandbox() as sandbox:
-        sandbox.seed(TOTAL, calls=0)
+        sandbox.populate(TOTAL, calls=0)
         yield sandbox
 
 
 @pytest.fixture
-def seeded(sb: Sandbox) -> Iterator[twiliorm.Client]:
+def populated(sb: Sandbox) -> Iterator[twiliorm.Client]:
     client = sb.client()
     set_default_client(client)
     try:
@@ -75,7 +75,7 @@ def sids(objects: Any) -> list[str]:
 
 
 def test_an_or_of_api_filters_is_two_narrowed_reads_merged_in_list_order(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     log = Log(sb)
     with warnings.catch_warnings():
@@ -88,7 +88,7 @@ def test_an_or_of_api_filters_is_two_narrowed_reads_merged_in_list_order(
 
 
 def test_in_on_an_api_filter_is_one_narrowed_read_per_value(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     log = Log(sb)
     found = sids(Message.objects.filter(to__in=[A, B]).exclude(status="failed"))
@@ -98,9 +98,9 @@ def test_in_on_an_api_filter_is_one_narrowed_read_per_value(
 
 
 def test_a_sliced_or_reads_just_enough_of_each_branch(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
-    sent = record(seeded)
+    sent = record(populated)
     found = sids(Message.objects.filter(Q(to=A) | Q(to=B) | Q(from_=C))[:10])
     expected = [m.sid for m in listed if m.to in (A, B) or m.from_ == C][:10]
     assert found == expected
@@ -109,7 +109,7 @@ def test_a_sliced_or_reads_just_enough_of_each_branch(
 
 
 def test_a_record_two_branches_match_comes_once(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     qs = Message.objects.filter(Q(to=A) | Q(to=A, from_=B) | Q(from_=B))
     expected = [m.sid for m in listed if m.to == A or m.from_ == B]
@@ -118,7 +118,7 @@ def test_a_record_two_branches_match_comes_once(
 
 
 def test_a_branch_only_the_client_answers_makes_the_or_one_scan(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     qs = Message.objects.filter(Q(to=A) | Q(body__contains="monkey"))
     assert "GET " in qs.explain() and "OR:" not in qs.explain()
@@ -130,7 +130,7 @@ def test_a_branch_only_the_client_answers_makes_the_or_one_scan(
 
 
 def test_what_every_branch_shares_is_sent_and_the_rest_tested(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     log = Log(sb)
     qs = Message.objects.filter(Q(to=A, body__contains="you") | Q(to=A, status="failed"))
@@ -141,7 +141,9 @@ def test_what_every_branch_shares_is_sent_and_the_rest_tested(
     assert [r.params for r in log.requests] == [("To", "PageSize")]
 
 
-def test_exclude_a_q_and_not(sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]) -> None:
+def test_exclude_a_q_and_not(
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
+) -> None:
     with pytest.warns(twiliorm.ScanWarning):
         found = sids(Message.objects.exclude(Q(to=A) | Q(status="failed")))
     assert found == [m.sid for m in listed if not (m.to == A or m.status == "failed")]
@@ -150,7 +152,7 @@ def test_exclude_a_q_and_not(sb: Sandbox, seeded: twiliorm.Client, listed: list[
 
 
 def test_querysets_combine_with_or_and_and(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     log = Log(sb)
     either = Message.objects.filter(to=A) | Message.objects.filter(to=B)
@@ -163,7 +165,7 @@ def test_querysets_combine_with_or_and_and(
 
 
 def test_union_intersection_difference_none_and_contains(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     to_a, to_b = Message.objects.filter(to=A), Message.objects.filter(to=B)
     from_c = Message.objects.filter(from_=C)
@@ -181,7 +183,9 @@ def test_union_intersection_difference_none_and_contains(
     assert [r.path.rsplit("/", 1)[1] for r in log.requests] == [f"{mine.sid}.json"] * 2
 
 
-def test_explain_shows_each_branch_and_sends_nothing(sb: Sandbox, seeded: twiliorm.Client) -> None:
+def test_explain_shows_each_branch_and_sends_nothing(
+    sb: Sandbox, populated: twiliorm.Client
+) -> None:
     log = Log(sb)
     text = Message.objects.filter(Q(to=A) | Q(from_=B)).explain()
     assert text.startswith("OR: 2 queries")
@@ -192,7 +196,7 @@ def test_explain_shows_each_branch_and_sends_nothing(sb: Sandbox, seeded: twilio
 
 
 def test_sids_in_a_list_are_one_get_each(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     wanted = [listed[7].sid, listed[2].sid, "SM" + "0" * 32]
     log = Log(sb)
@@ -202,7 +206,7 @@ def test_sids_in_a_list_are_one_get_each(
     )
 
 
-def test_an_empty_in_asks_for_nothing(sb: Sandbox, seeded: twiliorm.Client) -> None:
+def test_an_empty_in_asks_for_nothing(sb: Sandbox, populated: twiliorm.Client) -> None:
     log = Log(sb)
     assert list(Message.objects.filter(to__in=[])) == []
     assert len(log) == 0
@@ -219,8 +223,8 @@ def test_a_q_cannot_hide_what_names_the_list() -> None:
 # --- ordering --------------------------------------------------------------------------------
 
 
-def test_the_lists_own_order_costs_nothing(sb: Sandbox, seeded: twiliorm.Client) -> None:
-    sent = record(seeded)
+def test_the_lists_own_order_costs_nothing(sb: Sandbox, populated: twiliorm.Client) -> None:
+    sent = record(populated)
     with warnings.catch_warnings():
         warnings.simplefilter("error", twiliorm.ScanWarning)
         first = sids(Message.objects.order_by("-date_created")[:5])
@@ -230,7 +234,7 @@ def test_the_lists_own_order_costs_nothing(sb: Sandbox, seeded: twiliorm.Client)
 
 
 def test_another_order_is_sorted_on_the_client_and_says_so(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     qs = Message.objects.filter(to=A).order_by("-price", "date_sent")
     assert "order: -price, date_sent, on the client" in qs.explain()
@@ -247,7 +251,7 @@ def test_another_order_is_sorted_on_the_client_and_says_so(
 
 
 def test_sorting_the_whole_list_warns_as_a_scan(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     with pytest.warns(twiliorm.ScanWarning, match="sorted on the client"):
         found = list(Message.objects.order_by("num_segments", "sid")[:3])
@@ -255,7 +259,7 @@ def test_sorting_the_whole_list_warns_as_a_scan(
 
 
 def test_reverse_last_earliest_and_latest(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     narrowed = Message.objects.filter(to=B)
     mine = [m for m in listed if m.to == B]
@@ -267,7 +271,7 @@ def test_reverse_last_earliest_and_latest(
     assert priced.latest("price", "date_sent") == max(
         (m for m in mine if m.price is not None), key=lambda m: (m.price, m.date_sent)
     )
-    sent = record(seeded)
+    sent = record(populated)
     assert Message.objects.latest() == listed[0]  # the list's own order: one record
     assert len(sent.requests) == 1 and sent.params()["PageSize"] == "1"
     with pytest.raises(Message.DoesNotExist):
@@ -285,7 +289,7 @@ def test_order_by_checks_its_names() -> None:
 
 
 def test_aggregate_is_one_pass_over_payloads(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message], monkeypatch: pytest.MonkeyPatch
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("aggregate() built an object")
@@ -311,7 +315,7 @@ def test_aggregate_is_one_pass_over_payloads(
 
 
 def test_spend_by_status_without_a_loop(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     since = listed[TOTAL // 2].date_sent.date()
     log = Log(sb)
@@ -345,9 +349,9 @@ def test_annotate_needs_values_and_aliases_are_djangos() -> None:
 
 
 def test_exists_on_a_client_refined_query_reads_pages_of_1000(
-    sb: Sandbox, seeded: twiliorm.Client
+    sb: Sandbox, populated: twiliorm.Client
 ) -> None:
-    sent = record(seeded)
+    sent = record(populated)
     with pytest.warns(twiliorm.ScanWarning):
         assert not Message.objects.filter(body__contains="no such words").exists()
     assert len(sent.requests) == 3
@@ -355,7 +359,7 @@ def test_exists_on_a_client_refined_query_reads_pages_of_1000(
 
 
 def test_values_list_named_and_distinct(
-    sb: Sandbox, seeded: twiliorm.Client, listed: list[Message]
+    sb: Sandbox, populated: twiliorm.Client, listed: list[Message]
 ) -> None:
     row = Message.objects.values_list("sid", "status", named=True)[0]
     assert (row.sid, row.status) == (listed[0].sid, listed[0].status)
@@ -367,7 +371,7 @@ def test_values_list_named_and_distinct(
         Message.objects.values_list("sid", flat=True, named=True)
 
 
-def test_in_bulk_by_another_field(sb: Sandbox, seeded: twiliorm.Client) -> None:
+def test_in_bulk_by_another_field(sb: Sandbox, populated: twiliorm.Client) -> None:
     log = Log(sb)
     with pytest.raises(ValueError, match="unique"):
         Message.objects.in_bulk([A, B], field_name="to")  # many messages to each

@@ -15,7 +15,7 @@ import attrs
 from twiliorm import Message, Q
 from twiliorm.protocol import MergeReader, SortedReader, open_reader
 from twiliorm.query import Query
-from twiliorm.sandbox.seed import _rfc2822
+from twiliorm.sandbox.populate import _rfc2822
 
 AC = "AC" + "a" * 32
 BASE = "https://api.example.com"

@@ -197,10 +197,11 @@ def test_a_write_is_answered_only_once_committed(db: str, monkeypatch: pytest.Mo
     store.close()
 
 
-def test_seeding_is_kept_with_its_mark_or_not_at_all(tmp_path: Path) -> None:
-    db = str(tmp_path / "seeded.sqlite3")
-    _killed_in("set_setting", lambda: Sandbox(db=db, seed=5), lambda name, value: name == "seeded")
-    with Sandbox(db=db, seed=5) as sandbox:  # not seeded yet: it seeds, once
+def test_populating_is_kept_with_its_mark_or_not_at_all(tmp_path: Path) -> None:
+    db = str(tmp_path / "populated.sqlite3")
+    # "seeded": the setting's name in the files of earlier versions, kept
+    _killed_in("set_setting", lambda: Sandbox(db=db, records=5), lambda name, _: name == "seeded")
+    with Sandbox(db=db, records=5) as sandbox:  # not populated yet: it is, once
         assert len(sandbox.store.all("Message")) == len(sandbox.store.all("Call")) == 5
 
 

@@ -195,7 +195,7 @@ def test_405_answers_say_which_methods_are_allowed(raw: Raw) -> None:
 
 
 def test_seeded_records_are_made_as_the_api_makes_them(sandbox: Sandbox, raw: Raw) -> None:
-    sandbox.seed(60, 60)
+    sandbox.populate(60, 60)
     made = raw("POST", f"{raw.a}/Messages.json", MESSAGE).json()
     placed = raw("GET", f"{raw.a}/Calls/{call(raw, '<Response/>')}.json").json()
     seeded = raw("GET", f"{raw.a}/Messages.json?PageSize=1000").json()["messages"][1:]

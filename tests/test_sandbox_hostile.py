@@ -59,7 +59,7 @@ def twilio_400(raw: Raw, method: str, path: str, form: dict[str, str] | None = N
 
 def test_every_route_answers_hostile_values_with_4xx(sandbox: Sandbox) -> None:
     fuzzer = Fuzzer(sandbox, random.Random(11))
-    assert fuzzer.seed() >= 40  # records of many resources to aim at, not just messages
+    assert fuzzer.populate() >= 40  # records of many resources to aim at, not just messages
     cases = fuzzer.sample(3600)  # the aimed ones (about 3,300), then random ones
     assert {str(c.route) for c in cases} == {str(route) for route in fuzzer.routes}
     problems = []

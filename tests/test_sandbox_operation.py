@@ -9,6 +9,7 @@ subprocess, stops it, starts it again on the same file and finds everything
 from __future__ import annotations
 
 import concurrent.futures
+import importlib
 import logging
 import os
 import re
@@ -22,8 +23,9 @@ from pathlib import Path
 import pytest
 
 import twiliorm
-from twiliorm import Account, Call, IncomingPhoneNumber, Message, Queue
-from twiliorm.sandbox import Clock, Sandbox, Settings
+import twiliorm.sandbox
+from twiliorm import Account, Call, IncomingPhoneNumber, Message, Queue, cli
+from twiliorm.sandbox import Clock, Sandbox, Settings, populate, server
 
 from .test_sandbox_support import Raw
 
@@ -123,22 +125,77 @@ def test_a_lifecycle_under_way_carries_on_after_a_restart(tmp_path: Path) -> Non
         raw.close()
 
 
-def test_seeding_creates_messages_and_calls_once_per_database(tmp_path: Path) -> None:
-    db = str(tmp_path / "seeded.db")
-    with Sandbox(db=db, seed=120) as sandbox, sandbox.client() as client:
+def test_records_are_made_once_per_database(tmp_path: Path) -> None:
+    db = str(tmp_path / "populated.db")
+    with Sandbox(db=db, records=120) as sandbox, sandbox.client() as client:
         assert Message.objects.using(client).count() == 120
         assert Call.objects.using(client).count() == 120
         statuses = {m.status for m in Message.objects.using(client).all()}
         assert "delivered" in statuses
         assert statuses <= {"delivered", "sent", "undelivered", "failed"}
-    with Sandbox(db=db, seed=120) as sandbox, sandbox.client() as client:
+    with Sandbox(db=db, records=120) as sandbox, sandbox.client() as client:
         assert Message.objects.using(client).count() == 120
-    served = Served("--db", db, "--seed", "150")
+        sandbox.populate(130, calls=0)  # totals, not additions
+        assert Message.objects.using(client).count() == 130
+        assert Call.objects.using(client).count() == 120
+    served = Served("--db", db, "--records", "150")
     try:
         with served.client() as client:
             assert Message.objects.using(client).count() == 150
     finally:
         served.stop()
+
+
+def test_the_former_names_of_populating_still_work_and_warn() -> None:
+    with pytest.warns(DeprecationWarning, match=r"Sandbox\(records=N\)"):
+        sandbox = Sandbox(seed=3)
+    with sandbox, pytest.warns(DeprecationWarning, match=r"populate\(\)"):
+        sandbox.seed(4, 2)
+        assert len(sandbox.store.all("Message")) == 4
+        assert len(sandbox.store.all("Call")) == 3
+    with pytest.warns(DeprecationWarning, match="twiliorm.sandbox.populate"):
+        seed = importlib.import_module("twiliorm.sandbox.seed")
+        importlib.reload(seed)  # warns again if an earlier test imported it
+    assert seed.seed_messages is populate.populate_messages
+
+
+def test_the_command_passes_records_and_limits_to_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given: dict[str, object] = {}
+
+    def refused(**options: object) -> None:
+        given.update(options)
+        raise ValueError("not started in this test")
+
+    monkeypatch.setattr(twiliorm.sandbox, "Sandbox", refused)
+    limits = ["--request-timeout", "2.5", "--idle-timeout", "7", "--max-connections", "3"]
+    assert cli.main(["sandbox", "--quiet", "--records", "5", *limits]) == 2
+    assert "not started in this test" in capsys.readouterr().err
+    assert given["records"] == 5
+    assert (given["request_timeout"], given["idle_timeout"], given["max_connections"]) == (
+        2.5,
+        7,
+        3,
+    )
+    given.clear()
+    assert cli.main(["sandbox", "--quiet", "--seed", "4"]) == 2
+    assert given["records"] == 4 and "--seed N is deprecated" in capsys.readouterr().err
+    assert "request_timeout" not in given  # the sandbox's own defaults
+
+
+def test_the_commands_help_gives_the_sandboxs_own_limits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["sandbox", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, default in [
+        ("--request-timeout", server.REQUEST_TIMEOUT),
+        ("--idle-timeout", server.IDLE_TIMEOUT),
+        ("--max-connections", server.MAX_CONNECTIONS),
+    ]:
+        assert re.search(rf"{flag} \S+ ((?!--).)*\(default {default:g}\)", text), flag
 
 
 def test_latency_delays_every_answer() -> None:

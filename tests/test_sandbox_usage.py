@@ -29,7 +29,7 @@ TRIGGER = {"UsageCategory": "sms", "TriggerValue": "1000", "CallbackUrl": "http:
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(clock=Clock(frozen=True, start=START)) as sb:
-        sb.seed(30, 30)
+        sb.populate(30, 30)
         yield sb
 
 

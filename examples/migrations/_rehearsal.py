@@ -68,7 +68,7 @@ def connect(live: bool, *, messages: int = 0, calls: int = 0) -> Sandbox | None:
         return None
     history = dt.timedelta(days=DAYS_OF_HISTORY)
     sandbox = Sandbox(clock=Clock(start=dt.datetime.now(dt.timezone.utc) - history)).start()
-    sandbox.seed(messages, calls)  # records spread over the few hours before the clock's start
+    sandbox.populate(messages, calls)  # records spread over the few hours before the clock's start
     sandbox.advance(history.total_seconds())
     twiliorm.connect(sandbox.account_sid, sandbox.auth_token, base_url=sandbox.base_url)
     print("rehearsal on an embedded sandbox with sample data (--live works on your account)")

@@ -51,7 +51,7 @@ def serve(args: argparse.Namespace) -> None:
         concurrency_limit=args.limit or None,
     )
     if args.messages:
-        sandbox.seed(args.messages, 0)
+        sandbox.populate(args.messages, 0)
     sandbox.start()
     where = {"base_url": sandbox.base_url, "sid": sandbox.account_sid, "token": sandbox.auth_token}
     print(json.dumps(where), flush=True)

@@ -10,7 +10,7 @@ Routes come from the resource declarations, as the sandbox's router builds
 them: every list and create path (GET with the resource's filter and paging
 params, POST with its writable params), every instance path (GET, POST with
 the update params, DELETE). Placeholders are filled with the identities of
-records the sandbox holds (seeded first, from the same declarations), or with
+records the sandbox holds (populated first, from the same declarations), or with
 random values of the right shape, or now and then with something hostile.
 
 Values: years of 20 digits in dates, 5,000-digit numbers, floats where
@@ -112,7 +112,7 @@ OTHERS: tuple[bytes, ...] = (
 )
 HOSTILE = DATES + NUMBERS + OTHERS
 
-#: a plausible value by kind, to seed records and to keep the other params of a request sane
+#: a plausible value by kind, to make records and to keep the other params of a request sane
 _PLAUSIBLE = {
     "phone": "+15005550006",
     "uri": "http://127.0.0.1:9/fuzz",
@@ -240,10 +240,10 @@ class Fuzzer:
 
     # --- records to aim at ---------------------------------------------------------
 
-    def seed(self, rounds: int = 2) -> int:
+    def populate(self, rounds: int = 2) -> int:
         """Create records of every resource that can be created with plausible values
         (children need their parents: a few rounds), then learn every stored identity."""
-        self.sandbox.seed(5)
+        self.sandbox.populate(5)
         for _ in range(rounds):
             self.learn()
             for route in self.routes:
@@ -446,10 +446,10 @@ def run(count: int, seed: int) -> tuple[int, collections.Counter[str], list[str]
     problems: list[str] = []
     with Sandbox() as sandbox:
         fuzzer = Fuzzer(sandbox, random.Random(seed))
-        seeded = fuzzer.seed()
+        populated = fuzzer.populate()
         swept = len(fuzzer.params()) * len(HOSTILE)
         print(f"{len(fuzzer.routes)} routes, a sweep of {swept} requests", flush=True)
-        print(f"{seeded} records to aim at", flush=True)
+        print(f"{populated} records to aim at", flush=True)
         started = time.perf_counter()
         sent = 0
         for case in fuzzer.sweep():

@@ -2,7 +2,7 @@
 
 ``python -m tests.bench.sandbox_listing [--messages 100000] [--reps 3]``
 
-1. Seeds a sandbox with N messages (``Sandbox.seed``) and reports the time.
+1. Populates a sandbox with N messages (``Sandbox.populate``) and reports the time.
 2. Lists all of them with PageSize=1000, ``reps`` times, from a client in a
    subprocess (twiliorm's ``Message.objects.iterator()``; the official
    ``twilio`` client with ``page_size=1000`` for reference), so the client's
@@ -105,9 +105,9 @@ def measure(messages: int, reps: int) -> dict[str, Any]:
     out: dict[str, Any] = {"messages": messages, "reps": reps}
     with Sandbox() as sandbox, Meter() as meter:
         started, cpu = time.perf_counter(), time.process_time()
-        sandbox.seed(messages, calls=0)
-        out["seed_wall_s"] = time.perf_counter() - started
-        out["seed_cpu_s"] = time.process_time() - cpu
+        sandbox.populate(messages, calls=0)
+        out["populate_wall_s"] = time.perf_counter() - started
+        out["populate_cpu_s"] = time.process_time() - cpu
         meter.take()
         for name in CLIENTS:
             server, client, walls = [], [], []
@@ -130,8 +130,8 @@ def measure(messages: int, reps: int) -> dict[str, Any]:
 
 def report(out: dict[str, Any]) -> str:
     lines = [
-        f"seeded {out['messages']:,} messages in {out['seed_wall_s']:.2f} s "
-        f"({out['seed_cpu_s']:.2f} s CPU)",
+        f"populated {out['messages']:,} messages in {out['populate_wall_s']:.2f} s "
+        f"({out['populate_cpu_s']:.2f} s CPU)",
         "client      pages  server CPU/page (p90)  client CPU/page  ratio  listing wall",
     ]
     for name in CLIENTS:

@@ -2,10 +2,12 @@
 
 It prints where it listens and the credentials to use (as ``export`` lines
 for a shell), then logs one line per request until Ctrl-C (or SIGTERM)
-stops it. ``--db FILE`` keeps everything across restarts; ``--seed N``
-stores N messages and N calls (once per database); ``--latency``,
-``--faults`` / ``--fault-seed`` and ``--concurrency-limit`` make it behave
-like a slow, flaky or busy Twilio (see :mod:`twiliorm.sandbox.faults`).
+stops it. ``--db FILE`` keeps everything across restarts; ``--records N``
+stores N messages and N calls (once per database; ``--seed N`` is its former,
+deprecated name); ``--latency``, ``--faults`` / ``--fault-seed`` and
+``--concurrency-limit`` make it behave like a slow, flaky or busy Twilio (see
+:mod:`twiliorm.sandbox.faults`); ``--request-timeout``, ``--idle-timeout`` and
+``--max-connections`` bound what slow clients hold.
 
 What keeps it from starting (a port in use or out of range, a database
 file it cannot use or that another sandbox is serving, a bad option value)
@@ -38,8 +40,13 @@ def add_parser(subparsers: Any) -> None:
         "--db", metavar="FILE", help="keep every record and credential in this SQLite file"
     )
     parser.add_argument(
-        "--seed", type=_count, default=0, metavar="N", help="store N messages and N calls"
+        "--records",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="store N made-up messages and N calls (once per database)",
     )
+    parser.add_argument("--seed", type=_count, dest="seed", help=argparse.SUPPRESS)
     parser.add_argument(
         "--latency", type=float, default=0.0, metavar="MS", help="add MS milliseconds to answers"
     )
@@ -49,7 +56,7 @@ def add_parser(subparsers: Any) -> None:
         help="inject faults: comma-separated KIND[@METHOD]=RATE[:ARG], e.g. 429=0.1:2,reset=0.01",
     )
     parser.add_argument(
-        "--fault-seed", type=int, default=0, metavar="N", help="seed of the fault sequence"
+        "--fault-seed", type=int, default=0, metavar="N", help="random seed of the faults drawn"
     )
     parser.add_argument(
         "--concurrency-limit",
@@ -57,8 +64,42 @@ def add_parser(subparsers: Any) -> None:
         metavar="K",
         help="answer 429 (code 20429) above K requests in flight per account (K >= 1)",
     )
+    _add_limits(parser)
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.set_defaults(handler=run)
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    """What slow clients may hold (the defaults are the sandbox's own, in its docstring)."""
+    parser.add_argument(
+        "--request-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="a request's head must arrive within SECONDS of its first byte, and its body "
+        "within as many again (default 30)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="close a keep-alive connection idle for SECONDS (default 60)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_count,
+        metavar="N",
+        help="serve at most N connections at once, one more is answered 503 (default 256)",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text}")
+    return value
 
 
 def _count(text: str) -> int:
@@ -76,6 +117,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    limits = {
+        name: getattr(args, name)
+        for name in ("request_timeout", "idle_timeout", "max_connections")
+        if getattr(args, name) is not None
+    }
     try:
         sandbox = Sandbox(
             host=args.host,
@@ -85,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
             faults=args.faults,
             fault_seed=args.fault_seed,
             concurrency_limit=args.concurrency_limit,
-            seed=args.seed,
+            records=_records(args),
+            **limits,
         )
     except (ValueError, OSError, RuntimeError) as exc:
         return _cannot_start(exc)
@@ -106,6 +153,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _records(args: argparse.Namespace) -> int:
+    if args.seed is None:
+        return int(args.records)
+    print("twiliorm sandbox: --seed N is deprecated: use --records N", file=sys.stderr)
+    return int(args.records or args.seed)
 
 
 def _cannot_start(exc: BaseException) -> int:

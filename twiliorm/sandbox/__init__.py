@@ -21,6 +21,8 @@ For tests that need to pick an outcome or watch each step:
   stops time, and ``sandbox.advance(seconds)`` moves it and runs what fell due;
 - ``sandbox.callbacks`` lists the status callbacks sent (signed, from a
   background thread), ``sandbox.wait_for_callbacks()`` waits for them;
+- ``Sandbox(records=100)`` starts with 100 made-up messages and 100 calls
+  (``sandbox.populate(messages, calls)`` later; :mod:`twiliorm.sandbox.populate`);
 - ``Sandbox(faults="429=0.1:2,reset=0.01", fault_seed=7)`` misbehaves
   reproducibly (:mod:`twiliorm.sandbox.faults`), ``concurrency_limit=K``
   answers 429 / 20429 above K requests in flight per account, and
@@ -32,7 +34,7 @@ from __future__ import annotations
 from .app import App, Settings
 from .behaviours.outcomes import CALL_OUTCOMES, MESSAGE_OUTCOMES
 from .clock import Clock
+from .embedded import Sandbox
 from .faults import Faults
-from .server import Sandbox
 
 __all__ = ["CALL_OUTCOMES", "MESSAGE_OUTCOMES", "App", "Clock", "Faults", "Sandbox", "Settings"]

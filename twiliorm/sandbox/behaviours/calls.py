@@ -50,7 +50,7 @@ def _check_addresses(to: str, frm: str) -> None:
 
 
 def outbound(frm: str, to: str) -> dict[str, Any]:
-    """What the API makes of a new outbound call (a participant's leg and seeding too)."""
+    """What the API makes of a new outbound call (a participant's leg and populated calls too)."""
     parties: dict[str, Any] = {"from": frm, "to": to}  # "from" is no keyword name
     return {
         **parties,

@@ -198,8 +198,8 @@ def _pattern(contains: str) -> str:
 
 def _fill(area: Area, index: int, wanted: str) -> str:
     """The ``index``-th made-up number of ``area``, with the digits ``wanted`` inside."""
-    seed = hashlib.sha256(f"{area.prefix}:{wanted}:{index}".encode()).hexdigest()
-    digits = "".join(str(int(c, 16) % 10) for c in seed)[: area.digits]
+    digest = hashlib.sha256(f"{area.prefix}:{wanted}:{index}".encode()).hexdigest()
+    digits = "".join(str(int(c, 16) % 10) for c in digest)[: area.digits]
     if not wanted:
         return area.prefix + digits
     offset = index % (area.digits - len(wanted) + 1)

@@ -63,7 +63,7 @@ def segments(body: str) -> int:
 
 
 def outbound(text: str, media: int = 0, service: str | None = None) -> dict[str, Any]:
-    """What the API makes of a new outbound message (and the seeding of messages too)."""
+    """What the API makes of a new outbound message (and of populated ones too)."""
     return {
         "direction": "outbound-api",
         "num_segments": str(segments(text)),
