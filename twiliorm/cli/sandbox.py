@@ -113,27 +113,13 @@ def _count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: other commands need none of the sandbox (a quarter second to import).
     from ..sandbox import Sandbox
 
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    limits = {
-        name: getattr(args, name)
-        for name in ("request_timeout", "idle_timeout", "max_connections")
-        if getattr(args, name) is not None
-    }
     try:
-        sandbox = Sandbox(
-            host=args.host,
-            port=args.port,
-            db=args.db,
-            latency_ms=args.latency,
-            faults=args.faults,
-            fault_seed=args.fault_seed,
-            concurrency_limit=args.concurrency_limit,
-            records=_records(args),
-            **limits,
-        )
+        sandbox = Sandbox(**_options(args))
     except (ValueError, OSError, RuntimeError) as exc:
         return _cannot_start(exc)
     try:
@@ -153,6 +139,22 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Sandbox's keywords; a limit not given is left to the sandbox's own default."""
+    limits = ("request_timeout", "idle_timeout", "max_connections")
+    return {
+        "host": args.host,
+        "port": args.port,
+        "db": args.db,
+        "latency_ms": args.latency,
+        "faults": args.faults,
+        "fault_seed": args.fault_seed,
+        "concurrency_limit": args.concurrency_limit,
+        "records": _records(args),
+        **{name: getattr(args, name) for name in limits if getattr(args, name) is not None},
+    }
 
 
 def _records(args: argparse.Namespace) -> int:
