@@ -61,7 +61,7 @@ def _typed_declarations() -> dict[str, list[str]]:
             return {
                 item.name: _parameters(item.args)
                 for item in node.body
-                if isinstance(item, ast.FunctionDef)
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
             }
     raise AssertionError("manager.py declares no Manager class for type checkers")
 

@@ -19,6 +19,7 @@ import logging
 from . import api, fields
 from ._version import __version__
 from .aggregates import Avg, Count, Max, Min, Sum
+from .aio import AsyncClient, connect_async, get_async_client
 from .client import Client, connect, default_client, get_client
 from .constants import (
     BUSY,
@@ -56,6 +57,7 @@ from .exceptions import (
     ScanError,
     ScanWarning,
     ServerError,
+    SyncInAsyncWarning,
     TransportError,
     TwilioRestError,
     TwiliormError,
@@ -195,6 +197,7 @@ __all__ = [
     "AccountType",
     "Address",
     "Application",
+    "AsyncClient",
     "AuthenticationError",
     "AuthorizedConnectApp",
     "AvailablePhoneNumber",
@@ -305,6 +308,7 @@ __all__ = [
     "StreamStatus",
     "StreamTrack",
     "Sum",
+    "SyncInAsyncWarning",
     "Token",
     "Transcription",
     "TranscriptionStatus",
@@ -322,8 +326,10 @@ __all__ = [
     "__version__",
     "api",
     "connect",
+    "connect_async",
     "default_client",
     "fields",
+    "get_async_client",
     "get_client",
     "related",
     "resource",

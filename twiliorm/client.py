@@ -52,6 +52,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
+from .blocking import warn_if_blocking_a_loop
 from .exceptions import ConfigurationError, DecodeError
 from .protocol import ApiRequest
 from .transport import (
@@ -256,6 +257,24 @@ class Client:
             raise _refused(url, f"it leads away from {self.base_url}")
         return url
 
+    def prepare(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        form: Sequence[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> Request:
+        """The complete request for ``path`` (URL checked, credentials on it), unsent:
+        what this client's transport, or an async driver's, sends as it is."""
+        url = self.url(path)
+        if params:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+            url = self._checked(url)  # defence in depth: what is sent is what was checked
+        sent = {**self._sent_headers, **headers} if headers else self._sent_headers
+        return Request(method, url, tuple(form), sent)
+
     def request(
         self,
         method: str,
@@ -266,12 +285,8 @@ class Client:
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Send one request; raise the mapped exception for an error answer."""
-        url = self.url(path)
-        if params:
-            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
-            url = self._checked(url)  # defence in depth: what is sent is what was checked
-        sent = {**self._sent_headers, **headers} if headers else self._sent_headers
-        request = Request(method, url, tuple(form), sent)
+        request = self.prepare(method, path, params=params, form=form, headers=headers)
+        warn_if_blocking_a_loop()
         response = self.transport.send(request)
         raise_for_status(request, response)
         return response

@@ -21,7 +21,9 @@ A 404 on a fetch raises an exception that is both the resource's
 ``DoesNotExist`` and a ``NotFoundError``, so either ``except`` catches it.
 ``ScanWarning`` is the warning emitted when a query can only be answered by
 reading the whole list and filtering it locally; ``NaiveDateTimeWarning``
-the one emitted when a datetime without a time zone is given.
+the one emitted when a datetime without a time zone is given;
+``SyncInAsyncWarning`` the one emitted when a sync method sends a request from
+inside a running event loop (naming the async method to await instead).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "ScanError",
     "ScanWarning",
     "ServerError",
+    "SyncInAsyncWarning",
     "TransportError",
     "TwilioRestError",
     "TwiliormError",
@@ -214,6 +217,11 @@ class ScanWarning(UserWarning):
 class NaiveDateTimeWarning(RuntimeWarning):
     """A datetime without a time zone was given: it is read in the current time zone
     (Django's when its settings are configured, else the process's local zone)."""
+
+
+class SyncInAsyncWarning(RuntimeWarning):
+    """A sync method sent a request from a thread running an event loop, blocking the
+    loop until the answer came; the message names the async method to use instead."""
 
 
 def error_class_for(status: int) -> type[TwilioRestError]:

@@ -24,13 +24,15 @@ import copy
 import pickle
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import attrs
 
 from . import rows as row_kinds
 from .aggregates import Aggregate, Summary, named
+from .aio.client import AsyncClient
+from .aio.queryset import AsyncQuerySetMixin
 from .batch import bulk_update_objects
 from .bulk import BulkReport, bulk_create, bulk_delete, bulk_update, export, in_bulk
 from .client import Client, default_client, get_client
@@ -38,7 +40,7 @@ from .exceptions import ScanError, ScanWarning
 from .expressions import Q
 from .paging import read_pages
 from .persistence import fetch_payload
-from .protocol import Page, open_reader
+from .protocol import Page, RawPage, Reader, open_reader
 from .query import PAGE_SIZE_MAX, Plan, Query
 from .resource import Binding, _unknown_field
 from .rows import Rows
@@ -53,8 +55,9 @@ MAX_GET_RESULTS = 21
 REPR_OUTPUT_SIZE = 20
 
 
-class QuerySet(Generic[T]):
-    """A lazy query over one resource's list; see the module docstring."""
+class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
+    """A lazy query over one resource's list; see the module docstring (its async
+    methods, ``aget()``, ``async for``..., come from :mod:`twiliorm.aio.queryset`)."""
 
     def __init__(
         self,
@@ -174,11 +177,14 @@ class QuerySet(Generic[T]):
         return chained
 
     def using(
-        self, client: Client | str | None = None, *, account: str | None = None
+        self, client: Client | AsyncClient | str | None = None, *, account: str | None = None
     ) -> QuerySet[T]:
         """The same query through ``client`` (a Client, or the alias of one: ``"marketing"``,
-        looked up now), and/or for sub-account ``account``."""
+        looked up now; an AsyncClient: its sync twin, whose async methods it sends
+        through), and/or for sub-account ``account``."""
         chained = self._chain(self.query.with_path({"account_sid": account}) if account else None)
+        if isinstance(client, AsyncClient):
+            client = client.sync
         if client is not None:
             chained._client = get_client(client) if isinstance(client, str) else client
         return chained
@@ -255,6 +261,14 @@ class QuerySet(Generic[T]):
         on this one. A page's records are built on first access: a caller
         that reads ``page.raw`` (the payloads) builds nothing.
         """
+        client, reader, page = self._read_plan()
+        for raw in read_pages(client, reader, self.model, prefetch=prefetch):
+            yield page(raw)
+
+    def _read_plan(self) -> tuple[Client, Reader, Callable[[RawPage], Page[T]]]:
+        """What a driver needs to read this query (sync or async): the client, the reader
+        of the compiled plan (a scan warned about first), and how a raw page becomes a
+        :class:`Page` of records built on first access."""
         client = self.client
         plan = self.query.compile(client.account_sid)
         if plan.scan:
@@ -267,8 +281,10 @@ class QuerySet(Generic[T]):
         def build(items: list[Mapping[str, Any]]) -> list[T]:
             return self._build(items, binding)
 
-        for raw in read_pages(client, reader, self.model, prefetch=prefetch):
-            yield Page(raw.number, raw.request, raw.next, raw.records, binding, build)
+        def page(raw: RawPage) -> Page[T]:
+            return Page(raw.number, raw.request, raw.next, raw.records, binding, build)
+
+        return client, reader, page
 
     def _warn_scan(self, plan: Plan, client: Client) -> None:
         done = [f"filters only on the client ({'; '.join(plan.client)})"] if plan.client else []
@@ -380,10 +396,13 @@ class QuerySet(Generic[T]):
         client refines, pages of 1000 (the most the API gives) until one matches."""
         if self._result_cache is not None or self._whole:
             return bool(self._fetch_all())
+        return any(len(page) for page in self._exists_query().pages(prefetch=False))
+
+    def _exists_query(self) -> QuerySet[T]:
         query = self._unordered().query.sliced(0, 1)
         if query.page_size is None and query.compile(partial=True).refined:
             query = attrs.evolve(query, page_size=PAGE_SIZE_MAX)
-        return any(len(page) for page in self._chain(query).pages(prefetch=False))
+        return self._chain(query)
 
     def contains(self, obj: Any) -> bool:
         """Whether ``obj`` is among the records: one GET of it by its SID, tested against
@@ -449,6 +468,10 @@ class QuerySet(Generic[T]):
         return self._earliest(fields, latest=False)
 
     def _earliest(self, fields: Sequence[str], *, latest: bool) -> T:
+        return self._found(self._earliest_query(fields, latest=latest).first())
+
+    def _earliest_query(self, fields: Sequence[str], *, latest: bool) -> QuerySet[T]:
+        """The query whose first record is the earliest (or latest) by ``fields``."""
         self._refuse_after_slice("change")
         names = fields or tuple(name.lstrip("-") for name in self.model._meta.ordering)
         if not names:
@@ -457,7 +480,9 @@ class QuerySet(Generic[T]):
                 "the API does not say in which order it lists them"
             )
         qs = self.order_by(*names)
-        found = (qs.reverse() if latest else qs).first()
+        return qs.reverse() if latest else qs
+
+    def _found(self, found: T | None) -> T:
         if found is None:
             raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
         return found
@@ -465,14 +490,28 @@ class QuerySet(Generic[T]):
     def get(self, *args: Q, **conditions: Any) -> T:
         """The one record matching ``conditions``: by SID it is a single GET of the instance;
         raises ``Model.DoesNotExist`` or ``Model.MultipleObjectsReturned``."""
+        target = self._get_target(args, conditions)
+        if isinstance(target, dict):
+            return self._fetch_one(target)
+        return self._only(list(target))
+
+    def _get_target(
+        self, args: Sequence[Q], conditions: Mapping[str, Any]
+    ) -> dict[str, Any] | QuerySet[T]:
+        """What get() reads: the path values of the one instance to GET, or the QuerySet
+        of the first 21 records it lists (by SID with more conditions: the plan's one GET)."""
         meta = self.model._meta
         if not conditions and not args and meta.pk is None and "fetch" in meta.operations:
-            return self._fetch_one({})  # a singleton: Balance.objects.get()
+            return {}  # a singleton: Balance.objects.get()
         if not args and self._by_pk_alone(conditions):
             value = meta.fields[str(meta.pk)].clean(next(iter(conditions.values())), meta.name)
-            return self._fetch_one({str(meta.pk): value})
+            return {str(meta.pk): value}
         qs = self.filter(*args, **conditions) if conditions or args else self
-        found = list(qs[:MAX_GET_RESULTS])  # by SID with more conditions: the plan's one GET
+        return qs[:MAX_GET_RESULTS]
+
+    def _only(self, found: list[T]) -> T:
+        """The one record of ``found`` (get()'s first 21), or get()'s error."""
+        meta = self.model._meta
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
@@ -498,14 +537,20 @@ class QuerySet(Generic[T]):
     def _fetch_one(self, extra: Mapping[str, Any]) -> T:
         """GET the instance whose path this query's path values and ``extra`` fill
         (a 404 raises ``Model.NotFound``: DoesNotExist and NotFoundError, status 404)."""
+        path, binding = self._instance_target(extra)
+        record = fetch_payload(self.model, self.client, path)
+        return self._build([record], binding)[0]
+
+    def _instance_target(self, extra: Mapping[str, Any]) -> tuple[str, Binding]:
+        """The path of the instance this query's path values and ``extra`` name, and the
+        binding of the object built from it."""
         meta = self.model._meta
         template = meta.instance_path
         assert template is not None
         client = self.client
         path = self.query.path_values(client.account_sid)
         checked = meta.checked(template, {**path, **extra})
-        record = fetch_payload(self.model, client, template.fill(checked))
-        return self._build([record], Binding(client, path))[0]
+        return template.fill(checked), Binding(client, path)
 
     def create(self, **values: Any) -> T:
         """Create and save a new record (POST); path parameters (``conference=``) are accepted."""

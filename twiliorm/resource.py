@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 import attrs
 
 from . import exceptions
+from .aio.resource import AsyncResourceMixin
 from .client import get_client
 from .exceptions import FieldError, NotSupportedError, ValidationError
 from .fields import FieldSpec, QueryParam, spec_of
@@ -220,8 +221,9 @@ def _parent_hint(meta: Meta, name: str) -> str:
     return ""
 
 
-class Resource:
-    """Base class of every declared resource; see :func:`resource`.
+class Resource(AsyncResourceMixin):
+    """Base class of every declared resource; see :func:`resource` (its async methods,
+    ``asave()``, ``adelete()``..., come from :mod:`twiliorm.aio.resource`).
 
     It has no ``__html__`` (nor the tutorial's other raw forms): template engines call
     that when they render an object, and rendering a model must send nothing. The
@@ -387,6 +389,16 @@ class Resource:
         Every value is checked first, and the instance is left as it was if
         the check or the request fails.
         """
+        before = self._assign(values)
+        try:
+            return self.save(update_fields=values)
+        except BaseException:
+            self._assign_unchecked(before)
+            raise
+
+    def _assign(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Check every value of an ``update()`` (cleaned in ``values``), then set them;
+        the values they replaced, to put back if the write fails."""
         meta = self._meta
         for name, value in values.items():
             spec = meta.fields.get(name)
@@ -396,14 +408,12 @@ class Resource:
                 raise FieldError(f"{meta.name}.{name} cannot be changed by an update")
             values[name] = spec.clean(value, meta.name)
         before = {name: getattr(self, name) for name in values}
+        self._assign_unchecked(values)
+        return before
+
+    def _assign_unchecked(self, values: Mapping[str, Any]) -> None:
         for name, value in values.items():
             setattr(self, name, value)
-        try:
-            return self.save(update_fields=values)
-        except BaseException:
-            for name, value in before.items():
-                setattr(self, name, value)
-            raise
 
     def delete(self) -> None:
         """DELETE this instance."""
@@ -431,15 +441,20 @@ class Resource:
         if fields is None:
             persistence.refresh(self)
             return
-        names = list(fields)
+        names = self._payload_names(fields)
         meta = self._meta
-        for name in names:
-            if name not in meta.payload_names:
-                raise _unknown_field(meta, name)
         client = persistence.client_of(self)
         path = persistence.fetch_request(self, client.account_sid).path
         data = persistence.fetch_payload(meta.model, client, path)
         self._take(self.from_api(data, binding=self._ctx), names)
+
+    def _payload_names(self, fields: Iterable[str]) -> list[str]:
+        """``fields`` checked to name fields of the payload (refresh_from_db's)."""
+        names = list(fields)
+        for name in names:
+            if name not in self._meta.payload_names:
+                raise _unknown_field(self._meta, name)
+        return names
 
     def _take(self, fresh: Resource, names: list[str]) -> None:
         """Take ``names``' values from ``fresh``, as loaded (no longer changed)."""

@@ -1,0 +1,281 @@
+"""The QuerySet's async methods, Django's names: ``async for``, ``aget()``, ``acount()``...
+
+:class:`AsyncQuerySetMixin` is a base of :class:`~twiliorm.QuerySet`, so every
+QuerySet (a custom one, and its manager, too) has them. Each one is its sync
+namesake with the I/O awaited: the query is built and compiled by the same
+methods, read by the same reader (:mod:`twiliorm.protocol`), sent through
+the QuerySet's client's async twin (:func:`~twiliorm.aio.async_client_for`),
+and costs the same requests (``tests/test_async_queryset.py`` runs the sync
+tests both ways).
+
+As in Django, ``async for obj in qs`` fills the QuerySet's result cache (a
+second loop, ``len(qs)`` or ``qs[3]`` send nothing), and ``aiterator()``
+streams without one. Both yield records as pages arrive, the next page on
+its way while the caller works on this one (a loop left early keeps no
+partial cache, and asks for no more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from .. import rows as row_kinds
+from ..aggregates import Aggregate, Summary, named
+from ..exceptions import NotSupportedError
+from ..expressions import Q
+from ..protocol import Page
+from .client import async_client_for
+from .paging import aread_pages
+from .persistence import afetch_payload
+
+if TYPE_CHECKING:
+    from ..queryset import QuerySet
+
+__all__ = ["AsyncQuerySetMixin"]
+
+T = TypeVar("T")
+#: GETs in flight at once for ain_bulk() by SID (the sync in_bulk's default workers)
+IN_BULK_CONCURRENCY = 8
+
+
+class AsyncQuerySetMixin(Generic[T]):
+    """The async half of :class:`~twiliorm.QuerySet` (see the module docstring)."""
+
+    # --- reading -------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return _cached(_qs(self))
+
+    async def apages(self, *, prefetch: bool = True) -> AsyncIterator[Page[T]]:
+        """The results page by page, as :meth:`~twiliorm.QuerySet.pages` gives them; with
+        ``prefetch``, the next page is fetched while the caller works on this one."""
+        qs = _qs(self)
+        client, reader, page = qs._read_plan()
+        raw_pages = aread_pages(async_client_for(client), reader, qs.model, prefetch=prefetch)
+        async for raw in raw_pages:
+            yield page(raw)
+
+    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[T]:
+        """Stream the results, one page held at a time (no result cache), the next one
+        fetched meanwhile; groups and an order made on the client need every record first."""
+        qs = _qs(self).page_size(chunk_size) if chunk_size else _qs(self)
+        if qs._groups is not None:
+            for row in await qs._agrouped():
+                yield row
+            return
+        if qs._distinct_rows:
+            rows = [record async for page in qs.apages() for record in page.records]
+            for row in row_kinds.distinct_rows(rows):
+                yield row
+            return
+        async for page in qs.apages():
+            for record in page.records:
+                yield record
+
+    async def _afetch_all(self) -> list[T]:
+        qs = _qs(self)
+        if qs._result_cache is None:
+            qs._result_cache = [record async for record in qs.aiterator()]
+        return qs._result_cache
+
+    async def _agrouped(self) -> list[Any]:
+        qs = _qs(self)
+        assert qs._groups is not None
+        summary = Summary(qs.model, qs._groups, qs._fields or ())
+        async for page in qs._unordered().apages():
+            summary.feed(page.raw)
+        return summary.rows()
+
+    # --- answers without objects ---------------------------------------------------------
+
+    async def acount(self) -> int:
+        """How many records match (as ``count()``: reads pages, builds no objects)."""
+        qs = _qs(self)
+        if qs._result_cache is not None or qs._whole:
+            return len(await qs._afetch_all())
+        return sum([len(page) async for page in qs._unordered().apages()])
+
+    async def aexists(self) -> bool:
+        """Whether any record matches (as ``exists()``: PageSize=1 when the server can tell)."""
+        qs = _qs(self)
+        if qs._result_cache is not None or qs._whole:
+            return bool(await qs._afetch_all())
+        async for page in qs._exists_query().apages(prefetch=False):
+            if len(page):
+                return True
+        return False
+
+    async def acontains(self, obj: Any) -> bool:
+        """Whether ``obj`` is among the records (as ``contains()``: one GET of it)."""
+        qs = _qs(self)
+        if not isinstance(obj, qs.model):
+            raise TypeError(f"contains() takes a {qs.model.__name__}, not {obj!r}")
+        if obj.pk is None:
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
+        if qs._result_cache is not None:
+            return obj in qs._result_cache
+        return await qs.filter(pk=obj.pk).aexists()
+
+    async def aaggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """As ``aggregate()``: one streaming pass over every matching record's payload."""
+        qs = _qs(self)
+        summary = Summary(qs.model, named(args, kwargs))
+        async for page in qs._unordered().apages():
+            summary.feed(page.raw)
+        return summary.totals()
+
+    # --- single objects ------------------------------------------------------------------
+
+    async def afirst(self) -> T | None:
+        """The first record in this order, or None (as ``first()``: PageSize=1)."""
+        qs = _qs(self)
+        if qs._result_cache is not None or qs._whole:
+            found = await qs._afetch_all()
+            return found[0] if found else None
+        found = [record async for record in qs._chain(qs.query.sliced(0, 1)).aiterator()]
+        return found[0] if found else None
+
+    async def alast(self) -> T | None:
+        """The last record in this order, or None (as ``last()``)."""
+        qs = _qs(self)
+        if qs._result_cache is not None or qs._whole:
+            found = await qs._afetch_all()
+            return found[-1] if found else None
+        return await qs.reverse().afirst()
+
+    async def alatest(self, *fields: str) -> T:
+        """As ``latest()``: the record with the greatest ``fields``; DoesNotExist if none."""
+        qs = _qs(self)
+        return qs._found(await qs._earliest_query(fields, latest=True).afirst())
+
+    async def aearliest(self, *fields: str) -> T:
+        """As ``earliest()``: the record with the smallest ``fields``; DoesNotExist if none."""
+        qs = _qs(self)
+        return qs._found(await qs._earliest_query(fields, latest=False).afirst())
+
+    async def aget(self, *args: Q, **conditions: Any) -> T:
+        """As ``get()``: by SID one GET of the instance; ``DoesNotExist`` (a 404 by SID:
+        ``Model.NotFound``) or ``MultipleObjectsReturned``."""
+        qs = _qs(self)
+        target = qs._get_target(args, conditions)
+        if isinstance(target, dict):
+            path, binding = qs._instance_target(target)
+            client = async_client_for(qs.client)
+            record = await afetch_payload(qs.model, client, path)
+            return qs._build([record], binding)[0]
+        return qs._only([record async for record in target.aiterator()])
+
+    # --- writes --------------------------------------------------------------------------
+
+    async def acreate(self, **values: Any) -> T:
+        """Create and save a new record (one POST), as ``create()``."""
+        qs = _qs(self)
+        obj: Any = qs.new(**values)
+        await obj.asave()
+        return cast(T, obj)
+
+    async def aget_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **conditions: Any
+    ) -> tuple[T, bool]:
+        """(object, created), as ``get_or_create()``."""
+        qs = _qs(self)
+        try:
+            return await qs.aget(**conditions), False
+        except qs.model.DoesNotExist:
+            values = {k: v for k, v in conditions.items() if "__" not in k}
+            return await qs.acreate(**{**values, **(defaults or {})}), True
+
+    async def aupdate_or_create(
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **conditions: Any,
+    ) -> tuple[T, bool]:
+        """(object, created), as ``update_or_create()``: one POST of ``defaults`` to the
+        record found, or a create with ``conditions`` and ``create_defaults``."""
+        qs = _qs(self)
+        try:
+            obj: Any = await qs.aget(**conditions)
+        except qs.model.DoesNotExist:
+            values = {k: v for k, v in conditions.items() if "__" not in k}
+            given = create_defaults if create_defaults is not None else defaults
+            return await qs.acreate(**values, **_called(given)), True
+        if defaults:
+            await obj.aupdate(**_called(defaults))
+        return cast(T, obj), False
+
+    async def ain_bulk(
+        self,
+        id_list: Iterable[Any] | None = None,
+        *,
+        field_name: str = "sid",
+        concurrency: int = IN_BULK_CONCURRENCY,
+    ) -> dict[Any, T]:
+        """As ``in_bulk()``: {sid: object}, one GET per SID (``concurrency`` at once);
+        by another ``field_name``, {value: object} read as ``filter(<field>__in=...)``."""
+        qs = _qs(self)
+        meta = qs.model._meta
+        qs._refuse_after_slice("use in_bulk() on")
+        if id_list is None:
+            key = meta.pk if field_name in ("pk", meta.pk) else field_name
+            return await _keyed_by(qs, str(key))
+        if isinstance(id_list, str):
+            raise TypeError("in_bulk() takes a list of SIDs, not one SID as a string")
+        values = list(dict.fromkeys(id_list))
+        if field_name not in ("pk", meta.pk):
+            found = qs.filter(**{f"{field_name}__in": values}) if values else qs.none()
+            return await _keyed_by(found, field_name)
+        return await _by_sid(qs, values, concurrency)
+
+
+def _qs(mixin: AsyncQuerySetMixin[T]) -> QuerySet[T]:
+    """The QuerySet this mixin is a base of (a mixin's ``self``, typed as what it is)."""
+    return cast("QuerySet[T]", mixin)
+
+
+def _called(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``values`` with each callable replaced by what it returns (Django's defaults)."""
+    return {name: value() if callable(value) else value for name, value in (values or {}).items()}
+
+
+async def _cached(qs: QuerySet[T]) -> AsyncIterator[T]:
+    """``async for`` over ``qs``: its cache, or its records as they come, then cached."""
+    if qs._result_cache is not None:
+        for record in qs._result_cache:
+            yield record
+        return
+    found: list[T] = []
+    async for record in qs.aiterator():
+        found.append(record)
+        yield record
+    qs._result_cache = found
+
+
+async def _keyed_by(qs: QuerySet[T], field_name: str) -> dict[Any, T]:
+    found: dict[Any, T] = {}
+    async for obj in qs.aiterator():
+        key = getattr(obj, field_name)
+        if key in found:
+            raise ValueError(
+                f"in_bulk(field_name={field_name!r}): more than one {qs.model.__name__} "
+                f"has {field_name}={key!r}; in_bulk needs a field whose values are unique"
+            )
+        found[key] = obj
+    return found
+
+
+async def _by_sid(qs: QuerySet[T], sids: list[Any], concurrency: int) -> dict[Any, T]:
+    """One GET per SID, ``concurrency`` at once; those that exist and match, in order."""
+    queries = [qs.filter(pk=sid) for sid in sids]  # checks every SID before sending
+    if any(not query.plan().by_pk for query in queries):
+        raise NotSupportedError(f"{qs.model.__name__} cannot be fetched by SID in the API")
+    gate = asyncio.Semaphore(concurrency)
+
+    async def fetch(query: QuerySet[T]) -> T | None:
+        async with gate:
+            return await query.afirst()
+
+    found = await asyncio.gather(*(fetch(query) for query in queries))
+    return {sid: obj for sid, obj in zip(sids, found, strict=True) if obj is not None}
