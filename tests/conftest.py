@@ -23,6 +23,9 @@ from twiliorm.sandbox import Sandbox
 from twiliorm.sandbox.app import App
 from twiliorm.sandbox.store import Credential, Store
 
+# The query API's sandbox tests run twice, through the sync and the async driver.
+from .async_driver import driver, pytest_generate_tests  # noqa: F401
+
 # --- hypothesis: fail fast ---------------------------------------------------------------------
 # No shrinking: a failing example is reported as found (with its reproduction blob), so a bug
 # costs seconds, not the many minutes shrinking a sandbox-backed property can take. Examples are

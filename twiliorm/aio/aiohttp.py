@@ -165,13 +165,18 @@ class AiohttpTransport:
         if self.ca_certs is not None:
             tls = ssl.create_default_context(cafile=self.ca_certs)
         connector = aiohttp.TCPConnector(limit=self.pool_size, ssl=tls)
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=connector,
             timeout=self._limits,
             cookie_jar=aiohttp.DummyCookieJar(),  # the API sets none; keep none
             trust_env=False,  # the client chose the proxy, if any
             auto_decompress=True,
         )
+        # aiohttp resends a GET or DELETE once by itself when a kept-alive connection
+        # breaks; the client's policy must see every attempt (a DELETE answered 404 after
+        # a resend already worked), so the only resends are the policy's.
+        session._retry_connection = False
+        return session
 
     def _forget_closed_loops(self) -> None:
         for loop in [loop for loop in self._sessions if loop.is_closed()]:
