@@ -155,6 +155,10 @@ class Context:
         return values[-1] if values else None
 
 
+#: the friendly name of the account a sandbox starts with
+MAIN_ACCOUNT_NAME = "Sandbox account"
+
+
 class App:
     """The sandbox's state and request handling (see the module docstring)."""
 
@@ -201,9 +205,27 @@ class App:
         sid = account_sid or "AC" + secrets.token_hex(16)
         token = auth_token or secrets.token_hex(16)
         with self.store.transaction():  # with the setting naming it, or a restart makes another
-            self.behaviours.accounts.create_account(sid, token, owner=None, name="Sandbox account")
+            self.behaviours.accounts.create_account(sid, token, owner=None, name=MAIN_ACCOUNT_NAME)
             self.store.set_setting("main_account", sid)
         return sid, token
+
+    def reset(self, callbacks_timeout: float = 5.0) -> None:
+        """Empty the sandbox as a new one is, with the same credentials and settings.
+
+        Every record, subaccount, API key and scheduled event goes, then the request
+        and callback logs (after the callbacks already on their way, given up to
+        ``callbacks_timeout`` seconds); the main account is made again as at start.
+        """
+        with self.lock, self.store.transaction():
+            self.store.clear()
+            self.behaviours.accounts.create_account(
+                self.account_sid, self.auth_token, owner=None, name=MAIN_ACCOUNT_NAME
+            )
+            test = self.test_account_sid
+            self.store.add_credential(Credential(test, self.test_auth_token, test, "test"))
+        self.callbacks.wait(callbacks_timeout)
+        self.requests.clear()
+        self.callbacks.deliveries.clear()
 
     def _test_credentials(self) -> tuple[str, str]:
         stored = self.store.setting("test_account")

@@ -183,6 +183,15 @@ class Sandbox:
             done = [max(messages, done[0]), max(calls, done[1])]
             self.store.set_setting(_POPULATED, json.dumps(done))
 
+    def reset(self) -> None:
+        """Empty the sandbox as a new one is, keeping its credentials, settings, clock and
+        faults: records, subaccounts, API keys, scheduled events and the request and
+        callback logs go (a sandbox shared by tests, emptied before each;
+        :meth:`App.reset <twiliorm.sandbox.app.App.reset>`). ``populate()`` counts from
+        none again."""
+        self.app.reset()
+        self.store.set_setting(_POPULATED, "[0, 0]")
+
     def seed(self, messages: int, calls: int | None = None) -> None:
         """Deprecated: :meth:`populate`."""
         warnings.warn("Sandbox.seed() is now Sandbox.populate()", DeprecationWarning, stacklevel=2)

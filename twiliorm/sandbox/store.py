@@ -213,6 +213,12 @@ class Store:
             self._db.close()
             self._release()
 
+    def clear(self) -> None:
+        """Delete every record, account, credential, event and kept state (settings stay)."""
+        with self.transaction() as db:
+            for table in ("records", "accounts", "credentials", "events", "state"):
+                db.execute(f"DELETE FROM {table}")
+
     def _release(self) -> None:
         """Let the file go: another sandbox may use it now."""
         if self._owner is not None:
