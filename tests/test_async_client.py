@@ -314,6 +314,17 @@ def test_without_the_extra_the_error_says_what_to_install(
         AsyncClient(ACCOUNT, TOKEN)
 
 
+async def test_aiohttp_resends_nothing_by_itself() -> None:
+    """The client's policy sees every attempt: aiohttp's own resend of a GET or DELETE on a
+    broken kept-alive connection is off (a private switch: this fails if it is renamed)."""
+    from twiliorm.aio.aiohttp import AiohttpTransport
+
+    transport = AiohttpTransport()
+    session = await transport._session()
+    assert session._retry_connection is False
+    await transport.aclose()
+
+
 def test_import_twiliorm_does_not_import_aiohttp() -> None:
     import subprocess
 
