@@ -96,6 +96,11 @@ class Ordering:
                 best, best_head = index, head
         return best
 
+    def before(self, a: tuple[SortKey, ...], b: tuple[SortKey, ...]) -> bool:
+        """Whether values ``a`` (:meth:`values`) come strictly before ``b`` in this order
+        (``flip`` aside: the order of a merge)."""
+        return self._before(a, b)
+
     def _before(self, a: tuple[SortKey, ...], b: tuple[SortKey, ...]) -> bool:
         for by, left, right in zip(self.fields, a, b, strict=True):
             if left != right:

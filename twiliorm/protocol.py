@@ -6,8 +6,10 @@ gives the first request, and is fed each decoded page in turn; for each it
 gives back a :class:`RawPage` (the records the query keeps, and the next
 request, or None at the end). A fetch by SID is the same machine with one
 request. An or read as several narrowed queries is :class:`MergeReader`
-(one ListReader a branch, merged in the list's order); an order the client
-makes is :class:`SortedReader` around either; :func:`open_reader` picks.
+(one ListReader a branch, merged in the list's order by a :class:`Merge`,
+which also merges the partitions of a scan, :mod:`twiliorm.partitions`); an
+order the client makes is :class:`SortedReader` around either;
+:func:`open_reader` picks. Each is a :class:`Reader`.
 Writes are single requests built from the instance
 (:mod:`twiliorm.persistence`).
 
@@ -37,9 +39,10 @@ feed back what came. Every rule of reading lives here, once:
 from __future__ import annotations
 
 import collections
+import heapq
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 from urllib3 import HTTPResponse
@@ -57,6 +60,7 @@ __all__ = [
     "ApiRequest",
     "Attempts",
     "ListReader",
+    "Merge",
     "MergeReader",
     "Page",
     "RawPage",
@@ -167,15 +171,25 @@ class ListReader:
 
     ``key`` is the list's key in a page (``messages``); ``pk_key`` the key of the
     SID in a record (duplicates are told apart by it); ``origin`` the base URL
-    that page links must stay on.
+    that page links must stay on. ``skip``: SIDs read already by another reader
+    (a partition split after its first page, :mod:`twiliorm.partitions`), left out.
     """
 
-    def __init__(self, plan: Plan, key: str, pk_key: str | None, origin: str) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        key: str,
+        pk_key: str | None,
+        origin: str,
+        *,
+        skip: frozenset[Any] = frozenset(),
+    ) -> None:
         self.plan = plan
         self.key = key
         self.pk_key = pk_key
         self.origin = origin
         self.number = 0
+        self.skip = skip
         self._slice = _Window(plan.low, plan.high)
         self._before: frozenset[Any] = frozenset()
         self._links: set[str] = set()
@@ -220,7 +234,8 @@ class ListReader:
             sid = item.get(self.pk_key)
             if sid is None or (sid not in self._before and sid not in now):
                 now.add(sid)
-                kept.append(item)
+                if sid is None or sid not in self.skip:
+                    kept.append(item)
         self._before = frozenset(now)
         return kept
 
@@ -243,6 +258,113 @@ class ListReader:
         return ApiRequest("GET", path)
 
 
+class Merge:
+    """Streams of records, each in the list's order, merged into one stream in that order.
+
+    A stream is added open (:meth:`add`), given records as they are read
+    (:meth:`put`) and closed when it has no more (:meth:`close`). :meth:`take`
+    gives what can be given now: a record comes out only once every open
+    stream has a record waiting, the first of the heads by ``order`` (among
+    equals, the head of the stream added first), until the slice
+    ``[low:high]`` is full. :attr:`waiting` are the open streams with nothing
+    buffered: the merge needs their next records before it can give more.
+    The heads are kept in a heap, so a record costs a few comparisons however
+    many streams there are. The branches of an or (:class:`MergeReader`) and
+    the partitions of a scan (:mod:`twiliorm.partitions`) are merged by it.
+    """
+
+    def __init__(self, order: Ordering, low: int = 0, high: int | None = None) -> None:
+        self.order = order
+        self.buffered = 0
+        self._buffers: list[collections.deque[tuple[tuple[SortKey, ...], Record]]] = []
+        self._open: list[bool] = []
+        self._starved: set[int] = set()  # open, nothing buffered
+        self._heads: list[_Head] = []
+        self._slice = _Window(low, high)
+
+    @property
+    def full(self) -> bool:
+        return self._slice.full
+
+    @property
+    def waiting(self) -> list[int]:
+        return [] if self._slice.full else sorted(self._starved)
+
+    def add(self) -> int:
+        """A new open stream (its number)."""
+        self._buffers.append(collections.deque())
+        self._open.append(True)
+        stream = len(self._buffers) - 1
+        self._starved.add(stream)
+        return stream
+
+    def put(self, stream: int, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        buffer = self._buffers[stream]
+        if not buffer:
+            self._push(stream, self.order.values(records[0]))
+        for record in records:
+            buffer.append((self.order.values(record), record))
+        self._starved.discard(stream)
+        self.buffered += len(records)
+
+    def close(self, stream: int) -> None:
+        self._open[stream] = False
+        self._starved.discard(stream)
+
+    def depth(self, stream: int) -> int:
+        """How many records of ``stream`` wait to be merged."""
+        return len(self._buffers[stream])
+
+    def tail(self, stream: int) -> tuple[SortKey, ...] | None:
+        """The order values of the last record ``stream`` has waiting (None: none waits)."""
+        buffer = self._buffers[stream]
+        return buffer[-1][0] if buffer else None
+
+    def take(self) -> list[Record]:
+        out: list[Record] = []
+        while self._heads and not self._starved and not self._slice.full:
+            stream = heapq.heappop(self._heads).stream
+            run = self._run(stream)
+            self.buffered -= len(run)
+            out += self._slice.take(run)
+        return out
+
+    def _run(self, stream: int) -> list[Record]:
+        """The records of ``stream`` that come before every other stream's head (one
+        comparison each: partitions of a scan rarely interleave); its head goes back in."""
+        buffer = self._buffers[stream]
+        rival = self._heads[0] if self._heads else None
+        run = [buffer.popleft()[1]]
+        while buffer and (rival is None or _Head(buffer[0][0], stream, self.order) < rival):
+            run.append(buffer.popleft()[1])
+        if buffer:
+            self._push(stream, buffer[0][0])
+        elif self._open[stream]:
+            self._starved.add(stream)
+        return run
+
+    def _push(self, stream: int, values: tuple[SortKey, ...]) -> None:
+        heapq.heappush(self._heads, _Head(values, stream, self.order))
+
+
+@attrs.define(slots=True)
+class _Head:
+    """A stream's next record in the merge's heap: first by the order, then by stream."""
+
+    values: tuple[SortKey, ...]
+    stream: int
+    order: Ordering
+
+    def __lt__(self, other: _Head) -> bool:
+        if self.order.before(self.values, other.values):
+            return True
+        if self.order.before(other.values, self.values):
+            return False
+        return self.stream < other.stream
+
+
 class MergeReader:
     """Reading an or as its branches (``plan.branches``, one :class:`ListReader` each),
     merged in the list's order (``plan.order``) into one stream, each record once.
@@ -257,11 +379,12 @@ class MergeReader:
         self.order: Ordering = plan.order
         self.readers = [ListReader(branch, key, pk_key, origin) for branch in plan.branches]
         self.claims = [branch.claim for branch in plan.branches]
-        self.buffers: list[collections.deque[tuple[tuple[SortKey, ...], Record]]] = [
-            collections.deque() for _ in self.readers
-        ]
+        self.merge = Merge(plan.order, plan.low, plan.high)
+        for reader in self.readers:
+            stream = self.merge.add()
+            if reader.request is None:
+                self.merge.close(stream)
         self.number = 0
-        self._slice = _Window(plan.low, plan.high)
 
     @property
     def request(self) -> ApiRequest | None:
@@ -285,20 +408,17 @@ class MergeReader:
         raw = reader.feed(data)
         index = self.readers.index(reader)
         earlier = [claim for claim in self.claims[:index] if claim is not None]
-        buffer = self.buffers[index]
-        for record in raw.records:
-            if not any(claim(record) for claim in earlier):  # an earlier branch gives it
-                buffer.append((self.order.values(record), record))
-        page = RawPage(self.number, raw.request, self.request, self._merge())
+        # A record an earlier branch gives is left to it.
+        self.merge.put(index, [r for r in raw.records if not any(c(r) for c in earlier)])
+        if reader.request is None:
+            self.merge.close(index)
+        page = RawPage(self.number, raw.request, self.request, self.merge.take())
         self.number += 1
         return page
 
     def _needed(self) -> list[ListReader]:
         """The branches with no record waiting and more to read: the merge needs them."""
-        if self._slice.full:
-            return []
-        pairs = zip(self.readers, self.buffers, strict=True)
-        return [reader for reader, buffer in pairs if not buffer and reader.request is not None]
+        return [self.readers[stream] for stream in self.merge.waiting]
 
     def _reader_for(self, request: ApiRequest | None) -> ListReader:
         needed = self._needed()
@@ -307,24 +427,12 @@ class MergeReader:
                 return reader
         raise RuntimeError("the merge is not waiting for an answer to that request")
 
-    def _merge(self) -> list[Record]:
-        out: list[Record] = []
-        while not self._slice.full and not self._needed():
-            heads = [buffer[0][0] if buffer else None for buffer in self.buffers]
-            index = self.order.first(heads)
-            if index < 0:
-                break  # every branch read to its end
-            out += self._slice.take([self.buffers[index].popleft()[1]])
-        return out
-
 
 class SortedReader:
     """Reading ``inner`` to its end, then giving its records in ``sort``'s order,
     sliced ``[low:high]``; under a slice it keeps no more records than it can use."""
 
-    def __init__(
-        self, inner: ListReader | MergeReader, sort: Ordering, low: int, high: int | None
-    ) -> None:
+    def __init__(self, inner: Reader, sort: Ordering, low: int, high: int | None) -> None:
         self.inner = inner
         self.sort = sort
         self.low = low
@@ -363,8 +471,21 @@ class SortedReader:
         return ordered[-self.high :] if self.sort.flip else ordered[: self.high]
 
 
-#: what a driver reads a query with (see :func:`open_reader`)
-Reader = ListReader | MergeReader | SortedReader
+class Reader(Protocol):
+    """What a driver reads a query with (:func:`open_reader`; a scan in partitions,
+    :class:`twiliorm.partitions.PartitionReader`): send :attr:`request` (or any of
+    :attr:`pending`, at once) and :meth:`feed` each answer back with its request."""
+
+    @property
+    def request(self) -> ApiRequest | None: ...
+
+    @property
+    def pending(self) -> list[ApiRequest]: ...
+
+    @property
+    def by_pk(self) -> bool: ...
+
+    def feed(self, data: Any, request: ApiRequest | None = None) -> RawPage: ...
 
 
 def open_reader(plan: Plan, key: str, pk_key: str | None, origin: str) -> Reader:

@@ -40,10 +40,12 @@ from .expressions import Q
 from .fields import FieldSpec, QueryParam
 from .lookups import get_lookup, lookup_names
 from .ordering import Ordering
+from .partitions import note as partition_note
 from .paths import check_path_value
 from .where import Condition, Node, Not, both, branches, either, show, test
 
 if TYPE_CHECKING:
+    from .partitions import Span
     from .resource import Meta, Resource
 
 __all__ = ["MAX_BRANCHES", "PAGE_SIZE_MAX", "Condition", "Plan", "Query"]
@@ -164,6 +166,8 @@ class Query:
     page_size: int | None = None
     order: tuple[str, ...] = ()  # order_by(); () is the list's own order
     flipped: bool = False  # reverse()
+    #: the days of one partition (:mod:`twiliorm.partitions`): sent in place of the query's own
+    partition: Span | None = None
 
     @property
     def meta(self) -> Meta:
@@ -477,6 +481,8 @@ class Query:
                 compiler.add(node, by_pk and node is pk_condition, by_pk)
             else:
                 compiler.test_node(node)
+        if self.partition is not None and not by_pk:
+            compiler.narrow(self.partition)
         return Plan(
             path=path,
             params=tuple(compiler.params),
@@ -559,6 +565,14 @@ class _Compiler:
         """Test an or, a not (an ``exclude()``) or an and of them on the client."""
         self.tests.append(test(node, self.record_test))
         self.notes.append(show(node))
+
+    def narrow(self, span: Span) -> None:
+        """Send ``span``'s days for its field in place of any the conditions sent (a
+        partition lies within them; the conditions' client tests stay)."""
+        spec = self.meta.fields[span.field]
+        names = spec.filter.params() if spec.filter is not None else {}
+        self.params = list(span.narrow(self.params, names))
+        self.server.append(partition_note(span, names))
 
     def predicate(self) -> Predicate | None:
         tests = tuple(self.tests)
