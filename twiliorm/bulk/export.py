@@ -130,8 +130,9 @@ def _rows(
 
 def unique_pages(qs: QuerySet[Any]) -> Iterator[list[Mapping[str, Any]]]:
     """The raw records of ``qs`` page by page, each once (:meth:`QuerySet.pages` leaves
-    out a record a changing list shows again), built into nothing."""
-    for page in qs.pages():
+    out a record a changing list shows again), built into nothing: in date partitions
+    merged in the list's order when the query allows (``qs.concurrently()``)."""
+    for page in qs._bulk_read().pages():
         yield page.raw
 
 
@@ -239,6 +240,8 @@ def line_end(handle: IO[Any]) -> str:
 
 
 def _csv(value: Any) -> Any:
+    if type(value) is str:  # most cells: no isinstance() against ABCs for them
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
