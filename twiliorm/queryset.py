@@ -252,14 +252,18 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
             answer = None
         return account_day(answer) or API_EPOCH
 
-    def _bulk_read(self, *, ordered: bool = True) -> QuerySet[T]:
-        """This QuerySet as bulk work reads it: in partitions unless ``concurrently()``
-        chose otherwise; ``ordered=False``: pages as they come (a count, a write)."""
+    def for_bulk(self, *, ordered: bool = True) -> QuerySet[T]:
+        """This QuerySet as bulk work reads it (export, update, delete, count, in_bulk):
+        in partitions unless ``concurrently()`` chose otherwise; ``ordered=False``: pages
+        as they come (a count, a write). Public, so jobs built on :meth:`pages` read
+        the same way; not on managers (a QuerySet-only method, as Django marks them)."""
         chained = self._chain()
         if chained._concurrency is None:
             chained._concurrency = DEFAULT_READERS
         chained._ordered = ordered
         return chained
+
+    for_bulk.queryset_only = True  # type: ignore[attr-defined]
 
     def _refuse_after_slice(self, what: str) -> None:
         if self.query.low or self.query.high is not None:
@@ -487,7 +491,7 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         """How many records match; reads pages but builds no objects."""
         if self._result_cache is not None or self._whole:
             return len(self._fetch_all())
-        pages = self._unordered()._bulk_read(ordered=False).pages(prefetch=False)
+        pages = self._unordered().for_bulk(ordered=False).pages(prefetch=False)
         return sum(len(page) for page in pages)
 
     def exists(self) -> bool:
@@ -763,7 +767,7 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
 
     def _keyed_by(self, field_name: str) -> dict[Any, T]:
         found: dict[Any, T] = {}
-        for obj in self._bulk_read().iterator():
+        for obj in self.for_bulk().iterator():
             key = getattr(obj, field_name)
             if key in found:
                 raise ValueError(

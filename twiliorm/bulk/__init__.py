@@ -171,7 +171,7 @@ def in_bulk(
     if qs.query.low or qs.query.high is not None:
         raise TypeError("Cannot use in_bulk() on a sliced query.")
     if sids is None:
-        return {obj.pk: obj for obj in qs._bulk_read().iterator()}
+        return {obj.pk: obj for obj in qs.for_bulk().iterator()}
     if isinstance(sids, str):
         raise TypeError("in_bulk() takes a list of SIDs, not one SID as a string")
     plans = {sid: qs.filter(pk=sid).plan() for sid in dict.fromkeys(sids)}  # checks every SID
@@ -331,7 +331,7 @@ class _Run:
     def records(self) -> Iterator[tuple[str, Mapping[str, Any], Binding]]:
         """(key, record, binding) for each matching record (once: see QuerySet.pages), in
         date partitions when the query allows, as their pages come (the order is no matter)."""
-        for page in self.qs._bulk_read(ordered=False).pages():
+        for page in self.qs.for_bulk(ordered=False).pages():
             self.pages += 1
             for record in page.raw:
                 yield str(record.get(self.pk_key)), record, page.binding

@@ -132,7 +132,7 @@ def unique_pages(qs: QuerySet[Any]) -> Iterator[list[Mapping[str, Any]]]:
     """The raw records of ``qs`` page by page, each once (:meth:`QuerySet.pages` leaves
     out a record a changing list shows again), built into nothing: in date partitions
     merged in the list's order when the query allows (``qs.concurrently()``)."""
-    for page in qs._bulk_read().pages():
+    for page in qs.for_bulk().pages():
         yield page.raw
 
 
