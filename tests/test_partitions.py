@@ -500,3 +500,10 @@ def test_partitions_are_picklable_querysets_that_read_every_record_once(
     assert "(a partition)" in shipped[2].explain()
     # Every message: not partitionable (date_sent can be empty), one partition: itself.
     assert len(Message.objects.using("partitions").partitions()) == 1
+
+
+def test_other_filters_beside_the_days_are_not_read_as_days() -> None:
+    """explain() of a query filtering on a number and a day (the quickstart's) works:
+    only the partition field's own parameters are days."""
+    qs = Message.objects.filter(to="+13453453344", date_sent__gte=dt.date(2026, 1, 1))
+    assert "partitions:" in qs.explain()

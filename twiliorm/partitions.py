@@ -280,7 +280,10 @@ def _sent_days(
 ) -> tuple[dt.date | None, dt.date | None]:
     """The days the query itself sends for the field: (first, last), None where unbounded."""
     first = last = None
+    wire = {names.get(lookup) for lookup in ("gte", "lte", "exact")} - {None}
     for param, value in params:
+        if param not in wire:
+            continue  # another filter (To=+1555...): not a day of this field
         day = dt.date.fromisoformat(value)
         if param in (names.get("gte"), names.get("exact")):
             first = day if first is None else max(first, day)
