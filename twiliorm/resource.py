@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 import attrs
 
-from . import exceptions
+from . import convert, exceptions
 from .aio.resource import AsyncResourceMixin
 from .client import get_client
 from .exceptions import FieldError, NotSupportedError, ValidationError
@@ -67,9 +67,8 @@ class Meta:
     manager_class: type[Manager[Any]] | None = None
     #: the order the API lists records in (``"-date_created"``: newest first); () unknown
     ordering: tuple[str, ...] = ()
-    _structure: Callable[..., Any] | None = None
-    _copy: Callable[[Any, Any], None] | None = None
-    _dump: tuple[tuple[str, str, Callable[[Any], Any] | None], ...] | None = None
+    _conversions: convert.Conversions | None = None
+    _structure: Callable[..., Any] | None = None  # conversions().structure, once made
     # Derived once from the fields above (every query and write reads them).
     pk: str | None = attrs.field(init=False)
     payload_fields: tuple[FieldSpec, ...] = attrs.field(init=False)
@@ -126,29 +125,22 @@ class Meta:
         """The attributes an operation ("create" or "update") may send."""
         return self._writable.get(operation, ())
 
-    def structure(self) -> Callable[..., Any]:
-        """The generated payload -> instance function (made on first use)."""
-        if self._structure is None:
-            from .convert import build_structure
+    def conversions(self) -> convert.Conversions:
+        """The generated payload <-> instance code of this class (made on first use, when
+        its attributes become properties over their slots: see :mod:`twiliorm.convert`)."""
+        if self._conversions is None:
+            self._conversions = convert.prepare(self)
+        return self._conversions
 
-            self._structure = build_structure(self)
+    def structure(self) -> Callable[..., Any]:
+        """The generated payload -> instance function (it converts no value)."""
+        if self._structure is None:
+            self._structure = self.conversions().structure
         return self._structure
 
-    def dump_plan(self) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
-        """(key, attribute, dump) per payload field, for ``to_api()`` (made on first use)."""
-        if self._dump is None:
-            from .convert import build_dump_plan
-
-            self._dump = build_dump_plan(self)
-        return self._dump
-
     def copy(self) -> Callable[[Any, Any], None]:
-        """The generated instance -> instance copy of every slot (made on first use)."""
-        if self._copy is None:
-            from .convert import build_copy
-
-            self._copy = build_copy(self)
-        return self._copy
+        """The generated instance -> instance copy of every slot."""
+        return self.conversions().copy
 
     def require(self, operation: str) -> None:
         if operation not in self.operations:
@@ -231,9 +223,8 @@ class Resource(AsyncResourceMixin):
     """
 
     _ctx: Binding | None = attrs.field(default=None, init=False)
-    _orig: tuple[Any, ...] | None = attrs.field(default=None, init=False)
-    _extra: dict[str, Any] | None = attrs.field(default=None, init=False)
-    _absent: frozenset[str] | None = attrs.field(default=None, init=False)
+    #: the payload the instance was read from, as it came (None: never loaded); see convert.py
+    _orig: dict[str, Any] | None = attrs.field(default=None, init=False)
 
     _meta: ClassVar[Meta]
     objects: ClassVar[_ManagerDescriptor]
@@ -279,16 +270,20 @@ class Resource(AsyncResourceMixin):
 
     @classmethod
     def from_api(cls: type[R], payload: Mapping[str, Any], *, binding: Binding | None = None) -> R:
-        """An instance from a JSON payload of this resource; unknown keys are kept."""
-        from .convert import structure
-
-        return structure(cls, payload, binding)
+        """An instance from a JSON payload of this resource, every value read (a value that
+        cannot be read is a DecodeError naming its field); unknown keys are kept."""
+        return convert.structure(cls, payload, binding)
 
     def to_api(self) -> dict[str, Any]:
         """The JSON payload of this instance; ``R.from_api(p).to_api() == p``."""
-        from .convert import unstructure
+        return convert.unstructure(self)
 
-        return unstructure(self)
+    def __getstate__(self) -> dict[str, Any]:
+        # Values as they are: one never read pickles as it came and stays unread.
+        return convert.state_of(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        convert.restore(self, state)
 
     # --- state --------------------------------------------------------------
 
@@ -299,18 +294,7 @@ class Resource(AsyncResourceMixin):
 
     def changed_fields(self) -> list[str]:
         """Attributes set since the instance was loaded (write-only params when set)."""
-        specs = self._meta.fields.values()
-        if self._orig is None:
-            return [s.name for s in specs if getattr(self, s.name) is not None]
-        payload = [s for s in specs if s.key is not None]
-        changed = [
-            s.name
-            for s, old in zip(payload, self._orig, strict=True)
-            if getattr(self, s.name) != old
-        ]
-        return changed + [
-            s.name for s in specs if s.key is None and getattr(self, s.name) is not None
-        ]
+        return convert.changed_fields(self)
 
     def path_values(self) -> dict[str, Any]:
         """Values for this instance's path placeholders: attributes, then its binding.
@@ -322,15 +306,15 @@ class Resource(AsyncResourceMixin):
         meta = self._meta
         ctx = self._ctx
         values: dict[str, Any] = dict(ctx.path) if ctx else {}
-        loaded = dict(zip(meta.payload_names, self._orig, strict=True)) if self._orig else {}
         for name in meta.path_names:
             attr = meta.path_attrs.get(name, name)
             spec = meta.fields.get(attr)
             if spec is None:
                 continue
             own = getattr(self, attr)
-            if "update" in spec.writable and loaded.get(attr) is not None:
-                own = loaded[attr]
+            if "update" in spec.writable:
+                loaded = convert.loaded_value(self, attr)
+                own = own if loaded is None else loaded
             if own is not None:
                 values[name] = own
         for name, default in meta.defaults.items():
@@ -458,14 +442,9 @@ class Resource(AsyncResourceMixin):
 
     def _take(self, fresh: Resource, names: list[str]) -> None:
         """Take ``names``' values from ``fresh``, as loaded (no longer changed)."""
-        orig = list(self._orig or fresh._orig or ())
         for name in names:
             setattr(self, name, getattr(fresh, name))
-            index = self._meta.payload_names.index(name)
-            if fresh._orig is not None and index < len(orig):
-                orig[index] = fresh._orig[index]
-        if self._orig is not None:
-            self._orig = tuple(orig)
+        self._orig = convert.loaded_from(self, fresh, names)
 
     def _bind(self, using: Client | str) -> None:
         """Send this instance's next requests through ``using`` (a Client, or its alias)."""
@@ -572,7 +551,10 @@ def resource(
 
     def declare(cls: type[R]) -> type[R]:
         query_params = _take_query_params(cls)
-        new = attrs.define(slots=True, kw_only=True, eq=False, repr=False)(cls)
+        # Pickling is Resource's own (convert.state_of), not a state made per class.
+        new = attrs.define(
+            cls, slots=True, kw_only=True, eq=False, repr=False, getstate_setstate=False
+        )
         lists = _templates(path)
         meta = Meta(
             model=new,
