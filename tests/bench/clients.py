@@ -164,8 +164,7 @@ class Twiliorm(Client):
         if prefetch:
             stream: Any = self.qs.iterator()
         else:  # the same pager and builder as iterator(), one page after another
-            qs = self.qs.all()
-            stream = (o for items, b in qs._pages(prefetch=False) for o in qs._build(items, b))
+            stream = (o for page in self.qs.pages(prefetch=False) for o in page.records)
         return _consume(stream, consumer)
 
 

@@ -28,8 +28,8 @@ def workload(name: str, qs: twiliorm.QuerySet[Message], sids: list[str], prefetc
         for _ in qs.iterator():
             pass
     elif name == "iterate":
-        for items, binding in qs._pages(prefetch=False):
-            qs._build(items, binding)
+        for page in qs.pages(prefetch=False):
+            page.records  # noqa: B018 (built on first access)
     elif name == "list":
         list(qs.all())
     elif name == "fetch":

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from .run import Workload
 
 Stat = dict[str, float]
-RAW, OFFICIAL, OFFICIAL_P1000 = "raw-json", "official", "official-p1000"
+RAW, RAW_ORJSON = "raw-json", "raw-orjson"
+OFFICIAL, OFFICIAL_P1000 = "official", "official-p1000"
 MB = 1024.0
 
 
@@ -76,6 +77,7 @@ def summarize(results: dict[str, Any], plan: list[Workload]) -> dict[str, Any]:
                 continue
             entry = summarize_client(w, rows[client])
             entry["x_raw"] = paired(rows, client, RAW)
+            entry["x_orjson"] = paired(rows, client, RAW_ORJSON)
             entry["official_p1000_over"] = paired(rows, OFFICIAL_P1000, client)
             entry["official_over"] = paired(rows, OFFICIAL, client)
             block[client] = entry
@@ -163,6 +165,7 @@ def iterate_targets(block: dict[str, Any], name: str, n: int) -> list[dict[str, 
     ours = block["twiliorm"]
     return [
         _target(f"{name}: twiliorm CPU / raw-json CPU", ours["x_raw"], 2.0, "<="),
+        _target(f"{name}: twiliorm CPU / raw-orjson CPU", ours["x_orjson"], 1.3, "<="),
         _target(
             f"{name}: official-p1000 CPU / twiliorm CPU", ours["official_p1000_over"], 3.0, ">="
         ),
@@ -172,6 +175,16 @@ def iterate_targets(block: dict[str, Any], name: str, n: int) -> list[dict[str, 
 
 
 def memory_targets(s: dict[str, Any], iterate: str, listing: str) -> list[dict[str, Any]]:
+    out = rss_targets(s, iterate, listing) if RAW in s[listing] else []
+    traced = s.get("traced", {})
+    if "twiliorm" in traced and RAW_ORJSON in traced:
+        ratio = traced["twiliorm"] / traced[RAW_ORJSON]
+        name = "list: bytes kept (tracemalloc), twiliorm instances / raw-orjson dicts"
+        out.append(_target(name, {"median": ratio, "min": ratio, "max": ratio}, 1.0, "<="))
+    return out
+
+
+def rss_targets(s: dict[str, Any], iterate: str, listing: str) -> list[dict[str, Any]]:
     ours, raw = s[listing]["twiliorm"], s[listing][RAW]
     pages = ours["records"]["median"] / 1000
     # One page in flight: its objects, its parsed dicts and its body, all at once.
@@ -189,8 +202,8 @@ def memory_targets(s: dict[str, Any], iterate: str, listing: str) -> list[dict[s
 
 _HEAD = (
     f"{'client':15s} {'CPU ms [min-max]':>22s} {'wall ms':>8s} {'req':>5s} {'µs/unit':>16s} "
-    f"{'peak RSS MB':>11s} {'+peak':>6s} {'kept':>6s} {'x raw-json':>17s} {'off-p1000 ÷':>17s} "
-    f"{'official ÷':>17s}"
+    f"{'peak RSS MB':>11s} {'+peak':>6s} {'kept':>6s} {'x raw-json':>17s} {'x raw-orjson':>17s} "
+    f"{'off-p1000 ÷':>17s} {'official ÷':>17s}"
 )
 
 
@@ -204,7 +217,8 @@ def _row(client: str, e: dict[str, Any], per: str) -> str:
         f"{client:15s} {fmt(e['cpu_ms']):>22s} {e['wall_ms']['median']:8.0f} "
         f"{e['requests']['median']:5.0f} {fmt(unit, 2):>16s} {e['peak_rss_mb']['median']:11.1f} "
         f"{e['peak_delta_mb']['median']:6.1f} {e['kept_mb']['median']:6.1f} "
-        f"{_ratio(e['x_raw']):>17s} {_ratio(e['official_p1000_over']):>17s} "
+        f"{_ratio(e['x_raw']):>17s} {_ratio(e['x_orjson']):>17s} "
+        f"{_ratio(e['official_p1000_over']):>17s} "
         f"{_ratio(e['official_over']):>17s}"
     )
 
@@ -216,8 +230,8 @@ def render_runs(results: dict[str, Any], plan: list[Workload]) -> list[str]:
         "repetitions.",
         "µs/unit: CPU per record (lists) or per request; +peak: peak RSS minus RSS before the "
         "workload; kept: RSS held after it (the result alive).",
-        "x raw-json: paired CPU ratio to raw urllib3+json; off-p1000 ÷ / official ÷: the "
-        "official client's CPU divided by this client's.",
+        "x raw-json / x raw-orjson: paired CPU ratio to raw urllib3+json / +orjson; "
+        "off-p1000 ÷ / official ÷: the official client's CPU divided by this client's.",
     ]
     for w in plan:
         lines += ["", f"== {w.name} (µs per {w.per})", _HEAD]

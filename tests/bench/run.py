@@ -8,8 +8,11 @@
    subprocess (``tests.bench.child``), in an order rotated every repetition,
    and asks the server how many requests that run sent.
 3. Adds the latency experiment (20 pages of 1000, prefetch on vs off, three
-   consumers), a tracemalloc run per client for retained bytes per record,
-   and the structuring micro-benchmark (``bench_structure``).
+   consumers), a tracemalloc run per client for retained bytes per record
+   (a list of the biggest ``list()`` size run), and the structuring
+   micro-benchmark (``bench_structure``).
+
+``--only iterate list`` and ``--clients twiliorm raw-orjson`` narrow a run.
 4. Prints the table and the targets (``report``) and writes everything as JSON.
 """
 
@@ -23,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +149,13 @@ def run_latency(env: str, server: PageServer, n: int, rep: int) -> list[dict[str
     return rows
 
 
-def run_traced(env: str, server: PageServer, n: int) -> list[dict[str, Any]]:
+def run_traced(
+    env: str, server: PageServer, n: int, clients: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """Bytes kept per record by a list of N, by tracemalloc (one run each: it is exact)."""
     rows = []
-    for client in ("twiliorm", "official-p1000", "raw-json", "raw-orjson"):
+    traced = ("twiliorm", "official-p1000", "raw-json", "raw-orjson")
+    for client in (c for c in traced if c in clients):
         options = ["--workload", "list", "--n", str(n), "--tracemalloc"]
         rows.append({"client": client, "n": n, **run_child(env, server, client, *options)})
     return rows
@@ -175,6 +181,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="run only these workloads: iterate list create fetch first",
     )
     p.add_argument("--skip-latency", action="store_true", help="no +50 ms prefetch experiment")
+    p.add_argument(
+        "--clients",
+        nargs="*",
+        default=None,
+        metavar="CLIENT",
+        help=f"run only these clients: {' '.join(LIST_CLIENTS)}",
+    )
     return p.parse_args(argv)
 
 
@@ -209,8 +222,10 @@ def measure_all(args: argparse.Namespace, plan: list[Workload]) -> dict[str, Any
                     results["runs"] += run_workload(env, plain, w, rep)
                 if not args.skip_latency:
                     results["latency"] += run_latency(slow_env, slow, min(listings), rep)
-            if any(w.kind == "list" for w in plan):
-                results["traced"] = run_traced(env, plain, min(listings))
+            lists = [w.n for w in plan if w.kind == "list"]
+            if lists:
+                clients = tuple(args.clients or LIST_CLIENTS)
+                results["traced"] = run_traced(env, plain, max(lists), clients)
         results["late_renders"] = plain.late_renders
     finally:
         plain.stop()
@@ -221,7 +236,11 @@ def measure_all(args: argparse.Namespace, plan: list[Workload]) -> dict[str, Any
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
-    plan = [w for w in workloads(args.quick) if args.only is None or w.kind in args.only]
+    plan = [
+        replace(w, clients=tuple(c for c in w.clients if c in args.clients)) if args.clients else w
+        for w in workloads(args.quick)
+        if args.only is None or w.kind in args.only
+    ]
     results = measure_all(args, plan)
     if args.only is None:
         print("structuring micro-benchmark ...", flush=True)
