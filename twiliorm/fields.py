@@ -280,7 +280,8 @@ class _IsoDate(_Rfc2822):
         return dates.day_of(value).isoformat()
 
 
-_PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+_PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
+_WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+")  # ASCII: int() also takes "١٢" and "1_0"
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0")
 
@@ -351,7 +352,7 @@ class _IntegerText(_DecimalText):
     parse: Callable[[Any], Any] | None = staticmethod(_parse_integer_text)
 
     def cell(self, value: Any) -> Any:
-        if isinstance(value, str) and value.lstrip("-").isdigit():
+        if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value) and value[0] != "+":
             return int(value)
         return value
 
@@ -361,7 +362,7 @@ class _IntegerText(_DecimalText):
     def clean(self, value: Any, where: str) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip().lstrip("-")):
             return int(value)
         raise ValidationError(f"{where} takes a whole number, got {value!r}")
 
@@ -376,7 +377,10 @@ class _Integer(_IntegerText):
         return value
 
     def from_form(self, texts: Sequence[str]) -> Any:
-        return int(texts[-1])  # ValueError for anything but a whole number
+        text = texts[-1]
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise ValueError(f"not a whole number: {text!r}")
+        return int(text)
 
 
 class _Boolean(Kind):
