@@ -468,3 +468,13 @@ def test_save_using_a_client_or_its_alias(sandbox: Sandbox) -> None:
         set_client("elsewhere", None)
         main.close()
         other.close()
+
+
+def test_an_aggregate_of_its_own_must_say_how_it_reads_its_result() -> None:
+    from twiliorm.aggregates import Aggregate
+
+    class Median(Aggregate):
+        function = "median"
+
+    with pytest.raises(TypeError, match="abstract method result"):
+        Median("price")  # type: ignore[abstract]

@@ -18,6 +18,7 @@ came in.
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Aggregate", "Avg", "Count", "Max", "Min", "Sum", "Summary", "named"]
 
 
-class Aggregate:
+class Aggregate(abc.ABC):
     """One value computed over the matching records' ``field`` (see the module docstring)."""
 
     function: ClassVar[str] = ""
@@ -47,8 +48,9 @@ class Aggregate:
             raise TypeError("Complex aggregates require an alias")
         return f"{self.field}__{self.function}"
 
-    def result(self, tally: Tally) -> Any:  # pragma: no cover - every aggregate overrides it
-        raise NotImplementedError
+    @abc.abstractmethod
+    def result(self, tally: Tally) -> Any:
+        """The aggregate's value from what ``tally`` kept of the records."""
 
     def __repr__(self) -> str:
         extra = ", distinct=True" if self.distinct else ""
