@@ -132,3 +132,17 @@ async def test_a_queryset_bound_to_an_alias_pickles_and_reads_async(sb: Sandbox)
     finally:
         await aclient.aclose()
         set_client("async-pickle", None)
+
+
+async def test_a_naive_datetime_warning_from_asave_points_at_the_callers_line(
+    aclient: AsyncClient,
+) -> None:
+    import datetime as dt
+
+    msg = Message.objects.using(aclient).new(to="+15558675310", from_="+15017122661", body="x")
+    msg.send_at = dt.datetime(2026, 3, 1, 9, 0)
+    msg.schedule_type = "fixed"
+    with pytest.warns(twiliorm.NaiveDateTimeWarning) as caught:
+        await msg.asave()
+    assert caught[0].filename == __file__
+    assert msg.pk is not None
