@@ -13,14 +13,14 @@ the report, unless ``raise_on_failure=False``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from . import persistence
 from .bulk import DEFAULT_WORKERS, Progress, finish_write
 from .bulk.engine import Engine, Job, Outcome, Status
-from .bulk.jobs import Targets, UpdateJob, bulk_client, paths_of
+from .bulk.jobs import Ask, Targets, UpdateJob, bulk_client, paths_of
 from .protocol import ApiRequest
 
 if TYPE_CHECKING:
@@ -39,11 +39,9 @@ class _ObjectUpdate(UpdateJob):
         self.obj = obj
         self.answer: Response | None = None
 
-    def send(self, method: str, path: str, form: Sequence[tuple[str, str]] = ()) -> Response:
-        response = super().send(method, path, form)
-        if method == "POST":
-            self.answer = response
-        return response
+    def write(self) -> Ask:
+        self.answer = yield from super().write()
+        return self.answer
 
 
 def bulk_update_objects(

@@ -19,10 +19,22 @@ is final: done, skipped, failed, or, for a write that must not be repeated
 An exception in the calling thread (Ctrl-C) stops new submissions; the
 requests already in flight are waited for and settled (so the checkpoint
 records them) before it propagates.
+
+One engine for sync and async code. A job's logic is written once, sans-I/O
+(:meth:`Job.steps`: a generator that yields the requests to send and is sent
+their answers, or has the client's exception thrown in); :func:`drive` runs
+it with a sync :class:`~twiliorm.Client` and :func:`adrive` with an
+:class:`~twiliorm.aio.AsyncClient`. The scheduling (the limiter, the queue of
+jobs due again, settling, the report, progress, the checkpoint's callbacks)
+is this class's; only the waiting differs: :meth:`Engine.run` waits on
+threads' futures, :meth:`Engine.arun` on asyncio tasks, and on cancellation
+(``CancelledError``) it too stops submitting, waits for what is in flight,
+settles it, then re-raises.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import enum
 import heapq
@@ -30,15 +42,20 @@ import itertools
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
 from .report import BulkReport, Progress
 
-__all__ = ["Engine", "Job", "Limiter", "Outcome", "Status"]
+if TYPE_CHECKING:
+    from ..aio.client import AsyncClient
+    from ..client import Client
+    from ..transport import Response
+
+__all__ = ["Engine", "Job", "Limiter", "Outcome", "Status", "Steps", "adrive", "drive"]
 
 MAX_REFUSALS = 40  # a record refused this often means the account is saturated by others
 REFUSED_BACKOFF = (0.05, 5.0)  # first and longest wait after a 429 without Retry-After
@@ -72,25 +89,90 @@ class Outcome:
     concurrent: int | None = None  # Twilio-Concurrent-Requests, when the answer had it
 
 
-class Job:
-    """One record's work. Subclasses set ``key`` and implement :meth:`run`.
+#: a request a job asks for: (method, path, form)
+Send: TypeAlias = tuple[str, str, Sequence[tuple[str, str]]]
+#: what a job's steps yield: a request to send, or seconds to wait before going on
+Step: TypeAlias = Send | float
+#: one attempt at a job, sans-I/O: yields steps, is sent each request's Response (or has
+#: the client's exception thrown in; None after a wait), returns the attempt's Outcome
+Steps: TypeAlias = Generator[Step, "Response | None", "Outcome"]
 
-    ``tries`` counts the attempts whose outcome was uncertain, so :meth:`run`
-    knows when an earlier attempt may have been applied and must look first;
-    ``sent`` the requests :meth:`run` sent since the engine last counted them.
+
+class Job:
+    """One record's work. Subclasses set ``key`` and ``client`` and implement
+    :meth:`steps` (or :meth:`run` for a job only the sync engine runs).
+
+    ``tries`` counts the attempts whose outcome was uncertain, so an attempt
+    knows when an earlier one may have been applied and must look first;
+    ``sent`` the requests sent since the engine last counted them.
     """
 
     key: str = ""
     tries: int = 0
     refusals: int = 0
     sent: int = 0
+    client: Client
 
     def precheck(self) -> Outcome | None:
         """An outcome decided without a request (already applied, a dry run), or None."""
         return None
 
-    def run(self) -> Outcome:  # pragma: no cover - every job kind overrides it
-        raise TypeError(f"{type(self).__name__} does not define run()")
+    def steps(self) -> Steps:  # pragma: no cover - every job kind overrides it
+        raise TypeError(f"{type(self).__name__} does not define steps()")
+
+    def run(self) -> Outcome:
+        """One attempt, sent through the job's sync client (in a worker thread)."""
+        return drive(self, self.client)
+
+    async def arun(self, client: AsyncClient) -> Outcome:
+        """One attempt, sent through ``client`` (the bulk call's AsyncClient)."""
+        return await adrive(self, client)
+
+
+def drive(job: Job, client: Client) -> Outcome:
+    """Run one attempt of ``job``'s steps, sending each request through ``client``."""
+    steps = job.steps()
+    answer: Response | None = None
+    failure: Exception | None = None
+    while True:
+        try:
+            step = steps.throw(failure) if failure is not None else steps.send(answer)
+        except StopIteration as stop:
+            outcome: Outcome = stop.value
+            return outcome
+        answer, failure = None, None
+        if isinstance(step, float):
+            time.sleep(step)
+            continue
+        method, path, form = step
+        job.sent += 1
+        try:
+            answer = client.request(method, path, form=form)
+        except Exception as exc:  # the job decides what an error means
+            failure = exc
+
+
+async def adrive(job: Job, client: AsyncClient) -> Outcome:
+    """:func:`drive`, awaited: the same steps, sent through an AsyncClient."""
+    steps = job.steps()
+    answer: Response | None = None
+    failure: Exception | None = None
+    while True:
+        try:
+            step = steps.throw(failure) if failure is not None else steps.send(answer)
+        except StopIteration as stop:
+            outcome: Outcome = stop.value
+            return outcome
+        answer, failure = None, None
+        if isinstance(step, float):
+            await asyncio.sleep(step)
+            continue
+        method, path, form = step
+        job.sent += 1
+        try:
+            answer = await client.request(method, path, form=form)
+        except Exception as exc:
+            failure = exc
 
 
 class Limiter:
@@ -198,10 +280,10 @@ class Engine:
         self._order = itertools.count()
         self._started = 0.0
 
-    # --- running ------------------------------------------------------------------
+    # --- running: threads ------------------------------------------------------------
 
     def run(self, jobs: Iterable[Job]) -> BulkReport:
-        """Run every job to a final outcome; return the report."""
+        """Run every job to a final outcome on threads; return the report."""
         self._started = time.monotonic()
         own = self.executor is None
         executor = self.executor or ThreadPoolExecutor(
@@ -211,7 +293,10 @@ class Engine:
         try:
             self._loop(iter(jobs), executor, pending)
         except BaseException:
-            self._drain(pending)  # settle what is in flight (the checkpoint records it)
+            # settle what is in flight (the checkpoint records it)
+            for future, flight in list(pending.items()):
+                if not future.cancel():
+                    self._drained(flight, _result(future))
             raise
         finally:
             if own:
@@ -224,78 +309,121 @@ class Engine:
     ) -> None:
         more = True
         while True:
-            more = self._fill(source, more, executor, pending)
+            while len(pending) < self.limiter.allowed:
+                job = self._due()
+                if job is None:
+                    job = next(source, None) if more else None
+                    if job is None:
+                        more = False
+                        break
+                    if not self._admit(job):
+                        continue
+                flight = self._start(job, len(pending))
+                pending[executor.submit(job.run)] = flight
             if not pending and not self._waiting and not more:
                 return
-            self._await(pending)
+            timeout = self._timeout(len(pending))
+            if not pending:
+                time.sleep(timeout or 0.0)
+                continue
+            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._settle(pending.pop(future), _result(future))
 
-    def _fill(
+    # --- running: asyncio -----------------------------------------------------------
+
+    async def arun(
+        self, jobs: Iterable[Job] | AsyncIterator[Job], client: AsyncClient
+    ) -> BulkReport:
+        """Run every job to a final outcome as asyncio tasks sending through ``client``;
+        return the report. Cancelled, it stops submitting, waits for the requests in
+        flight and settles them (the checkpoint records them), then re-raises."""
+        if self.executor is not None:
+            raise TypeError(
+                "executor= has no meaning in an async bulk call: its requests are asyncio "
+                "tasks on the running loop (workers= bounds how many are in flight)"
+            )
+        self._started = time.monotonic()
+        pending: dict[asyncio.Task[Outcome], _Flight] = {}
+        try:
+            await self._aloop(_aiter(jobs), client, pending)
+        except BaseException:
+            if pending:
+                await asyncio.wait(pending)  # a request in flight cannot be taken back
+            for task, flight in pending.items():
+                self._drained(flight, _result(task))
+            raise
+        finally:
+            self._finish()
+        return self.report
+
+    async def _aloop(
         self,
-        source: Iterator[Job],
-        more: bool,
-        executor: Executor,
-        pending: dict[Future[Outcome], _Flight],
-    ) -> bool:
-        while len(pending) < self.limiter.allowed:
-            job = self._due()
-            if job is None:
-                if not more:
-                    break
-                job = next(source, None)
+        source: AsyncIterator[Job],
+        client: AsyncClient,
+        pending: dict[asyncio.Task[Outcome], _Flight],
+    ) -> None:
+        more = True
+        while True:
+            while len(pending) < self.limiter.allowed:
+                job = self._due()
                 if job is None:
-                    return False
-                self.report.matched += 1
-                decided = job.precheck()
-                if decided is not None:
-                    self._final(job, decided)
-                    continue
-            self._submit(job, executor, pending)
-        return more
+                    job = await anext(source, None) if more else None
+                    if job is None:
+                        more = False
+                        break
+                    if not self._admit(job):
+                        continue
+                flight = self._start(job, len(pending))
+                pending[asyncio.ensure_future(job.arun(client))] = flight
+            if not pending and not self._waiting and not more:
+                return
+            timeout = self._timeout(len(pending))
+            if not pending:
+                await asyncio.sleep(timeout or 0.0)
+                continue
+            done, _ = await asyncio.wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            for task in done:
+                self._settle(pending.pop(task), _result(task))
+
+    # --- what both loops share ------------------------------------------------------
 
     def _due(self) -> Job | None:
         if self._waiting and self._waiting[0][0] <= time.monotonic():
             return heapq.heappop(self._waiting)[2]
         return None
 
-    def _submit(
-        self, job: Job, executor: Executor, pending: dict[Future[Outcome], _Flight]
-    ) -> None:
+    def _admit(self, job: Job) -> bool:
+        """Count a new job in; False when its outcome is decided without a request."""
+        self.report.matched += 1
+        decided = job.precheck()
+        if decided is not None:
+            self._final(job, decided)
+            return False
+        return True
+
+    def _start(self, job: Job, pending: int) -> _Flight:
         if self.on_submit is not None:
             self.on_submit(job)
-        in_flight = len(pending) + 1
+        in_flight = pending + 1
         self._samples.append(in_flight)
-        pending[executor.submit(job.run)] = _Flight(job, self.limiter.epoch, in_flight)
+        return _Flight(job, self.limiter.epoch, in_flight)
 
-    def _await(self, pending: dict[Future[Outcome], _Flight]) -> None:
-        timeout = None
-        if self._waiting and len(pending) < self.limiter.allowed:
-            timeout = max(0.0, self._waiting[0][0] - time.monotonic())
-        if not pending:
-            time.sleep(timeout or 0.0)
-            return
-        done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-        for future in done:
-            self._settle(pending.pop(future), future)
+    def _timeout(self, pending: int) -> float | None:
+        """How long to wait for an answer: until the next job due again, if one may start."""
+        if self._waiting and pending < self.limiter.allowed:
+            return max(0.0, self._waiting[0][0] - time.monotonic())
+        return None
 
-    def _drain(self, pending: dict[Future[Outcome], _Flight]) -> None:
-        for future in list(pending):
-            if future.cancel():
-                continue
-            try:
-                outcome = future.result()
-            except BaseException as exc:
-                outcome = Outcome(Status.FAILED, error=exc)
-            self._count_sent(pending[future].job)
-            if outcome.status in FINAL:
-                self._final(pending[future].job, outcome)
+    def _drained(self, flight: _Flight, outcome: Outcome) -> None:
+        """Settle an attempt that ends after the run was stopped: counted, final if final."""
+        self._count_sent(flight.job)
+        if outcome.status in FINAL:
+            self._final(flight.job, outcome)
 
     # --- settling -----------------------------------------------------------------
 
-    def _settle(self, flight: _Flight, future: Future[Outcome]) -> None:
-        try:
-            outcome = future.result()
-        except Exception as exc:  # a bug in a job: report it on the record, keep going
-            outcome = Outcome(Status.FAILED, error=exc)
+    def _settle(self, flight: _Flight, outcome: Outcome) -> None:
         job = flight.job
         self._count_sent(job)
         if outcome.status not in FINAL and self.on_outcome is not None:
@@ -355,6 +483,26 @@ class Engine:
         report.elapsed = time.monotonic() - self._started
         tail = list(self._samples)[len(self._samples) // 2 :]
         report.concurrency = float(statistics.median(tail)) if tail else 0.0
+
+
+def _result(done: Future[Outcome] | asyncio.Task[Outcome]) -> Outcome:
+    """The outcome of a finished attempt; a job that raised (a bug, or an interrupted
+    one) failed on its record, and the run goes on."""
+    try:
+        return done.result()
+    except asyncio.CancelledError as exc:  # cut off mid-request: it may have landed
+        return Outcome(Status.UNKNOWN, exc, "cancelled while in flight")
+    except Exception as exc:
+        return Outcome(Status.FAILED, error=exc)
+
+
+async def _aiter(jobs: Iterable[Job] | AsyncIterator[Job]) -> AsyncIterator[Job]:
+    if isinstance(jobs, AsyncIterator):
+        async for job in jobs:
+            yield job
+    else:
+        for job in jobs:
+            yield job
 
 
 def _backoff(count: int, bounds: tuple[float, float]) -> float:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -33,7 +33,7 @@ import urllib3
 from urllib3.util.retry import Retry
 
 from .. import persistence
-from ..client import Client
+from ..client import Client, _json
 from ..exceptions import (
     DecodeError,
     FieldError,
@@ -46,7 +46,7 @@ from ..logs import is_sensitive
 from ..resource import Binding
 from ..transport import Response
 from .checkpoint import fingerprint
-from .engine import Job, Outcome, Status
+from .engine import Job, Outcome, Status, Step, Steps
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -198,19 +198,24 @@ def _same(value: Any, target: Any) -> bool:
 
 
 # --- jobs -------------------------------------------------------------------------------
+#
+# Each job's attempt is a generator (Job.steps, sans-I/O): it yields (method, path, form)
+# and gets the Response back, or the client's exception raised at the yield. The sync
+# engine drives it on a thread with a Client, the async one as a task with an AsyncClient.
 
 
-class RecordJob(Job):
-    """A job that sends its requests through ``client``, counting them in ``sent``."""
-
-    client: Client
-
-    def send(self, method: str, path: str, form: Sequence[tuple[str, str]] = ()) -> Response:
-        self.sent += 1
-        return self.client.request(method, path, form=form)
+def request(method: str, path: str, form: Sequence[tuple[str, str]] = ()) -> Ask:
+    """Send one request from a job's steps: ``response = yield from request(...)``."""
+    response = yield (method, path, form)
+    assert response is not None
+    return response
 
 
-class UpdateJob(RecordJob):
+#: the steps that send one request and return its Response
+Ask = Generator[Step, "Response | None", Response]
+
+
+class UpdateJob(Job):
     """POST the target values to one record, unless it already has them."""
 
     def __init__(
@@ -238,13 +243,13 @@ class UpdateJob(RecordJob):
             return Outcome(Status.SKIPPED, note="already applied")
         return Outcome(Status.PLANNED) if self.dry_run else None
 
-    def run(self) -> Outcome:
+    def steps(self) -> Steps:
         if not self.targets.comparable:
-            return self._write_once()
+            return (yield from self._write_once())
         try:
-            if self.tries and self.targets.applied(self._current()):
+            if self.tries and self.targets.applied((yield from self._current())):
                 return Outcome(Status.DONE, note="applied by an earlier attempt")
-            response = self.send("POST", self.path, self.targets.form)
+            response = yield from self.write()
             answer = _payload(response)
             if not self.targets.applied(answer):
                 return Outcome(Status.FAILED, note=self.targets.mismatch(answer))
@@ -252,26 +257,30 @@ class UpdateJob(RecordJob):
         except Exception as exc:
             return classify(exc)
 
-    def _write_once(self) -> Outcome:
+    def write(self) -> Ask:
+        """The POST of the target values (a subclass may keep its answer)."""
+        return (yield from request("POST", self.path, self.targets.form))
+
+    def _write_once(self) -> Steps:
         """An update nothing can read back: sent again only after a 429, as a create."""
         try:
-            response = self.send("POST", self.path, self.targets.form)
+            response = yield from self.write()
             _payload(response)
         except Exception as exc:
             return doubtful(exc, "it may have been applied: not resent")
         return Outcome(Status.DONE, concurrent=concurrent_requests(response))
 
-    def _current(self) -> Mapping[str, Any]:
+    def _current(self) -> Generator[Step, Response | None, Mapping[str, Any]]:
         """The record as the API has it now (at its new path, if the update moves it)."""
         try:
-            return _payload(self.send("GET", self.path))
+            return _payload((yield from request("GET", self.path)))
         except NotFoundError:
             if self.moved is None:
                 raise
-            return _payload(self.send("GET", self.moved))
+            return _payload((yield from request("GET", self.moved)))
 
 
-class DeleteJob(RecordJob):
+class DeleteJob(Job):
     """DELETE one record; a 404 after an uncertain attempt means that attempt did it."""
 
     def __init__(self, client: Client, key: str, path: str, *, dry_run: bool = False) -> None:
@@ -283,9 +292,9 @@ class DeleteJob(RecordJob):
     def precheck(self) -> Outcome | None:
         return Outcome(Status.PLANNED) if self.dry_run else None
 
-    def run(self) -> Outcome:
+    def steps(self) -> Steps:
         try:
-            response = self.send("DELETE", self.path)
+            response = yield from request("DELETE", self.path)
         except NotFoundError as exc:
             if exc.retried or self.tries:
                 return Outcome(Status.DONE, note="deleted by an earlier attempt")
@@ -295,7 +304,7 @@ class DeleteJob(RecordJob):
         return Outcome(Status.DONE, concurrent=concurrent_requests(response))
 
 
-class FetchJob(RecordJob):
+class FetchJob(Job):
     """GET one record by its path; a 404 leaves it out."""
 
     def __init__(self, client: Client, key: str, path: str) -> None:
@@ -303,9 +312,9 @@ class FetchJob(RecordJob):
         self.client = client
         self.path = path
 
-    def run(self) -> Outcome:
+    def steps(self) -> Steps:
         try:
-            response = self.send("GET", self.path)
+            response = yield from request("GET", self.path)
             return Outcome(
                 Status.DONE, value=_payload(response), concurrent=concurrent_requests(response)
             )
@@ -315,8 +324,12 @@ class FetchJob(RecordJob):
             return classify(exc)
 
 
-class CreateJob(RecordJob):
-    """POST one new object; resent only after a 429, which proves it was not processed."""
+class CreateJob(Job):
+    """POST one new object; resent only after a 429, which proves it was not processed.
+
+    The request and the reading of its answer are :mod:`twiliorm.persistence`'s
+    (``save_request``/``saved``), as ``save()`` and ``asave()`` send them.
+    """
 
     def __init__(self, client: Client, index: int, obj: Resource, path: Mapping[str, str]) -> None:
         self.key = f"#{index}"
@@ -324,18 +337,24 @@ class CreateJob(RecordJob):
         self.obj = obj
         self.path = path
 
-    def run(self) -> Outcome:
-        self.obj._ctx = Binding(self.client, self.path)
+    def steps(self) -> Steps:
+        client = self.client
+        self.obj._ctx = Binding(client, self.path)
         try:
-            self.sent += 1
-            persistence.save(self.obj, None)
+            write = persistence.save_request(self.obj, None, client.account_sid)
+            assert write is not None  # a create always has a request
+            path = write.request.path
+            response = yield from request("POST", path, write.request.form)
+            persistence.saved(self.obj, write, _json(response, "POST", path), client)
         except Exception as exc:
             return doubtful(exc, "it may have been created: not resent")
         return Outcome(Status.DONE, value=self.obj)
 
 
 class CreatedJob(CreateJob):
-    """An object an earlier run created: it gets its SID, and is read back (one GET)."""
+    """An object an earlier run created: it gets its SID, and is read back (one GET; a
+    404 for one created by this process a moment ago is asked again after short pauses,
+    as :func:`~twiliorm.persistence.fetch_payload` does)."""
 
     def __init__(
         self, client: Client, index: int, obj: Resource, path: Mapping[str, str], sid: str
@@ -343,14 +362,25 @@ class CreatedJob(CreateJob):
         super().__init__(client, index, obj, path)
         self.sid = sid
 
-    def run(self) -> Outcome:
+    def steps(self) -> Steps:
         meta = self.obj._meta
         assert meta.pk is not None
         setattr(self.obj, meta.pk, self.sid)
-        self.obj._ctx = Binding(self.client, self.path)
+        client = self.client
+        self.obj._ctx = Binding(client, self.path)
         try:
-            self.sent += 1
-            persistence.refresh(self.obj)
+            path = persistence.fetch_request(self.obj, client.account_sid).path
+            pauses = iter(persistence.NOT_FOUND_PAUSES)
+            while True:
+                try:
+                    response = yield from request("GET", path)
+                    break
+                except NotFoundError:
+                    pause = next(pauses, None)
+                    if pause is None or client.url(path) not in persistence.recent_creates:
+                        raise
+                yield float(pause)
+            persistence._load(self.obj, _json(response, "GET", path))
         except RateLimitError as exc:
             return Outcome(Status.REFUSED, exc, wait=exc.retry_after)
         except Exception as exc:
