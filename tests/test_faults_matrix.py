@@ -8,9 +8,11 @@ another exception), and the sandbox's own records show nothing was done
 twice: each create's unique body is stored at most once, and a POST was only
 ever resent after a 429 (the one answer proving it was not processed).
 
-The last test prints the table (fault, request kind, outcomes, resends,
-duplicates); run ``pytest tests/test_faults_matrix.py -s`` or read the CI
-log. Backoff pauses are recorded instead of slept.
+Each row runs under both drivers (``tests/async_driver.py``: ``[sync]``, and
+``[async]`` through ``AsyncClient``). After the rows, one table per driver is
+printed (fault, request kind, outcomes, resends, duplicates); run ``pytest
+tests/test_faults_matrix.py -s`` or read the CI log. Backoff pauses are
+recorded (sync) or skipped (async) instead of slept.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ class Cell:
     duplicates: int = 0
 
 
-RESULTS: dict[tuple[str, str], Cell] = {}
+#: (driver, fault, request kind) -> the cell, for the tables printed at the end
+RESULTS: dict[tuple[str, str, str], Cell] = {}
 
 
 @pytest.fixture
@@ -149,7 +152,7 @@ def _run_cell(run: Run, kind: str) -> Cell:
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_fault_matrix_row(fault: str, no_backoff: list[float]) -> None:
+def test_fault_matrix_row(fault: str, no_backoff: list[float], driver: str) -> None:
     spec = None if fault == "refused" else fault
     with Sandbox(faults=spec, fault_seed=8) as sandbox:
         run = Run(sandbox, fault)
@@ -161,7 +164,7 @@ def test_fault_matrix_row(fault: str, no_backoff: list[float]) -> None:
     assert creates.duplicates == 0, mine
     assert len(mine) >= creates.outcomes["ok"]  # every create reported done is stored
     for cell in cells:
-        RESULTS[(fault, cell.kind)] = cell
+        RESULTS[(driver, fault, cell.kind)] = cell
         assert sum(cell.outcomes.values()) == CALLS_PER_KIND
     _check_expectations(fault, {cell.kind: cell for cell in cells})
 
@@ -185,21 +188,42 @@ def _check_expectations(fault: str, cells: dict[str, Cell]) -> None:
         assert cells["POST create"].outcomes["DecodeError"] > 0
 
 
+def _tables(results: dict[tuple[str, str, str], Cell]) -> str:
+    """One table per driver, in the order the rows ran."""
+    head = f"{'fault':<16} {'request kind':<12} {'outcome':<44} {'resends':>7} {'duplicates':>10}"
+    drivers = list(dict.fromkeys(driver for driver, _, _ in results))
+    blocks = []
+    for driver in drivers:
+        lines = [f"Fault matrix [{driver}] (each cell: {CALLS_PER_KIND} calls)", head, "-" * 93]
+        for (of, fault, kind), cell in results.items():
+            if of != driver:
+                continue
+            outcome = ", ".join(f"{name} x{n}" for name, n in sorted(cell.outcomes.items()))
+            lines.append(
+                f"{fault:<16} {kind:<12} {outcome:<44} {cell.resends:>7} {cell.duplicates:>10}"
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def test_one_table_per_driver() -> None:
+    """Cells of both drivers for the same fault and kind each keep their own line."""
+    sync = Cell("500=0.5", "DELETE", collections.Counter(ok=6), resends=2)
+    aio = Cell("500=0.5", "DELETE", collections.Counter(ok=5, ServerError=1), resends=3)
+    text = _tables({("sync", "500=0.5", "DELETE"): sync, ("async", "500=0.5", "DELETE"): aio})
+    sync_part, async_part = text.split("\n\n")
+    assert sync_part.startswith("Fault matrix [sync]") and "ok x6" in sync_part
+    assert async_part.startswith("Fault matrix [async]") and "ServerError x1, ok x5" in async_part
+    assert "ServerError" not in sync_part
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _print_the_matrix(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After the rows that ran, the table for the report (each row asserts its own cells)."""
+    """After the rows that ran, a table per driver for the report (each row asserts its
+    own cells)."""
     yield
     if not RESULTS:
         return
-    lines = [
-        f"{'fault':<16} {'request kind':<12} {'outcome':<44} {'resends':>7} {'duplicates':>10}",
-        "-" * 93,
-    ]
-    for (fault, kind), cell in RESULTS.items():
-        outcome = ", ".join(f"{name} x{n}" for name, n in sorted(cell.outcomes.items()))
-        lines.append(
-            f"{fault:<16} {kind:<12} {outcome:<44} {cell.resends:>7} {cell.duplicates:>10}"
-        )
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
-        print(f"\n\nFault matrix (each cell: {CALLS_PER_KIND} calls)\n" + "\n".join(lines) + "\n")
+        print("\n\n" + _tables(RESULTS) + "\n")
