@@ -13,4 +13,6 @@ the targets it misses.
 - ``report``: medians, paired ratios, the table and the target checks.
 - ``bench_structure``: cattrs' generated structuring next to twiliorm's, per record.
 - ``profile``: one twiliorm workload under cProfile.
+- ``async_choice``: aiohttp or httpx for the async client (``ASYNC_CHOICE.md``).
+- ``async_fetch``: the async client next to raw aiohttp and the official async client.
 """

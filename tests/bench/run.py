@@ -12,7 +12,8 @@
    (a list of the biggest ``list()`` size run), and the structuring
    micro-benchmark (``bench_structure``).
 
-``--only iterate list`` and ``--clients twiliorm raw-orjson`` narrow a run.
+``--only iterate list`` and ``--clients twiliorm raw-orjson`` narrow a run;
+``--async-fetch [OPTIONS]`` runs ``async_fetch`` (the async client, issue 14) instead.
 4. Prints the table and the targets (``report``) and writes everything as JSON.
 """
 
@@ -182,6 +183,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--skip-latency", action="store_true", help="no +50 ms prefetch experiment")
     p.add_argument(
+        "--async-fetch",
+        action="store_true",
+        help="first option only: run tests.bench.async_fetch (the async client, issue 14) "
+        "with the options after it",
+    )
+    p.add_argument(
         "--clients",
         nargs="*",
         default=None,
@@ -234,7 +241,12 @@ def measure_all(args: argparse.Namespace, plan: list[Workload]) -> dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--async-fetch"]:  # issue 14's async figures: their own orchestrator
+        from . import async_fetch
+
+        return async_fetch.main(argv[1:])
+    args = parse(argv)
     started = time.perf_counter()
     plan = [
         replace(w, clients=tuple(c for c in w.clients if c in args.clients)) if args.clients else w
