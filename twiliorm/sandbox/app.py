@@ -183,6 +183,7 @@ class App:
         self.models: dict[str, type[Resource]] = {m.__name__: m for m in (models or resources())}
         self.router = Router(self.models.values())
         self.behaviours = Behaviours(behaviour_for(m._meta, self) for m in self.models.values())
+        self.store.index_days({name: b.filters.day_keys for name, b in self.behaviours.items()})
         if log_size < 0:
             raise ValueError(f"log_size cannot be negative, got {log_size}")
         self.requests: collections.deque[LoggedRequest] = collections.deque(maxlen=log_size)

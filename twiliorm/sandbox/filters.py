@@ -7,7 +7,9 @@ the creation time, which usage records count by. A :class:`ListFilter` makes
 both from the declaration: :meth:`~ListFilter.index` what a record keeps,
 :meth:`~ListFilter.where` the clauses of a request's filter params. Each
 field's kind says how: a kind compared by day (``kind.by_day``) is compared
-on the day, any other is read as its form value (``true`` is a boolean).
+on the day (a :class:`~.store.DayClause`, which the store answers from its
+index of days: :attr:`ListFilter.day_keys` are the keys it keeps), any other
+is read as its form value (``true`` is a boolean).
 Params the resource does not filter by are ignored, as Twilio ignores them.
 """
 
@@ -21,7 +23,7 @@ from ..fields import FieldSpec, Kind
 from ..resource import Meta
 from .forms import read
 from .params import parse_day
-from .store import Clause, Clauses
+from .store import Clause, Clauses, DayClause
 
 if TYPE_CHECKING:
     from .app import Context
@@ -55,7 +57,7 @@ class ListFilter:
         column = f"json_extract(idx, '$.{spec.key}')"
         operator = _OPERATORS[lookup]
         if spec.kind.by_day:
-            return f"substr({column}, 1, 10) {operator} ?", (parse_day(param, value).isoformat(),)
+            return DayClause(spec.key or "", operator, parse_day(param, value).isoformat())
         return f"{column} {operator} ?", (read(spec.kind, param, [value]),)
 
     def index(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,6 +70,11 @@ class ListFilter:
             value = body.get(key)
             out[key] = iso(to_iso, value) if to_iso is not None and value is not None else value
         return out
+
+    @property
+    def day_keys(self) -> tuple[str, ...]:
+        """The keys compared by day: the store keeps an index of their days."""
+        return tuple(key for key, to_iso in self._indexed if to_iso is not None)
 
     @functools.cached_property
     def _indexed(self) -> tuple[tuple[str, Iso | None], ...]:

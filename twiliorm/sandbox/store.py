@@ -6,7 +6,11 @@ parsing a record), plus ``idx``, the normalized values its list filters
 compare (ISO timestamps for dates). Records are addressed by resource,
 account, parent (the path parameters above the list, e.g. the conference of a
 participant) and identity; ``seq`` orders them by creation and is what page
-tokens point at. Accounts and their credentials have a table of their own;
+tokens point at. The days of the fields lists filter by day (a message's
+``date_sent``, a call's ``start_time``...) are kept again in ``days``, one row
+a record and field, so a page narrowed to some days reads only those days'
+records (:class:`DayClause`) instead of the whole list. Accounts and their
+credentials have a table of their own;
 so do the events scheduled on the sandbox clock (a message to deliver, a call
 to answer) and the per-record state behaviours keep beside a payload (a
 call's TwiML, a status callback URL), so a sandbox stopped and started again
@@ -44,7 +48,7 @@ import attrs
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["Clause", "Clauses", "Credential", "Event", "Record", "Store"]
+__all__ = ["Clause", "Clauses", "Credential", "DayClause", "Event", "Record", "Store"]
 
 #: an SQL condition on the records table and its arguments
 Clause = tuple[str, Sequence[Any]]
@@ -64,6 +68,16 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_list ON records (resource, account, parent, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_pk ON records (resource, account, parent, pk);
 CREATE INDEX IF NOT EXISTS records_find ON records (resource, pk);
+CREATE TABLE IF NOT EXISTS days (
+    resource TEXT NOT NULL,
+    account TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    key TEXT NOT NULL,
+    day TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (resource, account, parent, key, day, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS days_seq ON days (seq);
 CREATE TABLE IF NOT EXISTS credentials (
     username TEXT PRIMARY KEY,
     secret TEXT NOT NULL,
@@ -98,6 +112,43 @@ CREATE TABLE IF NOT EXISTS state (
 """
 
 _INSERT = "INSERT INTO records (resource, account, parent, pk, body, idx) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_DAY = (
+    "INSERT INTO days (resource, account, parent, key, day, seq) VALUES (?, ?, ?, ?, ?, ?)"
+)
+#: the days of ``key`` (a parameter) of stored records, as the index keeps them: the first ten
+#: characters of the ISO text in ``idx`` (what a clause on the day compares), text values only
+_DAYS_OF = (
+    "INSERT INTO days (resource, account, parent, key, day, seq) "
+    "SELECT resource, account, parent, :key, substr(json_extract(idx, :path), 1, 10), seq "
+    "FROM records WHERE resource = :resource AND seq > :after "
+    "AND json_type(idx, :path) = 'text'"
+)
+#: candidates read from the day index at a time when other clauses narrow them further
+_BATCH = 2000
+
+
+class DayClause(tuple[str, Sequence[Any]]):
+    """A clause on the day of a by-day key (``DateSent>=2026-01-05``: ``day >= ?``).
+
+    It is a plain :data:`Clause` (SQL and its argument) wherever records are read, and
+    :meth:`Store.page` answers it from the ``days`` table when the resource's ``key`` is
+    indexed there (:meth:`Store.index_days`), with the same records in the same order.
+    """
+
+    key: str
+    operator: str
+    day: str
+
+    def __new__(cls, key: str, operator: str, day: str) -> DayClause:
+        if operator not in ("=", "<=", ">="):
+            raise ValueError(f"a day is compared with =, <= or >=, not {operator!r}")
+        sql = f"substr(json_extract(idx, '$.{key}'), 1, 10) {operator} ?"
+        clause = super().__new__(cls, (sql, (day,)))
+        clause.key, clause.operator, clause.day = key, operator, day
+        return clause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DayClause, (self.key, self.operator, self.day))
 
 
 @attrs.frozen
@@ -147,6 +198,8 @@ class Store:
         # database has one connection only: there they share the lock.
         self._read_lock = threading.RLock() if path else self._lock
         self._owner: int | None = None
+        #: resource -> the idx keys whose days ``days`` keeps (:meth:`index_days`)
+        self._day_keys: dict[str, tuple[str, ...]] = {}
         try:
             self._db, self._reader = self._open(path)
         except (sqlite3.Error, OSError) as exc:
@@ -216,7 +269,7 @@ class Store:
     def clear(self) -> None:
         """Delete every record, account, credential, event and kept state (settings stay)."""
         with self.transaction() as db:
-            for table in ("records", "accounts", "credentials", "events", "state"):
+            for table in ("records", "days", "accounts", "credentials", "events", "state"):
                 db.execute(f"DELETE FROM {table}")
 
     def _release(self) -> None:
@@ -236,20 +289,25 @@ class Store:
         body: dict[str, Any],
         idx: dict[str, Any],
     ) -> int:
-        with self._lock:
-            cursor = self._db.execute(
+        with self.transaction() as db:
+            cursor = db.execute(
                 _INSERT,
                 (resource, account, parent, pk, _dump(body), _dump(idx)),
             )
-            return int(cursor.lastrowid or 0)
+            seq = int(cursor.lastrowid or 0)
+            self._add_days(db, Record(seq, resource, account, parent, pk, body), idx)
+            return seq
 
     def insert_many(self, rows: Sequence[tuple[str, str, str, str, str, str]]) -> None:
         """Insert pre-rendered rows (resource, account, parent, pk, body, idx) at once."""
         with self.transaction() as db:
+            after = db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
             db.executemany(
                 _INSERT,
                 rows,
             )
+            for resource in dict.fromkeys(row[0] for row in rows):
+                self._days_from_records(db, resource, after)
 
     def get(self, resource: str, account: str, parent: str, pk: str) -> Record | None:
         with self._lock:
@@ -274,17 +332,20 @@ class Store:
         return Record(row[0], resource, row[1], row[2], pk, json.loads(row[3]))
 
     def update(self, record: Record, body: dict[str, Any], idx: dict[str, Any]) -> Record:
-        with self._lock:
-            self._db.execute(
+        with self.transaction() as db:
+            db.execute(
                 "UPDATE records SET body=?, idx=? WHERE seq=?",
                 (_dump(body), _dump(idx), record.seq),
             )
+            db.execute("DELETE FROM days WHERE seq=?", (record.seq,))
+            self._add_days(db, record, idx)
         return attrs.evolve(record, body=body)
 
     def delete(self, record: Record) -> None:
         """Remove a record and the state kept beside it."""
         with self.transaction() as db:
             db.execute("DELETE FROM records WHERE seq=?", (record.seq,))
+            db.execute("DELETE FROM days WHERE seq=?", (record.seq,))
             db.execute("DELETE FROM state WHERE kind=? AND key=?", (record.resource, record.pk))
 
     def page(
@@ -303,8 +364,15 @@ class Store:
 
         ``following``: the records after seq ``following`` in that order (the next
         page); ``preceding``: the ``limit`` records just before it (the previous page).
+        Clauses on the day of an indexed key (:class:`DayClause`) are read from the day
+        index: the records of those days only, not the whole list.
         """
         accounts = [account] if isinstance(account, str) else list(account)
+        days = self._day_clauses(resource, where)
+        if days:
+            rest = [c for c in where if not any(c is day for day in days)]
+            place = (resource, accounts, parent)
+            return self._page_by_day(place, days, rest, limit, following, preceding, newest_first)
         marks = ", ".join("?" for _ in accounts)
         sql = [
             f"SELECT seq, body FROM records WHERE resource=? AND account IN ({marks}) AND parent=?"
@@ -324,6 +392,103 @@ class Store:
         with self._lock:
             rows = self._db.execute(" ".join(sql), args).fetchall()
         return rows[::-1] if backwards else rows
+
+    def _page_by_day(
+        self,
+        place: tuple[str, list[str], str],
+        days: list[DayClause],
+        where: Sequence[Clause],
+        limit: int,
+        following: int | None,
+        preceding: int | None,
+        newest_first: bool,
+    ) -> list[tuple[int, str]]:
+        """:meth:`page` with its ``days`` read from the day index: the seqs of those days in
+        list order from the day index, then their bodies (and the other clauses) by seq."""
+        resource, accounts, parent = place
+        marks = ", ".join("?" for _ in accounts)
+        sql = [
+            f"SELECT seq FROM days WHERE resource=? AND account IN ({marks}) AND parent=? AND key=?"
+        ]
+        args: list[Any] = [resource, *accounts, parent, days[0].key]
+        for clause in days:
+            sql.append(f"AND day {clause.operator} ?")
+            args.append(clause.day)
+        backwards = preceding is not None
+        mark = preceding if backwards else following
+        descending = newest_first != backwards
+        if mark is not None:
+            sql.append("AND seq < ?" if descending else "AND seq > ?")
+            args.append(mark)
+        sql.append(f"ORDER BY seq {'DESC' if descending else 'ASC'}")
+        if not where:
+            sql.append("LIMIT ?")
+            args.append(limit)
+        with self._lock:
+            rows = self._bodies(" ".join(sql), args, where, limit, descending)
+        return rows[::-1] if backwards else rows
+
+    def _bodies(
+        self, sql: str, args: Sequence[Any], where: Sequence[Clause], limit: int, descending: bool
+    ) -> list[tuple[int, str]]:
+        """The (seq, body) of the candidates ``sql`` gives, in its order, that meet ``where``:
+        read a batch at a time until ``limit`` are found (the caller holds the lock)."""
+        cursor = self._db.execute(sql, args)
+        found: list[tuple[int, str]] = []
+        try:
+            while len(found) < limit:
+                batch = [row[0] for row in cursor.fetchmany(max(limit, _BATCH))]
+                if not batch:
+                    break
+                marks = ", ".join("?" * len(batch))
+                query = [f"SELECT seq, body FROM records WHERE seq IN ({marks})"]
+                values: list[Any] = list(batch)
+                for clause, more in where:
+                    query.append(f"AND ({clause})")
+                    values.extend(more)
+                rows = self._db.execute(" ".join(query), values).fetchall()
+                found.extend(sorted(rows, reverse=descending))
+        finally:
+            cursor.close()
+        return found[:limit]
+
+    def _day_clauses(self, resource: str, where: Sequence[Clause]) -> list[DayClause]:
+        """The clauses the day index answers: those on the first indexed key ``where`` has."""
+        indexed = self._day_keys.get(resource, ())
+        days = [c for c in where if isinstance(c, DayClause) and c.key in indexed]
+        return [c for c in days if c.key == days[0].key]
+
+    # --- the day index --------------------------------------------------------------
+
+    def index_days(self, keys: dict[str, tuple[str, ...]]) -> None:
+        """Keep the days of ``keys`` (resource -> idx keys) in the day index, (re)built from
+        the records when it was made for other keys (a database an older sandbox made)."""
+        wanted = {name: tuple(sorted(found)) for name, found in sorted(keys.items()) if found}
+        with self.transaction() as db:
+            self._day_keys = wanted
+            if self.setting("day_index") == json.dumps(wanted):
+                return
+            db.execute("DELETE FROM days")
+            for resource in wanted:
+                self._days_from_records(db, resource, 0)
+            self.set_setting("day_index", json.dumps(wanted))
+
+    def _days_from_records(self, db: sqlite3.Connection, resource: str, after: int) -> None:
+        """Index the days of ``resource``'s records after seq ``after`` (from their idx)."""
+        for key in self._day_keys.get(resource, ()):
+            args = {"key": key, "path": f"$.{key}", "resource": resource, "after": after}
+            db.execute(_DAYS_OF, args)
+
+    def _add_days(self, db: sqlite3.Connection, record: Record, idx: dict[str, Any]) -> None:
+        """Index the days of one record (the text values of its indexed keys in ``idx``)."""
+        place = (record.resource, record.account, record.parent)
+        rows = [
+            (*place, key, value[:10], record.seq)
+            for key in self._day_keys.get(record.resource, ())
+            if isinstance(value := idx.get(key), str)
+        ]
+        if rows:
+            db.executemany(_INSERT_DAY, rows)
 
     def children(
         self,
