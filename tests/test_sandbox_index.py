@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from twiliorm.dates import parse_rfc2822
 from twiliorm.sandbox import Clock, Sandbox, Settings
 
 from .test_sandbox_support import Raw
@@ -234,3 +235,22 @@ def test_a_database_made_before_the_index_gets_one_when_opened(tmp_path: Path) -
         raw.close()
     assert indexed == scanned
     assert any(page["messages"] for pages in indexed for page in pages if "messages" in page)
+
+
+def test_populated_records_are_never_older_than_their_account() -> None:
+    # Twilio: nothing in an account is older than the account, so a scan with no lower
+    # bound starts from its creation day. Made-up history moves the account's date back.
+    with Sandbox(clock=Clock(frozen=True, start=NOW)) as sb:
+        created = sb.app.store.get("Account", sb.account_sid, "", sb.account_sid)
+        assert created is not None
+        sb.populate(400, 100)
+        raw = Raw(sb)
+        account = raw("GET", f"{raw.a}.json").json()
+        messages = _walk(raw, raw.a + "/Messages.json?PageSize=1000")[0]["messages"]
+        calls = _walk(raw, raw.a + "/Calls.json?PageSize=1000")[0]["calls"]
+        raw.close()
+    since = parse_rfc2822(account["date_created"])
+    oldest = min(parse_rfc2822(r["date_created"]) for r in messages + calls)
+    assert since == oldest < parse_rfc2822(created.body["date_created"])
+    assert all(parse_rfc2822(m["date_sent"]) >= since for m in messages)
+    assert account["date_updated"] == created.body["date_updated"]  # the rest as it was

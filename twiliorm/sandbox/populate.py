@@ -12,6 +12,11 @@ message or call: segments, formatted numbers, prices), so a populated record
 is the same as one made over the API; each is rendered once and all are
 inserted in one transaction, without a query per record (100,000 messages
 and as many calls take a few seconds).
+
+Nothing in an account is older than the account, on Twilio: a scan with no
+lower bound starts from the account's creation day. Records made up before
+the account's ``date_created`` move that date back to the oldest of them (the
+account's history is made up too); the records themselves stay as drawn.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import dates
 from .behaviours import calls, messages, outcomes
 
 if TYPE_CHECKING:
@@ -94,6 +100,17 @@ def _insert(
     behaviour.store.insert_many(rows)
 
 
+def _account_since(app: App, account: str, timestamp: float) -> None:
+    """The account was created at ``timestamp`` at the latest (its oldest record's time)."""
+    record = app.store.get("Account", account, "", account)
+    created = record.body.get("date_created") if record is not None else None
+    if record is None or not isinstance(created, str):
+        return
+    if dates.parse_rfc2822(created).timestamp() > timestamp:
+        accounts = app.behaviours["Account"]
+        accounts.save(record, {**record.body, "date_created": _rfc2822(timestamp)})
+
+
 def populate_messages(
     app: App, count: int, *, account: str | None = None, seed: int = 1, step: float = 37.0
 ) -> None:
@@ -125,6 +142,8 @@ def populate_messages(
         }
 
     _insert(app.behaviours.messages, owner, count, values)
+    if count > 0:
+        _account_since(app, owner, now - int(step * count) - 1)  # the oldest date_created
 
 
 def populate_calls(
@@ -155,3 +174,5 @@ def populate_calls(
         }
 
     _insert(app.behaviours.calls, owner, count, values)
+    if count > 0:
+        _account_since(app, owner, now - int(step * count) - 2)  # the oldest date_created
