@@ -11,6 +11,7 @@ the scan runs), the bulk calls that partition by default, and ``partitions()`` p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -38,6 +39,7 @@ from twiliorm.partitions import (
 from twiliorm.protocol import ApiRequest, RawPage
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox.populate import populate_calls, populate_messages
+from twiliorm.sandbox.server import Gate
 
 UTC = dt.timezone.utc
 SID = "AC" + "0" * 32
@@ -507,3 +509,28 @@ def test_other_filters_beside_the_days_are_not_read_as_days() -> None:
     only the partition field's own parameters are days."""
     qs = Message.objects.filter(to="+13453453344", date_sent__gte=dt.date(2026, 1, 1))
     assert "partitions:" in qs.explain()
+
+
+def test_a_read_in_partitions_sends_its_first_requests_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reads are GETs: a partitioned read's limiter starts at its workers (a 429 still
+    slows it down, as above), so the first spans go at once, not two at a time."""
+    levels: list[int] = []
+    enter = Gate.enter
+
+    @contextlib.contextmanager
+    def counted(self: Gate, account: str) -> Iterator[tuple[bool, int]]:
+        with enter(self, account) as (admitted, inflight):
+            levels.append(inflight)
+            yield admitted, inflight
+
+    monkeypatch.setattr(Gate, "enter", counted)
+    with Sandbox(latency_ms=150) as slow:
+        c = slow.client()
+        year = Message.objects.using(c).filter(
+            date_sent__gte=dt.date(2024, 1, 1), date_sent__lte=dt.date(2024, 12, 31)
+        )
+        assert list(year.concurrently(8)) == []
+        c.close()
+    assert len(levels) == FIRST_SPANS and max(levels) == FIRST_SPANS
