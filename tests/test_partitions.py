@@ -534,3 +534,23 @@ def test_a_read_in_partitions_sends_its_first_requests_together(
         assert list(year.concurrently(8)) == []
         c.close()
     assert len(levels) == FIRST_SPANS and max(levels) == FIRST_SPANS
+
+
+def test_a_days_full_first_page_is_not_read_for_days() -> None:
+    """Only a span that can be split has its first page's days read: a one-day piece whose
+    first page is full goes on page by page without parsing a date of it."""
+    fake = FakeList(messages(400, START, dt.timedelta(minutes=5)))  # 288 a day: full pages
+    reader = reader_of(SENT)
+    parsed: list[Any] = []
+    parse = reader.how.parse
+    assert parse is not None
+
+    def counting(raw: Any) -> Any:
+        parsed.append(raw)
+        return parse(raw)
+
+    reader.how = attrs.evolve(reader.how, parse=counting)
+    assert sids(drive(reader, fake)) == walk(fake, SENT)
+    one_day = [s for s in reader.spans if s.first is not None and s.first == s.last]
+    assert one_day and reader.splits > 0
+    assert len(parsed) == 50 * reader.splits  # the first pages that were split, no others

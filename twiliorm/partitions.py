@@ -486,6 +486,8 @@ class PartitionReader:
     def _split(self, part: _Part, items: list[Record]) -> None:
         """Cut ``part`` in pieces when its first page (``items``) had a next one: the page's
         records are kept (its stream ends with them), the pieces leave them out."""
+        if part.span.first is not None and part.span.first == part.span.last:
+            return  # a day is not split: its records' days need not be read (CPU per record)
         days = [self.how.day(item) for item in items]
         pieces = self._pieces(part.span, [d for d in days if d is not None])
         if len(pieces) < 2:
