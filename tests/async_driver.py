@@ -9,15 +9,18 @@ qs.acount()``, ``for m in qs`` runs ``async for m in qs``, ``obj.save()`` runs
 hold for the async driver over HTTP against the sandbox. Requests the async
 client sends are recorded by ``tests.helpers.record`` like the sync ones, and
 retry pauses are skipped (the sync fault matrix records them instead of
-sleeping). Methods with no async counterpart yet (bulk writes, a resource's
-own actions such as ``purchase()``) stay sync, as do calls made from other
-threads.
+sleeping). Bulk work goes the same way (``qs.update()`` runs ``await
+qs.aupdate()``, ``bulk_create`` ``abulk_create``, ``export`` ``aexport``...):
+the same engine, jobs and checkpoints as asyncio tasks. Methods with no async
+counterpart (a resource's own actions such as ``purchase()``) stay sync, as
+do calls made from other threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
@@ -34,21 +37,38 @@ from twiliorm.transport import Request, Response
 from .helpers import Recorder
 
 #: the modules whose sandbox tests run with both drivers
-DRIVEN = ("tests.test_queryset", "tests.test_queryset_django", "tests.test_faults_matrix")
+DRIVEN: tuple[str, ...] = ("tests.test_queryset", "tests.test_queryset_django")
+DRIVEN += ("tests.test_faults_matrix",)
+#: bulk work through the QuerySet and Manager API (twiliorm.bulk's async twins)
+DRIVEN += (
+    "tests.test_bulk",
+    "tests.test_bulk_checkpoint",
+    "tests.test_bulk_export",
+    "tests.test_bulk_errors",
+    "tests.test_bulk_faults",
+)
 #: fixtures that mean a test talks to a sandbox
-SANDBOXED = {"sandbox", "client", "sb", "seeded", "populated", "no_backoff"}
+SANDBOXED = {"sandbox", "client", "sb", "seeded", "populated", "no_backoff", "queued"}
 #: tests that check something only the sync call chain has, and why
 SYNC_ONLY = {
     # the warning points at the caller's line: under [async] that is this harness's line
     # (tests/test_async_queryset.py checks it for a real `async for`)
     "test_a_scan_warning_points_at_the_callers_line",
+    # executor= runs jobs on threads; async bulk calls refuse it (tests/test_async_bulk.py)
+    "test_any_executor_can_run_the_jobs",
+    # counts requests in flight in a sync transport; the async twin sends through aiohttp
+    # (tests/test_async_bulk.py measures the async bound on its own transport)
+    "test_updates_run_concurrently_within_the_workers_bound",
 }
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.module.__name__ not in DRIVEN or metafunc.function.__name__ in SYNC_ONLY:
         return
-    if SANDBOXED & set(metafunc.fixturenames):
+    # A test that names ``driver`` itself runs both ways whatever its fixtures (one that
+    # starts its own sandbox, or passes the driver on to a job in another process).
+    named = "driver" in inspect.signature(metafunc.function).parameters
+    if named or SANDBOXED & set(metafunc.fixturenames):
         metafunc.parametrize("driver", ["sync", "async"], indirect=True)
 
 
@@ -94,7 +114,7 @@ async def _cached(qs: QuerySet[Any]) -> list[Any]:
 
 
 #: sync name -> how the async counterpart runs (a coroutine from the same arguments)
-QUERYSET = {
+QUERYSET: dict[str, Callable[..., Any]] = {
     "_fetch_all": _cached,
     "iterator": lambda qs, chunk_size=None: _listed(qs.aiterator(chunk_size)),
     "pages": lambda qs, *, prefetch=True: _listed(qs.apages(prefetch=prefetch)),
@@ -102,11 +122,15 @@ QUERYSET = {
         name: getattr(QuerySet, "a" + name)
         for name in (
             *("count", "exists", "contains", "aggregate", "first", "last", "latest"),
-            *("earliest", "get", "create", "get_or_create", "update_or_create", "in_bulk"),
+            *("earliest", "get", "create", "get_or_create", "update_or_create"),
+            *("update", "delete", "export", "bulk_create", "bulk_update"),
         )
     },
+    "in_bulk": lambda qs, id_list=None, *, field_name="sid", workers=None, **options: (
+        QuerySet.ain_bulk(qs, id_list, field_name=field_name, **_concurrency(workers), **options)
+    ),
 }
-RESOURCE = {
+RESOURCE: dict[str, Callable[..., Any]] = {
     "save": lambda obj, **kw: Resource.asave(obj, **kw),
     "update": Resource.aupdate,
     "delete": Resource.adelete,
@@ -114,6 +138,11 @@ RESOURCE = {
     "refresh_from_db": Resource.arefresh_from_db,
 }
 _LISTS = {"iterator", "pages"}  # the sync method returns an iterator
+
+
+def _concurrency(workers: int | None) -> dict[str, int]:
+    """in_bulk's ``workers=`` is ain_bulk's ``concurrency=`` (asyncio tasks, not threads)."""
+    return {} if workers is None else {"concurrency": workers}
 
 
 async def _refreshed(obj: Resource) -> Resource:

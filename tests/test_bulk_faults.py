@@ -5,6 +5,9 @@ processed (an injected 5xx, reset or 429 is answered without processing; a
 ``lost`` request is processed and its answer dropped), so "no write repeated"
 is counted, not assumed. The full-size runs (10,000 records) are in
 ``tests/bench/bench_bulk.py``; these are the same checks at CI size.
+
+Each runs with both drivers (``tests/async_driver.py``): a job killed under
+one is resumed under the other (a checkpoint is the same file sync or async).
 """
 
 from __future__ import annotations
@@ -32,20 +35,29 @@ ROOM = "<Response><Dial><Conference>Room</Conference></Dial></Response>"
 
 # The job a user would run, in its own process so that it can be killed like one.
 JOB = """
-import json, sys, twiliorm
+import asyncio, json, sys, twiliorm
 from twiliorm import Call, Message
 twiliorm.connect()
 ANNOUNCE = "https://example.com/announce.xml"
 operation, checkpoint, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+driver = sys.argv[4]
+
+def call(target, method, *args, **options):
+    if driver == "sync":
+        return getattr(target, method)(*args, **options)
+    return asyncio.run(getattr(target, "a" + method)(*args, **options))
+
 if operation == "update":
-    report = Message.objects.update(body="", resume=checkpoint, workers=8, raise_on_failure=False)
+    report = call(Message.objects, "update", body="", resume=checkpoint, workers=8,
+                  raise_on_failure=False)
 elif operation == "redirect":
     calls = Call.objects.filter(status="in-progress")
-    report = calls.update(url=ANNOUNCE, resume=checkpoint, workers=8, raise_on_failure=False)
+    report = call(calls, "update", url=ANNOUNCE, resume=checkpoint, workers=8,
+                  raise_on_failure=False)
 else:
     objects = [Message(to="+15558675310", from_="+14155550100", body=f"#{n}") for n in range(count)]
-    report = Message.objects.bulk_create(objects, resume=checkpoint, workers=8,
-                                         raise_on_failure=False)
+    report = call(Message.objects, "bulk_create", objects, resume=checkpoint, workers=8,
+                  raise_on_failure=False)
 print(json.dumps({"matched": report.matched, "succeeded": report.succeeded,
                   "skipped": report.skipped, "failed": len(report.failed),
                   "unknown": len(report.unknown), "reasons": dict(report.reasons)}))
@@ -59,7 +71,7 @@ def processed_writes(log: list[LoggedRequest], method: str = "POST") -> list[str
     ]
 
 
-def test_redacting_under_faults_redacts_everything_once() -> None:
+def test_redacting_under_faults_redacts_everything_once(driver: str) -> None:
     with Sandbox(faults=FAULTS, fault_seed=11) as sandbox, sandbox.client() as client:
         sandbox.populate(1000, 0)
         report = Message.objects.using(client).update(body="", workers=8)
@@ -79,14 +91,20 @@ def test_redacting_under_faults_redacts_everything_once() -> None:
     assert report.pages == sum(1 for r in log if r.path.endswith("/Messages.json"))
 
 
-def _run_job(sandbox: Sandbox, operation: str, checkpoint: Path, count: int = 0) -> Any:
+#: the driver a killed job is resumed with: the other one
+OTHER = {"sync": "async", "async": "sync"}
+
+
+def _run_job(
+    sandbox: Sandbox, operation: str, checkpoint: Path, driver: str, count: int = 0
+) -> Any:
     env = dict(os.environ)
     env.update(
         TWILIO_ACCOUNT_SID=sandbox.account_sid,
         TWILIO_AUTH_TOKEN=sandbox.auth_token,
         TWILIO_API_BASE_URL=sandbox.base_url,
     )
-    args = [sys.executable, "-c", JOB, operation, str(checkpoint), str(count)]
+    args = [sys.executable, "-c", JOB, operation, str(checkpoint), str(count), driver]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -120,14 +138,14 @@ def _finish(job: subprocess.Popen[bytes]) -> dict[str, Any]:
     return json.loads(out)  # type: ignore[no-any-return]
 
 
-def test_a_killed_update_resumes_without_repeating_a_write(tmp_path: Path) -> None:
+def test_a_killed_update_resumes_without_repeating_a_write(tmp_path: Path, driver: str) -> None:
     checkpoint = tmp_path / "redact.ckpt"
     with Sandbox(latency_ms=10) as sandbox:
         sandbox.populate(600, 0)
-        recorded = _kill_when(_run_job(sandbox, "update", checkpoint), checkpoint, 150)
+        recorded = _kill_when(_run_job(sandbox, "update", checkpoint, driver), checkpoint, 150)
         assert recorded < 600  # killed in the middle
         rerun_from = _settled(sandbox)
-        second = _finish(_run_job(sandbox, "update", checkpoint))
+        second = _finish(_run_job(sandbox, "update", checkpoint, OTHER[driver]))
         log = sandbox.requests
         with sandbox.client() as client:
             stored = [m.body for m in Message.objects.using(client).all()]
@@ -140,11 +158,11 @@ def test_a_killed_update_resumes_without_repeating_a_write(tmp_path: Path) -> No
     assert second["succeeded"] + second["skipped"] == 600
 
 
-def test_a_killed_bulk_create_never_creates_twice(tmp_path: Path) -> None:
+def test_a_killed_bulk_create_never_creates_twice(tmp_path: Path, driver: str) -> None:
     checkpoint = tmp_path / "create.ckpt"
     with Sandbox(latency_ms=10) as sandbox:
-        _kill_when(_run_job(sandbox, "create", checkpoint, 300), checkpoint, 100)
-        second = _finish(_run_job(sandbox, "create", checkpoint, 300))
+        _kill_when(_run_job(sandbox, "create", checkpoint, driver, 300), checkpoint, 100)
+        second = _finish(_run_job(sandbox, "create", checkpoint, OTHER[driver], 300))
         with sandbox.client() as client:
             stored = [m.body for m in Message.objects.using(client).all()]
     assert len(stored) == len(set(stored))  # no object created twice
@@ -161,7 +179,7 @@ def in_progress_calls(sandbox: Sandbox, count: int) -> None:
             Call.objects.using(client).create(to="+15558675310", from_="+14155550100", twiml=ROOM)
 
 
-def test_a_redirect_whose_answer_is_lost_is_never_sent_again() -> None:
+def test_a_redirect_whose_answer_is_lost_is_never_sent_again(driver: str) -> None:
     # A call's url cannot be read back, so nothing can show a lost redirect happened.
     with Sandbox() as sandbox, sandbox.client() as client:
         in_progress_calls(sandbox, 30)
@@ -177,16 +195,18 @@ def test_a_redirect_whose_answer_is_lost_is_never_sent_again() -> None:
     assert all("not resent" in f.error for f in report.unknown) and not report.failed
 
 
-def test_a_killed_redirect_resumes_without_resending_what_was_in_flight(tmp_path: Path) -> None:
+def test_a_killed_redirect_resumes_without_resending_what_was_in_flight(
+    tmp_path: Path, driver: str
+) -> None:
     checkpoint = tmp_path / "redirect.ckpt"
     with Sandbox(latency_ms=10) as sandbox:
         in_progress_calls(sandbox, 200)
         start = len(sandbox.requests)
-        _kill_when(_run_job(sandbox, "redirect", checkpoint), checkpoint, 40, "begin")
+        _kill_when(_run_job(sandbox, "redirect", checkpoint, driver), checkpoint, 40, "begin")
         _settled(sandbox)
         states = dict(line.split(" ")[:2][::-1] for line in checkpoint.read_text().splitlines()[1:])
         in_doubt = sum(1 for state in states.values() if state == "begin")
-        second = _finish(_run_job(sandbox, "redirect", checkpoint))
+        second = _finish(_run_job(sandbox, "redirect", checkpoint, OTHER[driver]))
         log = sandbox.requests[start:]
     per_call = collections.Counter(processed_writes(log))
     assert set(per_call.values()) == {1}  # no call redirected twice
@@ -196,7 +216,9 @@ def test_a_killed_redirect_resumes_without_resending_what_was_in_flight(tmp_path
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("cap", "workers", "count"), [(4, 16, 400), (16, 64, 800)])
-def test_more_workers_than_the_cap_settle_at_the_cap(cap: int, workers: int, count: int) -> None:
+def test_more_workers_than_the_cap_settle_at_the_cap(
+    cap: int, workers: int, count: int, driver: str
+) -> None:
     with Sandbox(latency_ms=50, concurrency_limit=cap) as sandbox, sandbox.client() as client:
         sandbox.populate(count, 0)
         report = Message.objects.using(client).update(body="", workers=workers)

@@ -18,7 +18,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from . import persistence
-from .bulk import DEFAULT_WORKERS, Progress, finish_write
+from .bulk import DEFAULT_WORKERS, Progress, _no_executor, finish_write
 from .bulk.engine import Engine, Job, Outcome, Status
 from .bulk.jobs import Ask, Targets, UpdateJob, bulk_client, paths_of
 from .protocol import ApiRequest
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .resource import Resource
     from .transport import Response
 
-__all__ = ["bulk_update_objects"]
+__all__ = ["abulk_update_objects", "bulk_update_objects"]
 
 
 class _ObjectUpdate(UpdateJob):
@@ -57,30 +57,77 @@ def bulk_update_objects(
 ) -> int:
     """POST ``fields`` of each of ``objs`` (every value checked before anything is sent);
     the number of objects updated."""
+    pairs = _checked(model, objs, fields)
+    if not pairs:
+        return 0
+    view = bulk_client(client, workers)
+    try:
+        engine = _engine(model, client, workers, executor, progress, len(pairs))
+        report = engine.run([_ObjectUpdate(view, o, t) for o, t in pairs])
+    finally:
+        if view is not client:
+            view.close()
+    return finish_write(report, raise_on_failure).succeeded
+
+
+async def abulk_update_objects(
+    model: type[Resource],
+    client: Client,
+    objs: Iterable[Resource],
+    fields: Iterable[str],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], Any] | None = None,
+    raise_on_failure: bool = True,
+) -> int:
+    """:func:`bulk_update_objects`, awaited: the same jobs on the same engine, as asyncio
+    tasks through an AsyncClient (``executor=`` has no meaning there: a TypeError)."""
+    from .aio.bulk import AsyncSender
+
+    _no_executor(executor)
+    pairs = _checked(model, objs, fields)
+    if not pairs:
+        return 0
+    async with AsyncSender(client, workers) as sender:
+        engine = _engine(model, client, workers, None, progress, len(pairs))
+        try:
+            jobs = [_ObjectUpdate(sender.view, o, t) for o, t in pairs]
+            report = await engine.arun(jobs, sender.aclient)
+        finally:
+            engine.report.requests += sender.resent.value
+    return finish_write(report, raise_on_failure).succeeded
+
+
+def _checked(
+    model: type[Resource], objs: Iterable[Resource], fields: Iterable[str]
+) -> list[tuple[Resource, Targets]]:
     names = _names(model, fields)
     items = list(objs)
     for obj in items:
         if not isinstance(obj, model) or obj.pk is None:
             raise ValueError(f"All bulk_update() objects must be saved {model.__name__} objects")
-    targets = [Targets.make(model, {name: getattr(obj, name) for name in names}) for obj in items]
-    if not items:
-        return 0
-    view = bulk_client(client, workers)
-    try:
-        jobs = [_ObjectUpdate(view, o, t) for o, t in zip(items, targets, strict=True)]
-        engine = Engine(
-            f"bulk_update {model.__name__}",
-            workers=workers,
-            executor=executor,
-            progress=progress,
-            total=len(jobs),
-            on_outcome=_read_back(client),
-        )
-        report = engine.run(jobs)
-    finally:
-        if view is not client:
-            view.close()
-    return finish_write(report, raise_on_failure).succeeded
+    return [
+        (obj, Targets.make(model, {name: getattr(obj, name) for name in names})) for obj in items
+    ]
+
+
+def _engine(
+    model: type[Resource],
+    client: Client,
+    workers: int,
+    executor: Executor | None,
+    progress: Callable[[Progress], Any] | None,
+    total: int,
+) -> Engine:
+    return Engine(
+        f"bulk_update {model.__name__}",
+        workers=workers,
+        executor=executor,
+        progress=progress,
+        total=total,
+        on_outcome=_read_back(client),
+    )
 
 
 def _names(model: type[Resource], fields: Iterable[str]) -> list[str]:

@@ -151,21 +151,33 @@ class AsyncClient:
             set_client(alias, sync)
 
     @classmethod
-    def for_client(cls, client: Client, transport: AsyncTransport | None = None) -> AsyncClient:
+    def for_client(
+        cls,
+        client: Client,
+        transport: AsyncTransport | None = None,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        twin: bool = True,
+    ) -> AsyncClient:
         """An async client over ``client``'s settings (``client`` becomes its ``sync``);
-        see :func:`async_client_for` for the one queries use."""
+        see :func:`async_client_for` for the one queries use. ``twin=False``: one for a
+        while (a bulk call's, with a pool and retry policy of its own), not the one
+        :func:`async_client_for` finds for ``client``."""
         made = cls.__new__(cls)
-        made._attach(client, transport, DEFAULT_POOL_SIZE)
+        made._attach(client, transport, pool_size, twin=twin)
         return made
 
-    def _attach(self, sync: Client, transport: AsyncTransport | None, pool_size: int) -> None:
+    def _attach(
+        self, sync: Client, transport: AsyncTransport | None, pool_size: int, *, twin: bool = True
+    ) -> None:
         options = sync._options  # the settings the sync client was given, as given
         self.sync = sync
         self.timeout: urllib3.Timeout = _timeout(options["timeout"])
         self.retry: Retry = check_retry(_retry(options["retry"]))
         self.log_bodies: bool = options["log_bodies"]
         self.transport = transport or _default_transport(sync, self.timeout, pool_size)
-        setattr(sync, _TWIN, self)  # a private slot on the twin: async_client_for finds it
+        if twin:
+            setattr(sync, _TWIN, self)  # a private slot on the twin: async_client_for finds it
 
     # --- who and where: the sync twin's ------------------------------------------------
 

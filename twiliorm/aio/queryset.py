@@ -31,6 +31,7 @@ from .paging import aread_pages
 from .persistence import afetch_payload
 
 if TYPE_CHECKING:
+    from ..bulk import BulkReport
     from ..queryset import QuerySet
 
 __all__ = ["AsyncQuerySetMixin"]
@@ -228,6 +229,50 @@ class AsyncQuerySetMixin(Generic[T]):
             found = qs.filter(**{f"{field_name}__in": values}) if values else qs.none()
             return await _keyed_by(found, field_name)
         return await _by_sid(qs, values, concurrency)
+
+    # --- bulk work: the sync calls' engine, jobs and checkpoints, awaited (twiliorm.bulk) ---
+
+    async def aupdate(self, **values: Any) -> BulkReport:
+        """As ``update()``: write ``field=value`` to every matching record, concurrently
+        (asyncio tasks); a report, or ``BulkError`` carrying it. Options as ``update()``
+        (``workers=``, ``progress=``, ``resume=``, ``dry_run=``, ``raise_on_failure=``);
+        ``executor=`` is a TypeError here. See :func:`twiliorm.bulk.abulk_update`."""
+        from ..bulk import abulk_update
+
+        return await abulk_update(_qs(self), **values)
+
+    async def adelete(self, **options: Any) -> BulkReport:
+        """As ``delete()``: DELETE every matching record, concurrently; see
+        :func:`twiliorm.bulk.abulk_delete`."""
+        from ..bulk import abulk_delete
+
+        return await abulk_delete(_qs(self), **options)
+
+    adelete.queryset_only = True  # type: ignore[attr-defined]  # as delete(): not on a manager
+
+    async def aexport(self, target: Any, format: str = "csv", **options: Any) -> BulkReport:
+        """As ``export()``: the matching records to a path or file, page by page (the file
+        written with blocking I/O a page at a time); see :func:`twiliorm.bulk.aexport`."""
+        from ..bulk import aexport
+
+        return await aexport(_qs(self), target, format=format, **options)
+
+    async def abulk_create(self, objects: Iterable[Any], **options: Any) -> BulkReport:
+        """As ``bulk_create()``: each object one POST, concurrently, never sent twice; see
+        :func:`twiliorm.bulk.abulk_create`."""
+        from ..bulk import abulk_create
+
+        return await abulk_create(_qs(self), objects, **options)
+
+    async def abulk_update(self, objs: Iterable[Any], fields: Iterable[str], **options: Any) -> int:
+        """As ``bulk_update()``: ``fields`` of each of ``objs``, one POST each, concurrently;
+        the number of objects updated (see :mod:`twiliorm.batch`)."""
+        from ..batch import abulk_update_objects
+
+        qs = _qs(self)
+        return await abulk_update_objects(qs.model, qs.client, objs, fields, **options)
+
+
 
 
 def _qs(mixin: AsyncQuerySetMixin[T]) -> QuerySet[T]:

@@ -42,12 +42,21 @@ cannot use it, and neither can a second process while the first has it.
 
 An executor must run the jobs in this process (threads: a thread pool, or one
 that wraps one), since each job holds the client's connection pool.
+
+Each has an async twin, ``await``-ed on the running event loop:
+:func:`abulk_update`, :func:`abulk_delete`, :func:`abulk_create` and
+:func:`~twiliorm.bulk.export.aexport` (``qs.aupdate()``, ``qs.adelete()``,
+``Model.objects.abulk_create()``, ``qs.aexport()``). They are the same calls
+over the same engine, jobs and checkpoints, sent as asyncio tasks through an
+:class:`~twiliorm.aio.AsyncClient` instead of threads, with the same options
+but ``executor=`` (a TypeError: there is no thread to run). A checkpoint
+written by one resumes with the other.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +64,7 @@ from ..exceptions import NotSupportedError, ValidationError
 from ..resource import Binding
 from .checkpoint import Checkpoint
 from .engine import Engine, Job, Outcome, Status
-from .export import FORMATS, export
+from .export import FORMATS, aexport, export
 from .jobs import (
     CreatedJob,
     CreateJob,
@@ -80,6 +89,10 @@ __all__ = [
     "BulkReport",
     "Failure",
     "Progress",
+    "abulk_create",
+    "abulk_delete",
+    "abulk_update",
+    "aexport",
     "bulk_create",
     "bulk_delete",
     "bulk_update",
@@ -91,6 +104,8 @@ __all__ = [
 DEFAULT_WORKERS = 8
 ProgressCallback = Callable[[Progress], Any]
 Path = str | os.PathLike[str]
+#: builds one record's job: (the bulk client, key, record, its binding) -> Job
+MakeJob = Callable[["Client", str, Mapping[str, Any], Binding], Job]
 
 
 def bulk_update(
@@ -115,19 +130,55 @@ def bulk_update(
     the way puts the record in ``report.unknown``, never a second request.
     """
     targets = Targets.make(qs.model, {**(values or {}), **fields})
+    with _update_run(qs, targets, resume, workers, dry_run) as run:
+        make = _updates(qs, targets, dry_run)
+        report = run.go(
+            f"update {qs.model.__name__}", run.each(make), executor, progress, attempts, total
+        )
+    return finish_write(report, raise_on_failure)
+
+
+async def abulk_update(
+    qs: QuerySet[Any],
+    values: Mapping[str, Any] | None = None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+    resume: Path | None = None,
+    dry_run: bool = False,
+    attempts: int = 5,
+    total: int | None = None,
+    raise_on_failure: bool = True,
+    **fields: Any,
+) -> BulkReport:
+    """:func:`bulk_update`, awaited: the same records, requests, report and checkpoint."""
+    _no_executor(executor)
+    targets = Targets.make(qs.model, {**(values or {}), **fields})
+    with _update_run(qs, targets, resume, workers, dry_run) as run:
+        make = _updates(qs, targets, dry_run)
+        report = await run.ago(
+            f"update {qs.model.__name__}", run.aeach(make), progress, attempts, total
+        )
+    return finish_write(report, raise_on_failure)
+
+
+def _update_run(
+    qs: QuerySet[Any], targets: Targets, resume: Path | None, workers: int, dry_run: bool
+) -> _Run:
     job = {"operation": "update", "values": targets.form}
     # Values that can be read back are judged on the listed record; others by the file.
-    trust = not targets.comparable
-    with _Run(qs, job, resume, workers, dry_run, trust=trust) as run:
+    return _Run(qs, job, resume, workers, dry_run, trust=not targets.comparable)
 
-        def jobs(client: Client) -> Iterator[Job]:
-            build = qs.model._meta.structure()
-            for key, record, binding in run.records():
-                paths = paths_of(build(record, binding), client, targets)
-                yield UpdateJob(client, targets, key, record, paths, dry_run=dry_run)
 
-        report = run.go(f"update {qs.model.__name__}", jobs, executor, progress, attempts, total)
-    return finish_write(report, raise_on_failure)
+def _updates(qs: QuerySet[Any], targets: Targets, dry_run: bool) -> MakeJob:
+    build = qs.model._meta.structure()
+
+    def make(client: Client, key: str, record: Mapping[str, Any], binding: Binding) -> Job:
+        paths = paths_of(build(record, binding), client, targets)
+        return UpdateJob(client, targets, key, record, paths, dry_run=dry_run)
+
+    return make
 
 
 def bulk_delete(
@@ -145,15 +196,40 @@ def bulk_delete(
     """DELETE every record ``qs`` matches; one already gone counts as skipped."""
     qs.model._meta.require("delete")
     with _Run(qs, {"operation": "delete"}, resume, workers, dry_run, trust=False) as run:
-
-        def jobs(client: Client) -> Iterator[Job]:
-            build = qs.model._meta.structure()
-            for key, record, binding in run.records():
-                path, _ = paths_of(build(record, binding), client, None)
-                yield DeleteJob(client, key, path, dry_run=dry_run)
-
+        jobs = run.each(_deletes(qs, dry_run))
         report = run.go(f"delete {qs.model.__name__}", jobs, executor, progress, attempts, total)
     return finish_write(report, raise_on_failure)
+
+
+async def abulk_delete(
+    qs: QuerySet[Any],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+    resume: Path | None = None,
+    dry_run: bool = False,
+    attempts: int = 5,
+    total: int | None = None,
+    raise_on_failure: bool = True,
+) -> BulkReport:
+    """:func:`bulk_delete`, awaited: the same records, requests, report and checkpoint."""
+    _no_executor(executor)
+    qs.model._meta.require("delete")
+    with _Run(qs, {"operation": "delete"}, resume, workers, dry_run, trust=False) as run:
+        jobs = run.aeach(_deletes(qs, dry_run))
+        report = await run.ago(f"delete {qs.model.__name__}", jobs, progress, attempts, total)
+    return finish_write(report, raise_on_failure)
+
+
+def _deletes(qs: QuerySet[Any], dry_run: bool) -> MakeJob:
+    build = qs.model._meta.structure()
+
+    def make(client: Client, key: str, record: Mapping[str, Any], binding: Binding) -> Job:
+        path, _ = paths_of(build(record, binding), client, None)
+        return DeleteJob(client, key, path, dry_run=dry_run)
+
+    return make
 
 
 def in_bulk(
@@ -221,27 +297,69 @@ def bulk_create(
     those created by an earlier run of a resumed job too (read back with a GET).
     """
     items = list(objects)
-    forms = [_check_new(qs.model, number, obj) for number, obj in enumerate(items)]
-    job = {"operation": "create", "objects": sequence_digest(forms)}
-    path = dict(qs.query.path)
-    user_client = qs.client
-    with _Run(qs, job, resume, workers, False, trust=True) as run:
-
-        def jobs(client: Client) -> Iterator[Job]:
-            for number, obj in enumerate(items):
-                yield CreateJob(client, number, obj, path)
-
-        def rebind(job: Job, outcome: Outcome) -> None:
-            if isinstance(job, CreateJob) and job.obj._ctx is not None:
-                job.obj._ctx = Binding(user_client, job.obj._ctx.path)
-
+    with _create_run(qs, items, resume, workers) as run:
+        jobs, rebind = _creates(qs, items)
         report = run.go(
             f"create {qs.model.__name__}", jobs, executor, progress, 1, len(items), rebind
         )
     return finish_write(report, raise_on_failure)
 
 
+async def abulk_create(
+    qs: QuerySet[Any],
+    objects: Iterable[Resource],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+    resume: Path | None = None,
+    raise_on_failure: bool = True,
+) -> BulkReport:
+    """:func:`bulk_create`, awaited: each object one POST, never sent twice, the same
+    report and checkpoint."""
+    _no_executor(executor)
+    items = list(objects)
+    with _create_run(qs, items, resume, workers) as run:
+        jobs, rebind = _creates(qs, items)
+        report = await run.ago(f"create {qs.model.__name__}", jobs, progress, 1, len(items), rebind)
+    return finish_write(report, raise_on_failure)
+
+
+def _create_run(
+    qs: QuerySet[Any], items: list[Resource], resume: Path | None, workers: int
+) -> _Run:
+    forms = [_check_new(qs.model, number, obj) for number, obj in enumerate(items)]
+    job = {"operation": "create", "objects": sequence_digest(forms)}
+    return _Run(qs, job, resume, workers, False, trust=True)
+
+
+def _creates(
+    qs: QuerySet[Any], items: list[Resource]
+) -> tuple[Callable[[Client], Iterator[Job]], Callable[[Job, Outcome], None]]:
+    """The create jobs of ``items``, and what puts each created object on the user's client."""
+    path = dict(qs.query.path)
+    user_client = qs.client
+
+    def jobs(client: Client) -> Iterator[Job]:
+        for number, obj in enumerate(items):
+            yield CreateJob(client, number, obj, path)
+
+    def rebind(job: Job, outcome: Outcome) -> None:
+        if isinstance(job, CreateJob) and job.obj._ctx is not None:
+            job.obj._ctx = Binding(user_client, job.obj._ctx.path)
+
+    return jobs, rebind
+
+
 # --- the plumbing every bulk write shares -------------------------------------------------
+
+
+def _no_executor(executor: Executor | None) -> None:
+    if executor is not None:
+        raise TypeError(
+            "executor= has no meaning in an async bulk call: its requests are asyncio tasks "
+            "on the running event loop (workers= bounds how many are in flight)"
+        )
 
 
 def finish_write(report: BulkReport, raise_on_failure: bool = True) -> BulkReport:
@@ -336,6 +454,26 @@ class _Run:
             for record in page.raw:
                 yield str(record.get(self.pk_key)), record, page.binding
 
+    async def arecords(self) -> AsyncIterator[tuple[str, Mapping[str, Any], Binding]]:
+        """:meth:`records`, read with ``apages()``."""
+        async for page in self.qs.for_bulk(ordered=False).apages():
+            self.pages += 1
+            for record in page.raw:
+                yield str(record.get(self.pk_key)), record, page.binding
+
+    def each(self, make: MakeJob) -> Callable[[Client], Iterator[Job]]:
+        """The jobs ``make`` builds from the records, read as they are needed."""
+        return lambda client: (make(client, *found) for found in self.records())
+
+    def aeach(self, make: MakeJob) -> Callable[[Client], AsyncIterator[Job]]:
+        """:meth:`each` over :meth:`arecords`."""
+
+        async def jobs(client: Client) -> AsyncIterator[Job]:
+            async for found in self.arecords():
+                yield make(client, *found)
+
+        return jobs
+
     def go(
         self,
         operation: str,
@@ -346,28 +484,74 @@ class _Run:
         total: int | None,
         also: Callable[[Job, Outcome], None] | None = None,
     ) -> BulkReport:
+        """Run the jobs on threads (the sync call)."""
         with _Sender(self.qs.client, self.workers) as sender:
-            engine = Engine(
-                operation,
-                workers=self.workers,
-                executor=executor,
-                attempts=attempts,
-                progress=progress,
-                total=total,
-                on_outcome=self._recorder(also),
-                on_submit=self._intent if self.trust else None,
-            )
+            engine = self._engine(operation, executor, progress, attempts, total, also)
             try:
                 report = engine.run(self._resumed(jobs(sender.view)))
             finally:
                 engine.report.requests += sender.resent.value
                 engine.report.pages = self.pages
+        self._finished()
+        return report
+
+    async def ago(
+        self,
+        operation: str,
+        jobs: Callable[[Client], Iterator[Job] | AsyncIterator[Job]],
+        progress: ProgressCallback | None,
+        attempts: int,
+        total: int | None,
+        also: Callable[[Job, Outcome], None] | None = None,
+    ) -> BulkReport:
+        """Run the jobs as asyncio tasks (the async call): the same engine and records."""
+        from ..aio.bulk import AsyncSender  # the async half, imported when used
+
+        async with AsyncSender(self.qs.client, self.workers) as sender:
+            engine = self._engine(operation, None, progress, attempts, total, also)
+            try:
+                found = jobs(sender.view)
+                if isinstance(found, AsyncIterator):
+                    source: Iterator[Job] | AsyncIterator[Job] = self._aresumed(found)
+                else:
+                    source = self._resumed(found)
+                report = await engine.arun(source, sender.aclient)
+            finally:
+                engine.report.requests += sender.resent.value
+                engine.report.pages = self.pages
+        self._finished()
+        return report
+
+    def _engine(
+        self,
+        operation: str,
+        executor: Executor | None,
+        progress: ProgressCallback | None,
+        attempts: int,
+        total: int | None,
+        also: Callable[[Job, Outcome], None] | None,
+    ) -> Engine:
+        return Engine(
+            operation,
+            workers=self.workers,
+            executor=executor,
+            attempts=attempts,
+            progress=progress,
+            total=total,
+            on_outcome=self._recorder(also),
+            on_submit=self._intent if self.trust else None,
+        )
+
+    def _finished(self) -> None:
         if self.checkpoint is not None:
             self.checkpoint.finish()
-        return report
 
     def _resumed(self, jobs: Iterator[Job]) -> Iterator[Job]:
         for job in jobs:
+            yield self._earlier(job) or job
+
+    async def _aresumed(self, jobs: AsyncIterator[Job]) -> AsyncIterator[Job]:
+        async for job in jobs:
             yield self._earlier(job) or job
 
     def _earlier(self, job: Job) -> Job | None:

@@ -432,9 +432,11 @@ def _payload(response: Response) -> Mapping[str, Any]:
 
 
 def _never_sent(exc: TransportError) -> bool:
+    """True when the connection was never made (refused, or connecting timed out): a
+    urllib3 connect error, which the async transports raise too (``aio.transport.unsent``)."""
     cause = exc.__cause__
     reason = getattr(cause, "reason", None) or cause
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
 
 
 def paths_of(obj: Resource, client: Client, targets: Targets | None) -> tuple[str, str | None]:
