@@ -8,8 +8,9 @@ QuerySet or Manager API with both drivers (``tests/async_driver.py``), so
 faults included. Here: a job stopped under one driver and resumed under the
 other (one checkpoint file, no record written twice), a cancelled task that
 settles what it had in flight, the workers bound on the async transport,
-``executor=`` refused, an async export byte for byte the sync one, and
-creates under every kind of fault.
+``executor=`` refused, an async export byte for byte the sync one, creates
+and deletes under every kind of fault, and creates whose tasks are cancelled
+from outside (unknown, never resent).
 """
 
 from __future__ import annotations
@@ -234,3 +235,54 @@ async def test_async_creates_under_every_fault_are_never_duplicated() -> None:
     assert report.succeeded + len(report.unknown) + len(report.failed) == 300
     assert len(report.unknown) >= faults["lost"]
     assert report.refused == sum(1 for r in log if r.method == "POST" and r.status == 429)
+
+
+@pytest.mark.parametrize("how", ["async", "sync"])
+def test_a_delete_under_every_fault_deletes_each_record_and_reports_it_once(how: str) -> None:
+    # A lost DELETE is sent again; its 404 then means the lost one did it: done, not failed.
+    with Sandbox(faults=FAULTS + ",lost@DELETE=0.05", fault_seed=3) as faulty:
+        faulty.populate(300, 0)
+        with faulty.client() as client:
+            report = call(how, Message.objects.using(client).all(), "delete", workers=8)
+            left = Message.objects.using(client).count()
+        log = faulty.requests
+    lost = [r for r in log if r.method == "DELETE" and r.fault == "lost"]
+    assert lost and left == 0
+    assert report.ok and report.matched == report.succeeded == 300
+    assert report.refused == sum(1 for r in log if r.method == "DELETE" and r.status == 429)
+    # every DELETE sent (first tries, resends in the client and by the engine) is counted
+    assert report.requests == sum(1 for r in log if r.method == "DELETE")
+
+
+@pytest.mark.anyio
+async def test_creates_whose_tasks_are_cancelled_from_outside_are_unknown_and_never_resent(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "create.ckpt"
+    cancelled: list[asyncio.Task[Any]] = []
+
+    def cancel_the_others(seen: Progress) -> None:
+        if seen.done == 10:  # cut off every create in flight (as a loop shutting down would)
+            for task in asyncio.all_tasks():
+                name = getattr(task.get_coro(), "__qualname__", "")
+                if name == "Job.arun" and not task.done():
+                    task.cancel()
+                    cancelled.append(task)
+
+    with Sandbox(latency_ms=50) as slow, slow.client() as client:
+        report = await Message.objects.using(client).abulk_create(
+            new_messages(40), workers=8, resume=path, progress=cancel_the_others,
+            raise_on_failure=False,
+        )  # fmt: skip
+        assert len(cancelled) > 1 and len(report.unknown) == len(cancelled)
+        assert all("cancelled while in flight" in f.error for f in report.unknown)
+        assert report.succeeded == 40 - len(cancelled)
+        again = await asyncio.to_thread(
+            Message.objects.using(client).bulk_create, new_messages(40), resume=path,
+            raise_on_failure=False,
+        )  # fmt: skip
+        stored = [m.body async for m in Message.objects.using(client).all()]
+        log = slow.requests
+    # the resumed run trusts the file: what was cut off stays unknown, never sent again
+    assert len(again.unknown) == len(cancelled) and again.skipped == 40 - len(cancelled)
+    assert len(stored) == len(set(stored)) == len(processed_writes(log)) <= 40
