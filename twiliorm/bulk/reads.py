@@ -75,7 +75,9 @@ def read_concurrently(
     """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
     sender = bulk_client(client, workers)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="twiliorm-read")
-    run = _Reading(sender, reader, Limiter(workers), attempts)
+    # GETs change nothing and a 429 is not processed: start at every worker, not at two
+    # as writes do (a refusal still lowers the limit).
+    run = _Reading(sender, reader, Limiter(workers, start=workers), attempts)
     try:
         yield from run.pages(pool)
     finally:
