@@ -99,7 +99,9 @@ class AiohttpTransport:
         return f"<AiohttpTransport deadline={self.deadline:g}s pool_size={self.pool_size}{via}>"
 
     async def send(self, request: Request) -> Response:
-        session = await self._session()
+        session = self._sessions.get(asyncio.get_running_loop())
+        if session is None or session.closed:  # the loop's first request
+            session = await self._session()
         body = urllib.parse.urlencode(request.fields).encode() if request.fields else None
         headers = {**(request.headers or {}), **_FORM} if body else request.headers
         try:
