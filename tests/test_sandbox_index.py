@@ -85,7 +85,7 @@ def _fill(sandbox: Sandbox, count: int, seed: int) -> None:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    settings = Settings(message_delays=(1.0, 1.0, 1.0))
+    settings = Settings(message_delays=(1.0, 1.0, 1.0), call_delays=(1.0, 1.0, 2.0))
     with Sandbox(clock=Clock(frozen=True, start=NOW), settings=settings) as sb:
         _fill(sb, 40, seed=7)
         yield sb
@@ -177,21 +177,35 @@ def test_the_index_follows_creates_updates_deletes_and_lifecycles(
         for n in range(6)
     ]
     assert all(m["status"] == "queued" and m["date_sent"] is None for m in sent)
+    twiml = "<Response><Say>hi</Say></Response>"
+    dialled = [
+        raw(
+            "POST",
+            raw.a + "/Calls.json",
+            {"To": "+14155550001", "From": "+15017122661", "Twiml": twiml},
+        ).json()
+        for _ in range(4)
+    ]
+    assert all(c["start_time"] is None and c["end_time"] is None for c in dialled)
     today = f"/Messages.json?DateSent={NOW.date()}&PageSize=3"
     before = _walk(raw, raw.a + today)
-    sandbox.advance(5)  # the lifecycle: queued -> sent (date_sent set) -> delivered
+    sandbox.advance(30)  # lifecycles: messages sent (date_sent set), calls answered and ended
     raw("POST", raw.a + f"/Messages/{sent[0]['sid']}.json", {"Body": ""})  # redacted
     raw("DELETE", raw.a + f"/Messages/{sent[1]['sid']}.json")
     recording = next(r for r in sandbox.app.store.all("Recording"))
     raw("DELETE", raw.a + f"/Recordings/{recording.pk}.json")
     queries = [today, f"/Messages.json?DateSent>={DAYS[1]}&PageSize=4"]
     queries += [f"/Recordings.json?DateCreated<={day}&PageSize=4" for day in DAYS[::3]]
+    queries += [f"/Calls.json?StartTime={NOW.date()}&PageSize=2"]
+    queries += [f"/Calls.json?EndTime>={NOW.date()}&PageSize=2"]
     indexed, scanned = _both(sandbox, raw, queries)
     assert indexed == scanned
     now_sent = {m["sid"] for page in indexed[0] for m in page["messages"]}
     already = {m["sid"] for page in before for m in page["messages"]}
     assert {m["sid"] for m in sent[2:]} <= now_sent - already
     assert sent[1]["sid"] not in now_sent and sent[0]["sid"] in now_sent
+    started = {c["sid"] for page in indexed[-2] for c in page["calls"]}
+    assert {c["sid"] for c in dialled} <= started
 
 
 def test_a_narrowed_page_reads_the_index_not_the_list(sandbox: Sandbox, raw: Raw) -> None:
