@@ -39,6 +39,7 @@ from .helpers import Recorder
 #: the modules whose sandbox tests run with both drivers
 DRIVEN: tuple[str, ...] = ("tests.test_queryset", "tests.test_queryset_django")
 DRIVEN += ("tests.test_faults_matrix",)
+DRIVEN += ("tests.test_partitions",)  # scans in partitions: aread_concurrently
 #: bulk work through the QuerySet and Manager API (twiliorm.bulk's async twins)
 DRIVEN += (
     "tests.test_bulk",

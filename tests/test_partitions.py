@@ -474,7 +474,17 @@ def test_export_count_in_bulk_update_and_delete_read_in_partitions(
     assert any("DateSent<" in r.params for r in requests_of(sb, before))
     assert exported == csv_rows(qs.concurrently(None)) and len(exported) > 600
     assert qs.count() == len(exported) - 1 == qs.concurrently(None).count()
+    before = len(sb.requests)
+    assert qs.count() == len(exported) - 1
+    assert any("DateSent<" in r.params for r in requests_of(sb, before))  # in partitions
+    before = len(sb.requests)
     assert list(qs.in_bulk()) == [row[0] for row in exported[1:]]
+    assert any("DateSent<" in r.params for r in requests_of(sb, before))
+    before = len(sb.requests)
+    assert list(qs.in_bulk(field_name="date_created")) == sorted(  # unique here: 30 min apart
+        (m.date_created for m in qs.concurrently(None)), reverse=True
+    )
+    assert any("DateSent<" in r.params for r in requests_of(sb, before))
     older = qs.filter(date_sent__lt=now - dt.timedelta(days=10))
     report = older.update(body="")
     assert report.succeeded == older.concurrently(None).count() > 0

@@ -5,13 +5,15 @@ The same loop as :func:`twiliorm.paging.read_pages`, awaited: the reader
 the next page's request is sent (an asyncio task) as soon as the reader
 names it, so it is on its way while the caller works through this page; the
 reader names none once the slice is full, so nothing is fetched for nothing.
+A reader with many requests at once (a scan in partitions) is driven by
+:func:`twiliorm.aio.reads.aread_concurrently` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from .persistence import afetch_payload
@@ -21,12 +23,12 @@ if TYPE_CHECKING:
     from ..resource import Resource
     from .client import AsyncClient
 
-__all__ = ["aread_pages"]
+__all__ = ["aread_pages", "retrieve"]
 
 
 async def aread_pages(
     client: AsyncClient, reader: Reader, model: type[Resource], *, prefetch: bool = False
-) -> AsyncIterator[RawPage]:
+) -> AsyncGenerator[RawPage, None]:
     """Each page ``reader`` reads, sending its requests through ``client``."""
     ahead: tuple[ApiRequest, asyncio.Task[Any]] | None = None
     try:
@@ -62,9 +64,10 @@ def _abandon(task: asyncio.Task[Any]) -> None:
     """Cancel a page fetched ahead that nobody will read (its error, if it failed
     first, is nobody's either: retrieved so asyncio does not report it)."""
     task.cancel()
-    task.add_done_callback(_retrieve)
+    task.add_done_callback(retrieve)
 
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
+def retrieve(task: asyncio.Task[Any]) -> None:
+    """A done callback: the task's error, if any, retrieved (nobody awaits it)."""
     with contextlib.suppress(asyncio.CancelledError):
         task.exception()

@@ -18,6 +18,7 @@ partial cache, and asks for no more).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -25,10 +26,12 @@ from .. import rows as row_kinds
 from ..aggregates import Aggregate, Summary, named
 from ..exceptions import NotSupportedError
 from ..expressions import Q
+from ..partitions import partitioned
 from ..protocol import Page
 from .client import async_client_for
 from .paging import aread_pages
 from .persistence import afetch_payload
+from .reads import aread_concurrently
 
 if TYPE_CHECKING:
     from ..bulk import BulkReport
@@ -54,9 +57,14 @@ class AsyncQuerySetMixin(Generic[T]):
         ``prefetch``, the next page is fetched while the caller works on this one."""
         qs = _qs(self)
         client, reader, page = qs._read_plan()
-        raw_pages = aread_pages(async_client_for(client), reader, qs.model, prefetch=prefetch)
-        async for raw in raw_pages:
-            yield page(raw)
+        sender = async_client_for(client)
+        if partitioned(reader):
+            raws = aread_concurrently(sender, reader, workers=qs._concurrency or 1)
+        else:
+            raws = aread_pages(sender, reader, qs.model, prefetch=prefetch)
+        async with contextlib.aclosing(raws):  # left early: its requests stop now, not at GC
+            async for raw in raws:
+                yield page(raw)
 
     async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[T]:
         """Stream the results, one page held at a time (no result cache), the next one
@@ -96,7 +104,8 @@ class AsyncQuerySetMixin(Generic[T]):
         qs = _qs(self)
         if qs._result_cache is not None or qs._whole:
             return len(await qs._afetch_all())
-        return sum([len(page) async for page in qs._unordered().apages()])
+        pages = qs._unordered().for_bulk(ordered=False).apages(prefetch=False)
+        return sum([len(page) async for page in pages])
 
     async def aexists(self) -> bool:
         """Whether any record matches (as ``exists()``: PageSize=1 when the server can tell)."""
@@ -300,7 +309,7 @@ async def _cached(qs: QuerySet[T]) -> AsyncIterator[T]:
 
 async def _keyed_by(qs: QuerySet[T], field_name: str) -> dict[Any, T]:
     found: dict[Any, T] = {}
-    async for obj in qs.aiterator():
+    async for obj in qs.for_bulk().aiterator():  # in partitions, as in_bulk() reads
         key = getattr(obj, field_name)
         if key in found:
             raise ValueError(

@@ -11,6 +11,10 @@ goes again after its Retry-After (or a backoff); one whose answer was lost
 ``attempts`` times, since a GET changes nothing; any other error ends the
 read. Pages are yielded in the calling thread as the reader gives them; the
 requests in flight go on while the caller works on one.
+
+Those rules live in :class:`ReadSchedule`, which sends nothing: the async
+driver (:func:`twiliorm.aio.reads.aread_concurrently`) keeps the same
+schedule with asyncio tasks where this one has a thread pool's futures.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -31,40 +35,55 @@ from .jobs import bulk_client, classify, concurrent_requests
 if TYPE_CHECKING:
     from ..client import Client
     from ..protocol import ApiRequest, RawPage, Reader
+    from ..transport import Response
 
-__all__ = ["PageJob", "read_concurrently"]
+__all__ = ["PageGet", "PageJob", "ReadSchedule", "read_concurrently"]
 
 
-class PageJob(Job):
+class PageGet(Job):
     """GET one page (or the account a scan starts from): its decoded answer is the value.
+    What a driver sends and how its answer or error counts; :class:`PageJob` sends it.
 
     With ``optional``, a refusal the API answered (a 4xx but 429) is no failure: the
     value is None (a key not allowed to read the account)."""
 
-    def __init__(self, client: Client, request: ApiRequest, *, optional: bool = False) -> None:
+    def __init__(self, request: ApiRequest, *, optional: bool = False) -> None:
         self.key = request.target
-        self.client = client
         self.request = request
         self.optional = optional
+
+    def answered(self, response: Response) -> Outcome:
+        return Outcome(Status.DONE, value=response.json(), concurrent=concurrent_requests(response))
+
+    def failed(self, exc: Exception) -> Outcome:
+        said = isinstance(exc, TwilioRestError)  # the API answered it
+        if self.optional and said and not isinstance(exc, (RateLimitError, ServerError)):
+            return Outcome(Status.DONE, value=None)
+        return classify(exc)
+
+
+class PageJob(PageGet):
+    """A :class:`PageGet` sent by the sync client (in a worker thread)."""
+
+    def __init__(self, client: Client, request: ApiRequest, *, optional: bool = False) -> None:
+        super().__init__(request, optional=optional)
+        self.client = client
 
     def run(self) -> Outcome:
         self.sent += 1
         try:
-            response = self.client.request("GET", self.request.target)
-            return Outcome(
-                Status.DONE, value=response.json(), concurrent=concurrent_requests(response)
-            )
-        except TwilioRestError as exc:
-            if self.optional and not isinstance(exc, (RateLimitError, ServerError)):
-                return Outcome(Status.DONE, value=None)
-            return classify(exc)
+            return self.answered(self.client.request("GET", self.request.target))
         except Exception as exc:
-            return classify(exc)
+            return self.failed(exc)
+
+
+J = TypeVar("J", bound=PageGet)
+K = TypeVar("K")  # a request in flight as its driver knows it: a Future, a Task
 
 
 @attrs.define(eq=False)
-class _Flight:
-    job: PageJob
+class Flight(Generic[J]):
+    job: J
     epoch: int
     level: int
 
@@ -75,11 +94,22 @@ def read_concurrently(
     """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
     sender = bulk_client(client, workers)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="twiliorm-read")
-    # GETs change nothing and a 429 is not processed: start at every worker, not at two
-    # as writes do (a refusal still lowers the limit).
-    run = _Reading(sender, reader, Limiter(workers, start=workers), attempts)
+
+    def job(request: ApiRequest, optional: bool) -> PageJob:
+        return PageJob(sender, request, optional=optional)
+
+    run: ReadSchedule[Future[Outcome], PageJob]
+    run = ReadSchedule(reader, workers, attempts, job)
     try:
-        yield from run.pages(pool)
+        while True:
+            for due in run.due():
+                run.launch(pool.submit(due.run), due)
+            if run.finished():
+                return
+            for flight, outcome in _answers(run):
+                page = run.settle(flight, outcome)
+                if page is not None:
+                    yield page
     finally:
         for future in run.flights:
             future.cancel()
@@ -88,45 +118,61 @@ def read_concurrently(
             sender.close()
 
 
-class _Reading:
-    """The state of one concurrent read: what is in flight, what waits to go again."""
+def _answers(run: ReadSchedule[Future[Outcome], PageJob]) -> list[tuple[Flight[PageJob], Outcome]]:
+    timeout = run.timeout()
+    if not run.flights:
+        time.sleep(timeout or 0.0)
+        return []
+    done, _ = wait(run.flights, timeout=timeout, return_when=FIRST_COMPLETED)
+    return [(run.flights.pop(future), future.result()) for future in done]
 
-    def __init__(self, client: Client, reader: Reader, limiter: Limiter, attempts: int) -> None:
-        self.client = client
+
+class ReadSchedule(Generic[K, J]):
+    """The state of one concurrent read, without I/O: what is in flight (``flights``, by
+    the driver's handle), what waits to go again, and what each outcome means."""
+
+    def __init__(
+        self, reader: Reader, workers: int, attempts: int, job: Callable[[ApiRequest, bool], J]
+    ) -> None:
         self.reader = reader
-        self.limiter = limiter
+        # GETs change nothing and a 429 is not processed: start at every worker, not at two
+        # as writes do (a refusal still lowers the limit).
+        self.limiter = Limiter(workers, start=workers)
         self.attempts = attempts
-        self.flights: dict[Future[Outcome], _Flight] = {}
-        self.later: list[tuple[float, int, PageJob]] = []
+        self.job = job
+        self.flights: dict[K, Flight[J]] = {}
+        self.later: list[tuple[float, int, J]] = []
         self.order = itertools.count()
         self.requests = 0
 
-    def pages(self, pool: ThreadPoolExecutor) -> Iterator[RawPage]:
-        while True:
-            self._send(pool)
-            if not self.flights and not self.later:
-                if self.reader.pending:
-                    raise RuntimeError("the reader asks for requests it cannot be sent")
-                return
-            for flight, outcome in self._answers():
-                page = self._settle(flight, outcome)
-                if page is not None:
-                    yield page
-
-    def _send(self, pool: ThreadPoolExecutor) -> None:
-        """Send what waits to go again (when due), then the reader's new requests, while
-        the limiter allows."""
+    def due(self) -> Iterator[J]:
+        """What to send now: what waits to go again (when due), then the reader's new
+        requests, while the limiter allows (each one :meth:`launch`-ed before the next)."""
         fresh = self._new()
         while len(self.flights) < self.limiter.allowed:
             if self.later and self.later[0][0] <= time.monotonic():
-                job = heapq.heappop(self.later)[2]
-            else:
-                request = next(fresh, None)
-                if request is None:
-                    return
-                job = PageJob(self.client, request, optional=request is _account(self.reader))
-            future = pool.submit(job.run)
-            self.flights[future] = _Flight(job, self.limiter.epoch, len(self.flights) + 1)
+                yield heapq.heappop(self.later)[2]
+                continue
+            request = next(fresh, None)
+            if request is None:
+                return
+            yield self.job(request, request is _account(self.reader))
+
+    def launch(self, handle: K, job: J) -> None:
+        """``job`` was sent; ``handle`` is how its driver will hand back its outcome."""
+        self.flights[handle] = Flight(job, self.limiter.epoch, len(self.flights) + 1)
+
+    def finished(self) -> bool:
+        """Whether the read is over (nothing in flight, nothing to send again)."""
+        if self.flights or self.later:
+            return False
+        if self.reader.pending:
+            raise RuntimeError("the reader asks for requests it cannot be sent")
+        return True
+
+    def timeout(self) -> float | None:
+        """How long a driver may wait for answers before something is due again."""
+        return max(0.0, self.later[0][0] - time.monotonic()) if self.later else None
 
     def _new(self) -> Iterator[ApiRequest]:
         """The reader's pending requests that are neither in flight nor waiting to go again."""
@@ -137,15 +183,9 @@ class _Reading:
                 busy.add(id(request))
                 yield request
 
-    def _answers(self) -> list[tuple[_Flight, Outcome]]:
-        timeout = max(0.0, self.later[0][0] - time.monotonic()) if self.later else None
-        if not self.flights:
-            time.sleep(timeout or 0.0)
-            return []
-        done, _ = wait(self.flights, timeout=timeout, return_when=FIRST_COMPLETED)
-        return [(self.flights.pop(future), future.result()) for future in done]
-
-    def _settle(self, flight: _Flight, outcome: Outcome) -> RawPage | None:
+    def settle(self, flight: Flight[J], outcome: Outcome) -> RawPage | None:
+        """What ``outcome`` of a flight (already taken out of ``flights``) means: the page
+        the reader makes of it, or None (sent again later); an error that ends the read."""
         job = flight.job
         self.requests += job.sent
         job.sent = 0
@@ -164,7 +204,7 @@ class _Reading:
             raise outcome.error
         return self.reader.feed(outcome.value, job.request)
 
-    def _again(self, job: PageJob, delay: float) -> None:
+    def _again(self, job: J, delay: float) -> None:
         heapq.heappush(self.later, (time.monotonic() + delay, next(self.order), job))
 
 

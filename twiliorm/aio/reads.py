@@ -1,0 +1,112 @@
+"""Reading pages concurrently under asyncio: the async driver of a scan in partitions.
+
+:func:`aread_concurrently` is :func:`twiliorm.bulk.reads.read_concurrently`
+awaited. The rules are the same object, a
+:class:`~twiliorm.bulk.reads.ReadSchedule`: at most as many requests in
+flight as the bulk engine's :class:`~twiliorm.bulk.engine.Limiter` allows
+(all ``workers`` at first, fewer after a 429); a refused request sent
+again after its Retry-After (or a backoff); one whose answer was lost (a
+5xx, a dropped connection, an unreadable answer) sent again up to
+``attempts`` times; any other error ends the read. Each request is an
+asyncio task where the sync driver has a worker thread, and pages are
+yielded as the reader gives them while the other requests go on.
+
+Requests go through the async client with the bulk reads' retry policy
+(:data:`~twiliorm.bulk.jobs.BULK_RETRY`): a GET is sent again inside the
+client after a 5xx or a lost connection, never after a 429, which the
+schedule must see to slow down.
+
+A read left early (a ``break`` once the generator is closed, an error, the
+consumer's task cancelled) cancels the requests still in flight and waits
+for them, so no task outlives it and no task's error goes unretrieved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Collection
+from typing import TYPE_CHECKING
+
+from ..bulk.engine import Outcome
+from ..bulk.jobs import BULK_RETRY
+from ..bulk.reads import Flight, PageGet, ReadSchedule
+from ..transport import check_retry
+from .client import AsyncClient
+from .paging import retrieve
+
+if TYPE_CHECKING:
+    from ..protocol import ApiRequest, RawPage, Reader
+
+__all__ = ["AsyncPageJob", "aread_concurrently", "bulk_async_client"]
+
+_Schedule = ReadSchedule["asyncio.Task[Outcome]", "AsyncPageJob"]
+
+
+class AsyncPageJob(PageGet):
+    """A :class:`~twiliorm.bulk.reads.PageGet` sent by an async client (:meth:`fetch`)."""
+
+    def __init__(self, sender: AsyncClient, request: ApiRequest, *, optional: bool = False) -> None:
+        super().__init__(request, optional=optional)
+        self.sender = sender
+
+    async def fetch(self) -> Outcome:
+        self.sent += 1
+        try:
+            return self.answered(await self.sender.request("GET", self.request.target))
+        except Exception as exc:  # CancelledError is not one: a cancelled read stops here
+            return self.failed(exc)
+
+
+def bulk_async_client(client: AsyncClient) -> AsyncClient:
+    """``client`` sending with the bulk reads' retry policy: the same transport (its
+    connections, or a test's double), the same sync twin; nothing of its own to close.
+    ``client`` stays as it was, and stays its sync twin's async client."""
+    sender = AsyncClient.__new__(AsyncClient)
+    vars(sender).update(vars(client))  # not _attach(): that would make it the twin's client
+    sender.retry = check_retry(BULK_RETRY.new())
+    return sender
+
+
+async def aread_concurrently(
+    client: AsyncClient, reader: Reader, *, workers: int, attempts: int = 5
+) -> AsyncGenerator[RawPage, None]:
+    """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
+    sender = bulk_async_client(client)
+
+    def job(request: ApiRequest, optional: bool) -> AsyncPageJob:
+        return AsyncPageJob(sender, request, optional=optional)
+
+    run: _Schedule = ReadSchedule(reader, workers, attempts, job)
+    try:
+        while True:
+            for due in run.due():
+                task = asyncio.create_task(due.fetch(), name=f"twiliorm read {due.key}")
+                run.launch(task, due)
+            if run.finished():
+                return
+            for flight, outcome in await _answers(run):
+                page = run.settle(flight, outcome)
+                if page is not None:
+                    yield page
+    finally:
+        await _dropped(list(run.flights))
+
+
+async def _answers(run: _Schedule) -> list[tuple[Flight[AsyncPageJob], Outcome]]:
+    """The outcomes that came, waiting no longer than until something is due again."""
+    timeout = run.timeout()
+    if not run.flights:
+        await asyncio.sleep(timeout or 0.0)
+        return []
+    done, _ = await asyncio.wait(run.flights, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    return [(run.flights.pop(task), task.result()) for task in done]
+
+
+async def _dropped(tasks: Collection[asyncio.Task[Outcome]]) -> None:
+    """Cancel the requests nobody will read, and wait until they have stopped (their
+    errors retrieved even if this wait is itself cancelled)."""
+    for task in tasks:
+        task.cancel()
+        task.add_done_callback(retrieve)
+    if tasks:
+        await asyncio.wait(tasks)
