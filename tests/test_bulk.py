@@ -16,8 +16,9 @@ import pytest
 import twiliorm
 from twiliorm import Account, IncomingPhoneNumber, Message, Notification
 from twiliorm.bulk import Progress, bulk_update
-from twiliorm.bulk.engine import Status
+from twiliorm.bulk.engine import Job, Outcome, Status
 from twiliorm.bulk.jobs import DeleteJob
+from twiliorm.exceptions import NotFoundError, RateLimitError
 from twiliorm.sandbox import Sandbox
 from twiliorm.transport import Request, Response
 
@@ -219,6 +220,32 @@ def test_a_delete_that_finds_nothing_is_skipped_or_done(populated: Sandbox) -> N
     assert first.run().status is Status.SKIPPED  # gone before we came: nothing was deleted
     first.tries = 1
     assert first.run().status is Status.DONE  # an earlier attempt of ours deleted it
+
+
+def outcome_of(job: Job, *answers: Exception) -> Outcome:
+    """One attempt of ``job``'s steps, driven by hand (no socket): each request it sends
+    is answered by raising the next of ``answers`` into it."""
+    steps = job.steps()
+    step = next(steps)
+    try:
+        for answer in answers:
+            assert isinstance(step, tuple)
+            step = steps.throw(answer)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    raise AssertionError(f"the job asked for more than {len(answers)} requests: {step}")
+
+
+def test_a_delete_whose_resend_was_refused_then_not_found_was_done_by_us() -> None:
+    # The first DELETE's answer was lost, the client's resend got a 429 (retried=True: an
+    # earlier attempt may have landed); the engine's next attempt finds the record gone.
+    job = DeleteJob(twiliorm.Client("AC" + "0" * 32, "token"), "SM1", "/Messages/SM1.json")
+    refused = RateLimitError(429, 20429, "Too Many Requests", retried=True)
+    assert outcome_of(job, refused).status is Status.REFUSED and job.tries == 0
+    assert outcome_of(job, NotFoundError(404, 20404, "not found")).status is Status.DONE
+    fresh = DeleteJob(job.client, "SM2", "/Messages/SM2.json")
+    assert outcome_of(fresh, RateLimitError(429, 20429, "busy")).status is Status.REFUSED
+    assert outcome_of(fresh, NotFoundError(404, 20404, "gone")).status is Status.SKIPPED
 
 
 def test_the_manager_has_no_delete_of_everything() -> None:

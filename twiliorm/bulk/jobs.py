@@ -292,14 +292,20 @@ class DeleteJob(Job):
     def precheck(self) -> Outcome | None:
         return Outcome(Status.PLANNED) if self.dry_run else None
 
+    #: an attempt may have been applied whatever its last answer said (a 429 or a 5xx to
+    #: the client's resend of a DELETE whose first answer was lost): a refusal does not
+    #: count in ``tries``, so this remembers it
+    landed = False
+
     def steps(self) -> Steps:
         try:
             response = yield from request("DELETE", self.path)
         except NotFoundError as exc:
-            if exc.retried or self.tries:
+            if exc.retried or self.tries or self.landed:
                 return Outcome(Status.DONE, note="deleted by an earlier attempt")
             return Outcome(Status.SKIPPED, note="already deleted")
         except Exception as exc:
+            self.landed = self.landed or bool(getattr(exc, "retried", False))
             return classify(exc)
         return Outcome(Status.DONE, concurrent=concurrent_requests(response))
 
