@@ -8,9 +8,10 @@ Message JSON, keep-alive, TCP_NODELAY) runs in this process; every measured
 client runs in a fresh process of its own, one per (repetition, workload,
 client), in an order rotated each repetition. Each child imports, builds its
 client and fetches one message (a connection opened, per-class state built)
-before its clock starts; it reports wall time (``perf_counter``) and its own
-CPU time (``time.process_time``: every thread of the child, none of the
-server's). This process's CPU time during a run is the server's, reported
+before its clock starts; it reports wall time (``perf_counter``), its own CPU
+time (``time.process_time``: every thread of the child, none of the server's;
+user and system apart in the JSON) and the cyclic collector's collections per
+generation. This process's CPU time during a run is the server's, reported
 beside it.
 
 Workloads, 64 requests in flight for the async ones (64 tasks sharing one
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -180,22 +182,44 @@ async def fan_out(fetch: Callable[[str], Awaitable[Any]], sids: list[str]) -> No
     await asyncio.gather(*(worker() for _ in range(WIDTH)))
 
 
-async def run_async(name: str, workload: str, env: dict[str, Any]) -> dict[str, float]:
+class Clock:
+    """Wall time, process CPU time (user + system, and each) and the cyclic collector's
+    collections per generation, from ``start()`` to ``stop()``."""
+
+    def start(self) -> None:
+        self.gc0 = [g["collections"] for g in gc.get_stats()]
+        self.t0, self.os0, self.c0 = time.perf_counter(), os.times(), time.process_time()
+
+    def stop(self, handled: int) -> dict[str, Any]:
+        c1, os1, t1 = time.process_time(), os.times(), time.perf_counter()
+        gcs = [g["collections"] - n for g, n in zip(gc.get_stats(), self.gc0, strict=True)]
+        return {
+            "handled": handled,
+            "wall_s": t1 - self.t0,
+            "cpu_s": c1 - self.c0,
+            "user_s": os1.user - self.os0.user,
+            "sys_s": os1.system - self.os0.system,
+            "gc": gcs,
+        }
+
+
+async def run_async(name: str, workload: str, env: dict[str, Any]) -> dict[str, Any]:
     client = CLASSES[name]()
     await client.open(env)
     await client.fetch(env["warm_sid"])
-    c0, t0 = time.process_time(), time.perf_counter()
+    clock = Clock()
+    clock.start()
     if workload == "iterate":
         handled = await client.iterate()
     else:
         await fan_out(client.fetch, env["fetch_sids"])
         handled = len(env["fetch_sids"])
-    t1, c1 = time.perf_counter(), time.process_time()
+    figures = clock.stop(handled)
     await client.close()
-    return {"handled": handled, "wall_s": t1 - t0, "cpu_s": c1 - c0}
+    return figures
 
 
-def run_sync(env: dict[str, Any]) -> dict[str, float]:
+def run_sync(env: dict[str, Any]) -> dict[str, Any]:
     """twiliorm's sync client, one fetch after another."""
     import twiliorm
 
@@ -203,11 +227,11 @@ def run_sync(env: dict[str, Any]) -> dict[str, float]:
         twiliorm.Client(ACCOUNT, TOKEN, base_url=env["base_url"])
     )
     messages.get(sid=env["warm_sid"])
-    c0, t0 = time.process_time(), time.perf_counter()
+    clock = Clock()
+    clock.start()
     for sid in env["fetch_sids"]:
         messages.get(sid=sid)
-    t1, c1 = time.perf_counter(), time.process_time()
-    return {"handled": len(env["fetch_sids"]), "wall_s": t1 - t0, "cpu_s": c1 - c0}
+    return clock.stop(len(env["fetch_sids"]))
 
 
 def child(client: str, workload: str, env_path: str) -> None:
