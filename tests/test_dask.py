@@ -161,6 +161,10 @@ def test_one_query_per_sub_account_with_settings_given_once(
         assert rows == rows_of(tmp_path / "local.jsonl")  # each a walk: the same order too
         assert len(rows) == 400 + seed
         assert {record["account_sid"] for record in records_of(path)} == {sid}
+    # Removed, the plugin closes its clients and the workers forget the alias.
+    dask_client.unregister_worker_plugin(plugin.name)
+    with pytest.raises(ConfigurationError, match="TWILIO_DASKSUBS_ACCOUNT_SID"):
+        export_each(queries[:1], dask_client, tmp_path / "after")
 
 
 def test_a_worker_without_the_alias_fails_the_registration_and_says_why(
