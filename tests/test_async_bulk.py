@@ -286,3 +286,25 @@ async def test_creates_whose_tasks_are_cancelled_from_outside_are_unknown_and_ne
     # the resumed run trusts the file: what was cut off stays unknown, never sent again
     assert len(again.unknown) == len(cancelled) and again.skipped == 40 - len(cancelled)
     assert len(stored) == len(set(stored)) == len(processed_writes(log)) <= 40
+
+
+@pytest.mark.anyio
+async def test_ain_bulk_fetches_by_sid_on_the_engine_at_the_accounts_pace() -> None:
+    # 16 GETs asked for, 4 allowed: the refused ones wait and go again; none is lost.
+    with Sandbox(latency_ms=20, concurrency_limit=4) as capped, capped.client() as client:
+        await asyncio.to_thread(capped.populate, 60, 0)
+        qs = Message.objects.using(client).all()
+        sids = [str(m.sid) async for m in qs]
+        missing = "SM" + "0" * 32
+        start = len(capped.requests)
+        found = await twiliorm.bulk.ain_bulk(qs, [*sids, missing, sids[0]], workers=16)
+        log = capped.requests[start:]
+        synced = await asyncio.to_thread(twiliorm.bulk.in_bulk, qs, [*sids, missing])
+        with pytest.raises(TypeError, match="sliced"):
+            await twiliorm.bulk.ain_bulk(qs[:5], sids)
+        with pytest.raises(TypeError, match="executor="):
+            await twiliorm.bulk.ain_bulk(qs, sids, executor=ThreadPoolExecutor(1))
+    assert found.keys() == synced.keys() == set(sids)
+    assert all(found[sid].sid == sid and found[sid].body == synced[sid].body for sid in sids)
+    refused = sum(1 for r in log if r.status == 429)
+    assert refused and len(log) == 61 + refused  # each SID once (the repeat too), plus resends

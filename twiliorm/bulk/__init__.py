@@ -44,9 +44,9 @@ An executor must run the jobs in this process (threads: a thread pool, or one
 that wraps one), since each job holds the client's connection pool.
 
 Each has an async twin, ``await``-ed on the running event loop:
-:func:`abulk_update`, :func:`abulk_delete`, :func:`abulk_create` and
-:func:`~twiliorm.bulk.export.aexport` (``qs.aupdate()``, ``qs.adelete()``,
-``Model.objects.abulk_create()``, ``qs.aexport()``). They are the same calls
+:func:`abulk_update`, :func:`abulk_delete`, :func:`abulk_create`,
+:func:`ain_bulk` and :func:`~twiliorm.bulk.export.aexport` (``qs.aupdate()``,
+``qs.adelete()``, ``Model.objects.abulk_create()``, ``qs.aexport()``). They are the same calls
 over the same engine, jobs and checkpoints, sent as asyncio tasks through an
 :class:`~twiliorm.aio.AsyncClient` instead of threads, with the same options
 but ``executor=`` (a TypeError: there is no thread to run). A checkpoint
@@ -93,6 +93,7 @@ __all__ = [
     "abulk_delete",
     "abulk_update",
     "aexport",
+    "ain_bulk",
     "bulk_create",
     "bulk_delete",
     "bulk_update",
@@ -244,38 +245,83 @@ def in_bulk(
 
     Missing SIDs are absent from the answer. Without ``sids``, every record of ``qs``.
     """
-    if qs.query.low or qs.query.high is not None:
-        raise TypeError("Cannot use in_bulk() on a sliced query.")
+    _refuse_slice(qs)
     if sids is None:
         return {obj.pk: obj for obj in qs.for_bulk().iterator()}
-    if isinstance(sids, str):
-        raise TypeError("in_bulk() takes a list of SIDs, not one SID as a string")
-    plans = {sid: qs.filter(pk=sid).plan() for sid in dict.fromkeys(sids)}  # checks every SID
-    if any(not plan.by_pk for plan in plans.values()):
-        raise NotSupportedError(f"{qs.model.__name__} cannot be fetched by SID in the API")
-    client = qs.client
-    binding = Binding(client, dict(qs.query.path_values(client.account_sid)))
-    found: dict[str, Any] = {}
+    fetch = _Fetch(qs, sids, workers, executor, progress)
+    with _Sender(qs.client, workers) as sender:
+        report = fetch.engine.run(fetch.jobs(sender.view))
+    return fetch.found_or_raise(report)
 
-    def keep(job: Job, outcome: Outcome) -> None:
-        predicate = plans[job.key].predicate
-        if outcome.status is Status.DONE and (predicate is None or predicate(outcome.value)):
-            found[job.key] = qs.model.from_api(outcome.value, binding=binding)
 
-    with _Sender(client, workers) as sender:
-        jobs = (FetchJob(sender.view, sid, plan.path) for sid, plan in plans.items())
-        engine = Engine(
+async def ain_bulk(
+    qs: QuerySet[Any],
+    sids: Iterable[str] | None = None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """:func:`in_bulk`, awaited: one GET per SID on the bulk engine (429s slow it down)."""
+    _no_executor(executor)
+    _refuse_slice(qs)
+    if sids is None:
+        return {obj.pk: obj async for obj in qs.for_bulk().aiterator()}
+    from ..aio.bulk import AsyncSender
+
+    fetch = _Fetch(qs, sids, workers, None, progress)
+    async with AsyncSender(qs.client, workers) as sender:
+        report = await fetch.engine.arun(fetch.jobs(sender.view), sender.aclient)
+    return fetch.found_or_raise(report)
+
+
+def _refuse_slice(qs: QuerySet[Any]) -> None:
+    if qs.query.low or qs.query.high is not None:
+        raise TypeError("Cannot use in_bulk() on a sliced query.")
+
+
+class _Fetch:
+    """in_bulk by SID: every SID checked first, one FetchJob each, the matches kept."""
+
+    def __init__(
+        self,
+        qs: QuerySet[Any],
+        sids: Iterable[str],
+        workers: int,
+        executor: Executor | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        if isinstance(sids, str):
+            raise TypeError("in_bulk() takes a list of SIDs, not one SID as a string")
+        plans = {sid: qs.filter(pk=sid).plan() for sid in dict.fromkeys(sids)}  # checks each
+        if any(not plan.by_pk for plan in plans.values()):
+            raise NotSupportedError(f"{qs.model.__name__} cannot be fetched by SID in the API")
+        client = qs.client
+        self.model = qs.model
+        self.plans = plans
+        self.binding = Binding(client, dict(qs.query.path_values(client.account_sid)))
+        self.found: dict[str, Any] = {}
+        self.engine = Engine(
             f"in_bulk {qs.model.__name__}",
             workers=workers,
             executor=executor,
             progress=progress,
             total=len(plans),
-            on_outcome=keep,
+            on_outcome=self._keep,
         )
-        report = engine.run(jobs)
-    if report.failed:
-        raise report.failed[0].exception or RuntimeError(str(report.failed[0]))
-    return found
+
+    def jobs(self, client: Client) -> Iterator[Job]:
+        return (FetchJob(client, sid, plan.path) for sid, plan in self.plans.items())
+
+    def _keep(self, job: Job, outcome: Outcome) -> None:
+        predicate = self.plans[job.key].predicate
+        if outcome.status is Status.DONE and (predicate is None or predicate(outcome.value)):
+            self.found[job.key] = self.model.from_api(outcome.value, binding=self.binding)
+
+    def found_or_raise(self, report: BulkReport) -> dict[str, Any]:
+        if report.failed:
+            raise report.failed[0].exception or RuntimeError(str(report.failed[0]))
+        return self.found
 
 
 def bulk_create(
