@@ -282,8 +282,6 @@ class AsyncQuerySetMixin(Generic[T]):
         return await abulk_update_objects(qs.model, qs.client, objs, fields, **options)
 
 
-
-
 def _qs(mixin: AsyncQuerySetMixin[T]) -> QuerySet[T]:
     """The QuerySet this mixin is a base of (a mixin's ``self``, typed as what it is)."""
     return cast("QuerySet[T]", mixin)
