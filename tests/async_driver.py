@@ -48,6 +48,8 @@ DRIVEN += (
     "tests.test_bulk_errors",
     "tests.test_bulk_faults",
 )
+#: instances (save, delete, refresh_from_db), aliases and pickles through the query API
+DRIVEN += ("tests.test_model_django_semantics", "tests.test_aliases", "tests.test_pickle")
 #: fixtures that mean a test talks to a sandbox
 SANDBOXED = {"sandbox", "client", "sb", "seeded", "populated", "no_backoff", "queued"}
 #: tests that check something only the sync call chain has, and why
@@ -55,6 +57,8 @@ SYNC_ONLY = {
     # the warning points at the caller's line: under [async] that is this harness's line
     # (tests/test_async_queryset.py checks it for a real `async for`)
     "test_a_scan_warning_points_at_the_callers_line",
+    # the same for a naive datetime's warning (tests/test_async_queryset.py: from asave())
+    "test_model_a_naive_send_at_warns_and_is_sent_in_utc",
     # executor= runs jobs on threads; async bulk calls refuse it (tests/test_async_bulk.py)
     "test_any_executor_can_run_the_jobs",
     # counts requests in flight in a sync transport; the async twin sends through aiohttp
