@@ -308,3 +308,30 @@ async def test_ain_bulk_fetches_by_sid_on_the_engine_at_the_accounts_pace() -> N
     assert all(found[sid].sid == sid and found[sid].body == synced[sid].body for sid in sids)
     refused = sum(1 for r in log if r.status == 429)
     assert refused and len(log) == 61 + refused  # each SID once (the repeat too), plus resends
+
+
+@pytest.mark.anyio
+async def test_qs_ain_bulk_by_sid_is_the_engines_as_sync_in_bulk_is() -> None:
+    # qs.ain_bulk(sids) is twiliorm.bulk.ain_bulk: its limiter learns the account's cap of 4
+    # from the first 429s and stays near it (16 GETs gathered at once keep being refused)
+    with Sandbox(latency_ms=20, concurrency_limit=4) as capped, capped.client() as client:
+        await asyncio.to_thread(capped.populate, 60, 0)
+        qs = Message.objects.using(client).all()
+        sids = [str(m.sid) async for m in qs]
+        missing = "SM" + "0" * 32
+        seen: list[Progress] = []
+        start = len(capped.requests)
+        found = await qs.ain_bulk([*sids, missing, sids[0]], concurrency=16, progress=seen.append)
+        log = capped.requests[start:]
+        with pytest.raises(TypeError) as sliced:
+            await qs[:5].ain_bulk(sids)
+        with pytest.raises(TypeError) as synced:
+            await asyncio.to_thread(qs[:5].in_bulk, sids)
+        with pytest.raises(TypeError, match="not both"):
+            await qs.ain_bulk(sids, concurrency=4, workers=4)
+    assert found.keys() == set(sids) and all(found[sid].sid == sid for sid in sids)
+    assert str(sliced.value) == str(synced.value) == "Cannot use in_bulk() on a sliced query."
+    refused = sum(1 for r in log if r.status == 429)
+    assert len(log) == 61 + refused  # each SID once (the repeat too), plus the refused resends
+    assert refused <= 10, refused  # the limiter probing (3-5 seen); gathered at 16: 14-16
+    assert seen[-1].done == seen[-1].total == 61

@@ -213,7 +213,8 @@ if TYPE_CHECKING:
             id_list: Iterable[Any] | None = None,
             *,
             field_name: str = "sid",
-            concurrency: int = 8,
+            concurrency: int | None = None,
+            **options: Any,
         ) -> dict[Any, R]: ...
         async def aupdate(self, **values: Any) -> BulkReport: ...
         async def aexport(self, target: Any, format: str = "csv", **options: Any) -> BulkReport: ...

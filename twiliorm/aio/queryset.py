@@ -17,14 +17,12 @@ partial cache, and asks for no more).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from .. import rows as row_kinds
 from ..aggregates import Aggregate, Summary, named
-from ..exceptions import NotSupportedError
 from ..expressions import Q
 from ..partitions import partitioned
 from ..protocol import Page
@@ -40,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncQuerySetMixin"]
 
 T = TypeVar("T")
-#: GETs in flight at once for ain_bulk() by SID (the sync in_bulk's default workers)
-IN_BULK_CONCURRENCY = 8
 
 
 class AsyncQuerySetMixin(Generic[T]):
@@ -221,23 +217,31 @@ class AsyncQuerySetMixin(Generic[T]):
         id_list: Iterable[Any] | None = None,
         *,
         field_name: str = "sid",
-        concurrency: int = IN_BULK_CONCURRENCY,
+        concurrency: int | None = None,
+        **options: Any,
     ) -> dict[Any, T]:
-        """As ``in_bulk()``: {sid: object}, one GET per SID (``concurrency`` at once);
-        by another ``field_name``, {value: object} read as ``filter(<field>__in=...)``."""
+        """As ``in_bulk()``: {sid: object}, one GET per SID on the bulk engine
+        (:func:`twiliorm.bulk.ain_bulk`: 429s slow it down; options ``workers=``,
+        ``progress=``; ``concurrency=`` is ``workers=`` by its earlier name); by another
+        ``field_name``, {value: object} read as ``filter(<field>__in=...)``."""
         qs = _qs(self)
         meta = qs.model._meta
+        if field_name in ("pk", meta.pk):
+            from ..bulk import ain_bulk
+
+            if concurrency is not None:
+                if "workers" in options:
+                    raise TypeError("ain_bulk() takes workers= or concurrency=, not both")
+                options["workers"] = concurrency
+            return await ain_bulk(qs, id_list, **options)
         qs._refuse_after_slice("use in_bulk() on")
         if id_list is None:
-            key = meta.pk if field_name in ("pk", meta.pk) else field_name
-            return await _keyed_by(qs, str(key))
+            return await _keyed_by(qs, field_name)
         if isinstance(id_list, str):
             raise TypeError("in_bulk() takes a list of SIDs, not one SID as a string")
         values = list(dict.fromkeys(id_list))
-        if field_name not in ("pk", meta.pk):
-            found = qs.filter(**{f"{field_name}__in": values}) if values else qs.none()
-            return await _keyed_by(found, field_name)
-        return await _by_sid(qs, values, concurrency)
+        found = qs.filter(**{f"{field_name}__in": values}) if values else qs.none()
+        return await _keyed_by(found, field_name)
 
     # --- bulk work: the sync calls' engine, jobs and checkpoints, awaited (twiliorm.bulk) ---
 
@@ -316,18 +320,3 @@ async def _keyed_by(qs: QuerySet[T], field_name: str) -> dict[Any, T]:
             )
         found[key] = obj
     return found
-
-
-async def _by_sid(qs: QuerySet[T], sids: list[Any], concurrency: int) -> dict[Any, T]:
-    """One GET per SID, ``concurrency`` at once; those that exist and match, in order."""
-    queries = [qs.filter(pk=sid) for sid in sids]  # checks every SID before sending
-    if any(not query.plan().by_pk for query in queries):
-        raise NotSupportedError(f"{qs.model.__name__} cannot be fetched by SID in the API")
-    gate = asyncio.Semaphore(concurrency)
-
-    async def fetch(query: QuerySet[T]) -> T | None:
-        async with gate:
-            return await query.afirst()
-
-    found = await asyncio.gather(*(fetch(query) for query in queries))
-    return {sid: obj for sid, obj in zip(sids, found, strict=True) if obj is not None}
