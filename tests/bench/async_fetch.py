@@ -34,6 +34,9 @@ iterator of SIDs):
 (d) ``fetch@0ms``: (a) without the 50 ms, so CPU per fetch is not diluted by
     waiting (an idle event loop still costs wake-ups).
 
+``--instructions`` counts instead, under valgrind, each client's user-space
+instructions per fetch in (d): a figure the machine's load does not move.
+
 The report gives each client's median [min-max] and its ratios to raw aiohttp
 paired within a repetition, and checks issue 14's targets: twiliorm's wall time
 and CPU within 1.3x of raw aiohttp, and its wall time at least 5x under the
@@ -47,6 +50,7 @@ import asyncio
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -252,13 +256,17 @@ def write_env(folder: str, server: CountingServer, listing: Listing, fetches: in
         "warm_sid": listing.sids[0],
         "fetch_sids": listing.sids[1 : 1 + fetches],
     }
-    path = os.path.join(folder, f"env-{server.server_address[1]}.json")
+    path = os.path.join(folder, f"env-{server.server_address[1]}-{fetches}.json")
     Path(path).write_text(json.dumps(env))
     return path
 
 
-def run_child(env: str, server: CountingServer, client: str, workload: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "tests.bench.async_fetch", "--child", client, workload, env]
+def run_child(
+    env: str, server: CountingServer, client: str, workload: str, under: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """One child's figures (run ``under`` a command such as valgrind, if given)."""
+    command = [*under, sys.executable, "-m", "tests.bench.async_fetch", "--child"]
+    command += [client, workload, env]
     server.take_counts()
     accepted, c0 = server.accepted, time.process_time()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -267,6 +275,9 @@ def run_child(env: str, server: CountingServer, client: str, workload: str) -> d
     if done.returncode != 0:
         raise SystemExit(f"{client} {workload} failed:\n{done.stderr}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    counted = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)  # valgrind's, of the whole run
+    if counted:
+        figures["instructions"] = int(counted[1].replace(",", ""))
     expected = {"GET fetch": figures["handled"] + 1}  # the warm-up fetch
     if workload == "iterate":
         expected = {"GET fetch": 1, "GET list": -(-figures["handled"] // PAGE_SIZE_MAX)}
@@ -299,6 +310,38 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         for s in servers.values():
             s.stop()
     return runs
+
+
+VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+BASE_FETCHES = 200  # --instructions: the run whose count is taken off (start-up, warm-up)
+
+
+def instructions(args: argparse.Namespace) -> str:
+    """fetch@0ms with each client under valgrind, twice: BASE_FETCHES fetches, then
+    ``--fetches`` more; the difference over ``--fetches`` is the user-space
+    instructions per fetch (start-up, imports and warm-up cancel out), which the
+    machine's load does not move (the kernel's share is not in it)."""
+    listing = Listing.build(ACCOUNT, BASE_FETCHES + args.fetches + 1, seed=1)
+    server = CountingServer([listing], TOKEN).start()
+    per: dict[str, float] = {}
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            small, big = (
+                write_env(folder, server, listing, n)
+                for n in (BASE_FETCHES, BASE_FETCHES + args.fetches)
+            )
+            for client in PLAN["fetch@0ms"]:
+                counts = [
+                    run_child(env, server, client, "fetch@0ms", VALGRIND)["instructions"]
+                    for env in (small, big)
+                ]
+                per[client] = (counts[1] - counts[0]) / args.fetches
+                print(f"{client}: {per[client] / 1e3:.1f}k instructions per fetch", flush=True)
+    finally:
+        server.stop()
+    return "\n".join(
+        f"| {client} | {n / 1e3:.1f}k | {n / per[REFERENCE]:.2f} |" for client, n in per.items()
+    )
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -377,6 +420,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", nargs="*", choices=sorted(PLAN), help="run only these workloads")
     p.add_argument("--out", help="also write the runs as JSON here")
     p.add_argument(
+        "--instructions",
+        action="store_true",
+        help=f"instead: instructions per fetch under valgrind ({BASE_FETCHES} fetches, "
+        "then --fetches more, each client)",
+    )
+    p.add_argument(
         "--child", nargs=3, metavar=("CLIENT", "WORKLOAD", "ENV"), help=argparse.SUPPRESS
     )
     args = p.parse_args(argv)
@@ -391,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.child:
         child(*args.child)
+        return 0
+    if args.instructions:
+        rows = instructions(args)
+        print(f"\n| client | instructions per fetch | ÷ {REFERENCE} |\n|---|---|---|\n{rows}")
         return 0
     load0, started = os.getloadavg(), time.perf_counter()
     runs = measure(args)
