@@ -27,7 +27,7 @@ import pytest
 
 import twiliorm
 import twiliorm.aio.client
-from twiliorm import Call, Message
+from twiliorm import AsyncClient, Call, Message
 from twiliorm.bulk import Progress
 from twiliorm.sandbox import Sandbox
 from twiliorm.transport import Request, Response
@@ -335,3 +335,19 @@ async def test_qs_ain_bulk_by_sid_is_the_engines_as_sync_in_bulk_is() -> None:
     assert len(log) == 61 + refused  # each SID once (the repeat too), plus the refused resends
     assert refused <= 10, refused  # the limiter probing (3-5 seen); gathered at 16: 14-16
     assert seen[-1].done == seen[-1].total == 61
+
+
+@pytest.mark.anyio
+async def test_a_bulk_call_sends_through_the_transport_the_user_gave_with_the_bulk_policy() -> None:
+    # The user's transport is used as given (not replaced by a pool of the call's own), and
+    # with the bulk retry policy: the account's 429s reach the engine, not waited out.
+    with Sandbox(latency_ms=10, concurrency_limit=2) as capped:
+        capped.populate(30, 0)
+        aclient = AsyncClient(capped.account_sid, capped.auth_token, base_url=capped.base_url)
+        gauge = aclient.transport = AsyncGauge(aclient.transport)
+        async with aclient:
+            report = await Message.objects.using(aclient).aupdate(body="", workers=8)
+            assert twiliorm.aio.async_client_for(aclient.sync) is aclient
+            assert aclient.transport is gauge
+    assert report.succeeded == 30 and report.refused > 0
+    assert 2 <= gauge.peak <= 8

@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 import twiliorm
+import twiliorm.aio.aiohttp
 from twiliorm import AsyncClient, Message
+from twiliorm.aio import async_client_for
 from twiliorm.partitions import FIRST_SPANS
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox.populate import populate_messages
@@ -230,3 +232,38 @@ async def test_a_scan_left_mid_way_leaves_no_task_running_and_no_warning(
     loop.set_exception_handler(None)
     assert len(got) < read < 58  # the whole scan is 58 requests
     assert not reported and not [str(w.message) for w in caught]
+
+
+class Counted(twiliorm.aio.aiohttp.AiohttpTransport):
+    """The default transport, counting what it sends and how often it was closed."""
+
+    made: list[Counted] = []
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.sent = self.closed = 0
+        self.made.append(self)
+
+    async def send(self, request: Request) -> Response:
+        self.sent += 1
+        return await super().send(request)
+
+    async def aclose(self) -> None:
+        self.closed += 1
+        await super().aclose()
+
+
+async def test_a_scan_sends_through_a_pool_of_its_own_as_the_sync_driver_does(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # read_concurrently reads through bulk_client(): a pool of workers + 2, closed after
+    # the read; the async driver the same (aio.bulk.AsyncSender), the query's client untouched
+    monkeypatch.setattr(Counted, "made", [])
+    monkeypatch.setattr(twiliorm.aio.aiohttp, "AiohttpTransport", Counted)
+    client = AsyncClient(sb.account_sid, sb.auth_token, base_url=sb.base_url)
+    async with client:
+        assert len(await sids(scan(client).concurrently(6))) > 900
+        own, read = Counted.made
+        assert (own.pool_size, own.sent, own.closed) == (100, 0, 0)
+        assert read.pool_size == 8 and read.sent >= 58 and read.closed == 1
+        assert async_client_for(client.sync) is client and client.transport is own

@@ -1,25 +1,34 @@
-"""What an async bulk call sends through: an AsyncClient with the bulk retry policy.
+"""What an async bulk call or a concurrent read sends through: :class:`AsyncSender`.
 
 The bulk calls themselves (``abulk_update``, ``abulk_delete``,
-``abulk_create``, ``aexport``) live beside their sync twins in
-:mod:`twiliorm.bulk`, over the same engine and jobs; only this piece is
-async's own. :class:`AsyncSender` is :class:`twiliorm.bulk._Sender` for an
-event loop: a sync view of the client (:func:`~twiliorm.bulk.jobs.bulk_client`:
-what jobs build paths and bindings with, never sent through here) and an
-:class:`~twiliorm.aio.AsyncClient` over it with a pool for ``workers``
-requests and :data:`~twiliorm.bulk.jobs.BULK_RETRY`: a GET or DELETE resent
-on a 5xx or a broken connection, never on a 429 (the engine's limiter must
-see it), a POST never (the jobs decide), each resend counted into the
-report as the sync call counts them.
+``abulk_create``, ``ain_bulk``, ``aexport``) live beside their sync twins in
+:mod:`twiliorm.bulk`, over the same engine and jobs, and the async read in
+partitions in :mod:`twiliorm.aio.reads`; the client they all send through
+is made here, once, by the rules the sync ones follow
+(:func:`~twiliorm.bulk.jobs.bulk_client`):
+
+- :data:`~twiliorm.bulk.jobs.BULK_RETRY`: a GET or DELETE resent inside the
+  client on a 5xx or a broken connection, never on a 429 (the engine's
+  limiter must see it), a POST never (the jobs decide); each resend counted
+  (``resent``: a bulk call adds it to its report);
+- a pool of its own for ``workers`` requests (and two spare), closed when
+  the call ends; never registered as the client's async twin, so the
+  queries' own client keeps its pool and policy;
+- an async client whose transport the user gave (a test double, a recorder,
+  anything but the default aiohttp one) is used as given: its transport is
+  shared, not copied, and not closed here, but still sends with the bulk
+  retry policy.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..bulk.jobs import BULK_RETRY, RequestCount, bulk_client
 from ..transport import check_retry
-from .client import AsyncClient
+from .aiohttp import AiohttpTransport
+from .client import AsyncClient, async_client_for
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -28,23 +37,44 @@ __all__ = ["AsyncSender"]
 
 
 class AsyncSender:
-    """The clients of one async bulk call (its connections closed after it), and what
-    it resent."""
+    """The async client of one bulk call or concurrent read (``aclient``), what it resent
+    (``resent``), and a sync view for the jobs to build paths and bindings with (``view``,
+    never sent through here). Use it as ``async with``: it closes what it made.
 
-    def __init__(self, client: Client, workers: int) -> None:
-        self.client = client
+    ``client``: the sync client of the query (its async twin's transport is shared if
+    the user gave it) or the AsyncClient the query sends through.
+    """
+
+    def __init__(self, client: Client | AsyncClient, workers: int) -> None:
+        twin = client if isinstance(client, AsyncClient) else async_client_for(client)
+        self.client = twin.sync
+        self.workers = workers
         self.resent = RequestCount()
-        self.view = bulk_client(client, workers, self.resent)
-        # Not the twin async_client_for() finds for the view: a client of this call only.
-        self.aclient = AsyncClient.for_client(self.view, pool_size=workers + 2, twin=False)
-        # Set here, not read from the view: a client with a transport of its own (a test
-        # double) is its own view, and keeps its own policy, which may wait 429s out.
+        # The default transport is made anew with a pool for this call; any other is the
+        # user's, and only they know how to make another: used as it is.
+        given = None if isinstance(twin.transport, AiohttpTransport) else twin.transport
+        self._owned = given is None
+        self.aclient = AsyncClient.for_client(self.client, given, pool_size=workers + 2, twin=False)
+        # Set here, not read from the sync client's options: a client with a transport of
+        # its own keeps its own policy there, which may wait 429s out.
         self.aclient.retry = check_retry(BULK_RETRY.new(resent=self.resent))
+
+    @cached_property
+    def view(self) -> Client:
+        """The sync client the jobs hold (a copy of ``client`` with the same policy, made
+        when first asked for: a read needs none)."""
+        return bulk_client(self.client, self.workers, self.resent)
 
     async def __aenter__(self) -> AsyncSender:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.aclient.transport.aclose()
-        if self.view is not self.client:
-            self.view.close()
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections this sender made (none of a transport it was given)."""
+        if self._owned:
+            await self.aclient.transport.aclose()
+        view = self.__dict__.pop("view", None)  # only if made
+        if view is not None and view is not self.client:
+            view.close()

@@ -11,10 +11,12 @@ again after its Retry-After (or a backoff); one whose answer was lost (a
 asyncio task where the sync driver has a worker thread, and pages are
 yielded as the reader gives them while the other requests go on.
 
-Requests go through the async client with the bulk reads' retry policy
-(:data:`~twiliorm.bulk.jobs.BULK_RETRY`): a GET is sent again inside the
-client after a 5xx or a lost connection, never after a 429, which the
-schedule must see to slow down.
+Requests go through the async client of a bulk call
+(:class:`~twiliorm.aio.bulk.AsyncSender`, as the sync driver sends through
+:func:`~twiliorm.bulk.jobs.bulk_client`): the bulk retry policy (a GET is sent
+again inside the client after a 5xx or a lost connection, never after a 429,
+which the schedule must see to slow down) and a pool of ``workers`` + 2
+connections for the read, or the transport the user gave the client.
 
 A read left early (a ``break`` once the generator is closed, an error, the
 consumer's task cancelled) cancels the requests still in flight and waits
@@ -28,16 +30,15 @@ from collections.abc import AsyncGenerator, Collection
 from typing import TYPE_CHECKING
 
 from ..bulk.engine import Outcome
-from ..bulk.jobs import BULK_RETRY
 from ..bulk.reads import Flight, PageGet, ReadSchedule
-from ..transport import check_retry
-from .client import AsyncClient
+from .bulk import AsyncSender
 from .paging import retrieve
 
 if TYPE_CHECKING:
     from ..protocol import ApiRequest, RawPage, Reader
+    from .client import AsyncClient
 
-__all__ = ["AsyncPageJob", "aread_concurrently", "bulk_async_client"]
+__all__ = ["AsyncPageJob", "aread_concurrently"]
 
 _Schedule = ReadSchedule["asyncio.Task[Outcome]", "AsyncPageJob"]
 
@@ -57,39 +58,29 @@ class AsyncPageJob(PageGet):
             return self.failed(exc)
 
 
-def bulk_async_client(client: AsyncClient) -> AsyncClient:
-    """``client`` sending with the bulk reads' retry policy: the same transport (its
-    connections, or a test's double), the same sync twin; nothing of its own to close.
-    ``client`` stays as it was, and stays its sync twin's async client."""
-    sender = AsyncClient.__new__(AsyncClient)
-    vars(sender).update(vars(client))  # not _attach(): that would make it the twin's client
-    sender.retry = check_retry(BULK_RETRY.new())
-    return sender
-
-
 async def aread_concurrently(
     client: AsyncClient, reader: Reader, *, workers: int, attempts: int = 5
 ) -> AsyncGenerator[RawPage, None]:
     """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
-    sender = bulk_async_client(client)
+    async with AsyncSender(client, workers) as sender:  # closed once no request is left
 
-    def job(request: ApiRequest, optional: bool) -> AsyncPageJob:
-        return AsyncPageJob(sender, request, optional=optional)
+        def job(request: ApiRequest, optional: bool) -> AsyncPageJob:
+            return AsyncPageJob(sender.aclient, request, optional=optional)
 
-    run: _Schedule = ReadSchedule(reader, workers, attempts, job)
-    try:
-        while True:
-            for due in run.due():
-                task = asyncio.create_task(due.fetch(), name=f"twiliorm read {due.key}")
-                run.launch(task, due)
-            if run.finished():
-                return
-            for flight, outcome in await _answers(run):
-                page = run.settle(flight, outcome)
-                if page is not None:
-                    yield page
-    finally:
-        await _dropped(list(run.flights))
+        run: _Schedule = ReadSchedule(reader, workers, attempts, job)
+        try:
+            while True:
+                for due in run.due():
+                    task = asyncio.create_task(due.fetch(), name=f"twiliorm read {due.key}")
+                    run.launch(task, due)
+                if run.finished():
+                    return
+                for flight, outcome in await _answers(run):
+                    page = run.settle(flight, outcome)
+                    if page is not None:
+                        yield page
+        finally:
+            await _dropped(list(run.flights))
 
 
 async def _answers(run: _Schedule) -> list[tuple[Flight[AsyncPageJob], Outcome]]:
