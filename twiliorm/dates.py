@@ -3,11 +3,15 @@
 Twilio writes timestamps in one fixed RFC 2822 form,
 ``Thu, 30 Jul 2015 20:12:31 +0000``; parsing that form by position is several
 times faster than ``email.utils`` and it is most of the per-record cost of
-reading a page. The day part (``, 30 Jul 2015 ``) is checked and turned into
-ISO text once per distinct day and remembered (a page of messages spans few
-days), so a timestamp costs a dictionary lookup and ``fromisoformat``.
-Anything else falls back to the general RFC 2822 parser, then to ISO 8601
-(``iso8601``), so an unexpected form still reads correctly.
+reading a page. The shape is checked whole (one compiled pattern: ASCII
+digits, a real month name, a time of day, ``+0000``); the day part
+(``, 30 Jul 2015 ``) is checked to be a real day and turned into ISO text
+once per distinct day and remembered (a page of messages spans few days), so
+a timestamp costs a match, a dictionary lookup and ``fromisoformat``, and an
+export cell (:func:`rfc2822_as_iso`) no datetime at all. Anything else falls
+back to the general RFC 2822 parser, then to ISO 8601 (``iso8601``), so an
+unexpected form still reads as it always did (``tests/test_fast_dates.py``
+checks the two paths agree wherever the fast one answers).
 
 Values people give (a filter's bound, a ``send_at``) go through :func:`given`:
 a date stays a date (Twilio's filters are by UTC day); ISO 8601 text is read;
@@ -20,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import importlib
+import re
 import sys
 import warnings
 from typing import Any
@@ -40,29 +45,52 @@ _ZERO = dt.timedelta(0)
 _iso_days: dict[str, str] = {}  # ", 30 Jul 2015 " -> "2015-07-30T"
 
 
+#: Twilio's one shape, in ASCII digits; a year from 1000 (the general parser reads a
+#: two-digit year as 19xx/20xx, and strftime writes a year below 1000 unpadded)
+_SHAPE = re.compile(
+    r"(?:" + "|".join(_DAYS) + r"), [0-9]{2} (?:" + "|".join(_MONTHS) + r") [1-9][0-9]{3} "
+    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] \+0000"
+)
+
+
 def parse_rfc2822(text: str) -> dt.datetime:
     """Read a Twilio timestamp; aware, in UTC when the offset is +0000."""
-    if len(text) == 31 and text[25:] == " +0000":
-        day = _iso_days.get(text[3:17]) or _iso_day(text[3:17])
-        if day:
-            try:
-                return _from_iso(day + text[17:25] + "+00:00")
-            except ValueError:
-                pass  # not a time of day: the general parser decides
+    day = _fast_day(text)
+    if day:
+        return _from_iso(day + text[17:25] + "+00:00")
     return _parse_rfc2822_slow(text)
 
 
+def rfc2822_as_iso(text: str) -> str:
+    """A Twilio timestamp as ISO 8601 text in UTC (``2015-07-30T20:12:31Z``): the same
+    text as ``format_iso_datetime(parse_rfc2822(text))``, made without a datetime when
+    ``text`` has Twilio's shape (an export writes two a record); ValueError as that."""
+    day = _fast_day(text)
+    if day:
+        return day + text[17:25] + "Z"
+    return format_iso_datetime(_parse_rfc2822_slow(text))
+
+
+def _fast_day(text: str) -> str:
+    """``2015-07-30T`` when ``text`` is in Twilio's shape with a real day, else "": the
+    general parser reads the text then (it may still be one it can read)."""
+    if _SHAPE.fullmatch(text) is None:
+        return ""
+    return _iso_days.get(text[3:17]) or _iso_day(text[3:17])
+
+
 def _iso_day(part: str) -> str:
-    """``, 30 Jul 2015 `` as ``2015-07-30T`` (remembered), or "" if it is not that form."""
-    month = _MONTH_NUMBERS.get(part[5:8])
-    digits = part[2:4] + part[9:13]
-    spaces = part[1] + part[4] + part[8] + part[13]
-    if month is None or part[0] != "," or spaces != "    " or not digits.isdigit():
+    """``, 30 Jul 2015 `` (in the shape) as ``2015-07-30T`` (remembered), or "" when
+    there is no such day (``31 Feb``)."""
+    day = f"{part[9:13]}-{_MONTH_NUMBERS[part[5:8]]}-{part[2:4]}"
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
         return ""
     if len(_iso_days) >= _DAYS_KEPT:
         _iso_days.clear()
-    day = _iso_days[part] = f"{part[9:13]}-{month}-{part[2:4]}T"
-    return day
+    _iso_days[part] = day + "T"
+    return day + "T"
 
 
 def _parse_rfc2822_slow(text: str) -> dt.datetime:

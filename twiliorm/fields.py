@@ -220,7 +220,7 @@ class _Rfc2822(Kind):
 
     def iso(self, value: Any) -> Any:
         """A payload value as ISO 8601 text (what sorts and compares by day as text)."""
-        return dates.format_iso_datetime(dates.parse_rfc2822(value))
+        return dates.rfc2822_as_iso(value)
 
     def cell(self, value: Any) -> Any:
         if not isinstance(value, str):
