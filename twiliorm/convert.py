@@ -16,18 +16,26 @@ a payload keeps that payload and converts nothing:
   looked up or referenced, so building touches no memory but the instance's
   own (copying a page's values out of their dicts costs about half as much
   again as parsing the page: every value is cold in the cache by then);
+- an instance kept after its page (a QuerySet's results: :func:`build_compact`)
+  keeps the tuple of the payload's values instead, in the order of the
+  class's fields, when the payload has exactly the class's keys (what the API
+  sends); the dict can then go, and a list of instances is smaller than the
+  dicts it was read from. A payload with other keys, or without some, stays
+  a dict, so nothing it had is lost;
 - every payload attribute is a property over its slot, ``_slot_<attribute>``
-  (:func:`prepare`). Its first read takes the value from ``_orig``, parses it
-  where the kind parses (a date, a decimal, an enum, a count sent as text) or
-  copies it where it can change in place (a writable list), keeps the result
-  in the slot and returns it; later reads return the slot. Setting the
-  attribute stores the new value, which counts as a change;
+  (:func:`prepare`). Its first read takes the value from ``_orig`` (by key,
+  or by position in a tuple), parses it where the kind parses (a date, a
+  decimal, an enum, a count sent as text) or copies it where it can change
+  in place (a writable list), keeps the result in the slot and returns it;
+  later reads return the slot. Setting the attribute stores the new value,
+  which counts as a change;
 - a write-only parameter (never in a payload) is a plain slot, None when loaded.
 
-``to_api()`` is a copy of ``_orig`` with the attributes set since (or read
-and converted) dumped by their kinds: unchanged, an instance gives back its
-payload exactly, with unknown keys kept and absent keys absent.
-``changed_fields()`` compares each slot read with its value in ``_orig``.
+``to_api()`` is a copy of the payload (:func:`payload_of`) with the attributes
+set since (or read and converted) dumped by their kinds: unchanged, an
+instance gives back its payload exactly, with unknown keys kept and absent
+keys absent. ``changed_fields()`` compares each slot read with its value in
+the payload. A pickle keeps the payload as a dict.
 
 A value that cannot be read raises :class:`DecodeError` naming the resource,
 the attribute, its key, the value and the record. For the records of a list
@@ -50,6 +58,7 @@ import datetime as dt
 import decimal
 import enum
 import linecache
+import operator
 import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -97,6 +106,8 @@ class Conversions:
     structure: Callable[[Mapping[str, Any], Binding | None], Any]
     to_api: Callable[[Any], dict[str, Any]]
     copy: Callable[[Any, Any], None]
+    #: a list's instances keep the tuple of their values in place of their payload dicts
+    compact: Callable[[list[Any]], None]
     #: the payload attributes whose first read parses or copies the value
     converted: tuple[str, ...]
 
@@ -110,7 +121,7 @@ def prepare(meta: Meta) -> Conversions:
     """
     _check_covers_every_slot(meta)
     _install_properties(meta)
-    built = build_structure(meta), build_to_api(meta), build_copy(meta)
+    built = build_structure(meta), build_to_api(meta), build_copy(meta), build_compact(meta)
     converted = tuple(s.name for s in meta.payload_fields if _parser(s) is not None)
     return Conversions(*built, converted=converted)
 
@@ -226,7 +237,8 @@ def _getter_source(spec: FieldSpec, i: int, namespace: dict[str, Any]) -> list[s
         f"    v = o.{slot}",
         "    if v is not _UNREAD:",
         "        return v",  # read before, or set
-        f"    v = o._orig.get({spec.key!r})",
+        "    d = o._orig",
+        f"    v = d[{i}] if type(d) is tuple else d.get({spec.key!r})",
     ]
     if parse is not None:
         namespace[f"_p{i}"] = parse
@@ -242,8 +254,8 @@ def _getter_source(spec: FieldSpec, i: int, namespace: dict[str, Any]) -> list[s
 
 def unreadable(meta: Meta, obj: Any, index: int) -> DecodeError:
     """The DecodeError for the loaded value ``index`` of ``obj``, naming the field."""
-    spec, loaded = meta.payload_fields[index], obj._orig
-    shown = repr(loaded.get(spec.key))
+    spec, loaded = meta.payload_fields[index], payload_of(obj) or {}
+    shown = repr(loaded.get(spec.key or ""))
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
     pk = meta.fields.get(meta.pk or "")
     where = f" of {loaded.get(pk.key)}" if pk is not None and pk.key in loaded else ""
@@ -282,6 +294,34 @@ def build_structure(meta: Meta) -> Callable[[Mapping[str, Any], Binding | None],
     return function
 
 
+def build_compact(meta: Meta) -> Callable[[list[Any]], None]:
+    """Generate ``compact(instances)``: each instance of the list whose payload is a dict
+    with exactly the class's keys (what the API sends) keeps the tuple of its values
+    instead, in the order of the declaration, taken by one ``itemgetter`` call.
+
+    A list that outlives its pages (a QuerySet's results) is then smaller than
+    the dicts it was read from; any other payload is kept as its dict.
+    """
+    keys = _keys(meta)
+    if len(keys) < 2:  # itemgetter of one key gives the value, not a tuple
+        return _compile(meta, ["def compact(objs):", "    pass"], {}, "compact")
+    lines = ["def compact(objs):", "    for o in objs:", "        d = o._orig"]
+    namespace: dict[str, Any] = {"_take": operator.itemgetter(*keys)}
+    lines += [
+        f"        if type(d) is dict and len(d) == {len(keys)}:",
+        "            try:",
+        "                o._orig = _take(d)",
+        "            except KeyError:",  # another key in place of one of ours: kept as a dict
+        "                pass",
+    ]
+    return _compile(meta, lines, namespace, "compact")
+
+
+def _keys(meta: Meta) -> tuple[str, ...]:
+    """The payload keys of a class, in the order of its declaration (a loaded tuple's)."""
+    return tuple(s.key or "" for s in meta.payload_fields)
+
+
 def structure(cls: type[R], payload: Any, binding: Binding | None = None) -> R:
     """An instance of ``cls`` from (a copy of) a JSON payload with every value read, or a
     DecodeError saying what is wrong (the first value that cannot be read, naming it)."""
@@ -303,9 +343,22 @@ def build_to_api(meta: Meta) -> Callable[[Any], dict[str, Any]]:
     """Generate ``to_api(obj) -> payload``: a copy of the payload read, with each value
     read or set since put through its kind's dump (None on a key the payload did not
     have leaves it absent); an instance never loaded goes to :func:`_unsaved_payload`."""
-    namespace: dict[str, Any] = {"_unsaved": _unsaved_payload, "_UNREAD": _UNREAD}
-    lines = ["def to_api(o):", "    d = o._orig", "    if d is None:", "        return _unsaved(o)"]
-    lines.append("    p = d.copy()")
+    namespace: dict[str, Any] = {
+        "_unsaved": _unsaved_payload,
+        "_UNREAD": _UNREAD,
+        "_keys": _keys(meta),
+        "_zip": zip,
+    }
+    lines = [
+        "def to_api(o):",
+        "    d = o._orig",
+        "    if d is None:",
+        "        return _unsaved(o)",
+        "    if type(d) is tuple:",
+        "        d = p = dict(_zip(_keys, d))",  # a new dict: the same one can be written
+        "    else:",
+        "        p = d.copy()",
+    ]
     for i, spec in enumerate(meta.payload_fields):
         key, dump = spec.key, _own_dump(spec.kind)
         if dump is not None:
@@ -366,6 +419,8 @@ def state_of(obj: Resource) -> dict[str, Any]:
         value = getattr(obj, name, _UNREAD)
         if value is not _UNREAD:
             state[a.name] = value
+    if "_orig" in state:  # the payload as a dict: a pickle does not depend on the slot order
+        state["_orig"] = payload_of(obj)
     return state
 
 
@@ -381,11 +436,19 @@ def restore(obj: Resource, state: Mapping[str, Any]) -> None:
                 setattr(obj, _slot(spec.name), _UNREAD)
 
 
+def payload_of(obj: Resource) -> dict[str, Any] | None:
+    """The payload ``obj`` was loaded from, as a dict (None: never loaded)."""
+    loaded = obj._orig
+    if type(loaded) is tuple:
+        return dict(zip(_keys(obj._meta), loaded, strict=True))
+    return cast("dict[str, Any] | None", loaded)
+
+
 def changed_fields(obj: Resource) -> list[str]:
     """Attributes set since ``obj`` was loaded (or set at all, if it never was); then the
     write-only parameters that are set."""
     meta = obj._meta
-    loaded = obj._orig
+    loaded = payload_of(obj)
     if loaded is None:
         return [s.name for s in meta.fields.values() if getattr(obj, s.name) is not None]
     changed = [
@@ -412,21 +475,23 @@ def _differs(spec: FieldSpec, value: Any, raw: Any) -> bool:
 def loaded_value(obj: Resource, name: str) -> Any:
     """The value attribute ``name`` had when ``obj`` was loaded (None if it never was)."""
     spec = obj._meta.fields.get(name)
-    if obj._orig is None or spec is None or spec.key is None:
+    loaded = payload_of(obj)
+    if loaded is None or spec is None or spec.key is None:
         return None
-    raw = obj._orig.get(spec.key)
+    raw = loaded.get(spec.key)
     return raw if raw is None or spec.kind.parse is None else spec.kind.parse(raw)
 
 
 def loaded_from(obj: Resource, fresh: Resource, names: list[str]) -> dict[str, Any] | None:
     """``obj``'s payload with the values of ``names`` as ``fresh`` was loaded with them."""
-    if obj._orig is None or fresh._orig is None:
-        return obj._orig
-    payload = dict(obj._orig)
+    mine, theirs = payload_of(obj), payload_of(fresh)
+    if mine is None or theirs is None:
+        return mine
+    payload = dict(mine)
     for name in names:
         key = obj._meta.fields[name].key or ""
-        if key in fresh._orig:
-            payload[key] = fresh._orig[key]
+        if key in theirs:
+            payload[key] = theirs[key]
         else:
             payload.pop(key, None)
     return payload

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import collections
 import heapq
+import itertools
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -113,7 +114,8 @@ class Page(Generic[T]):
     ``number`` counts the pages of this read from 0; ``request`` fetched it;
     ``next`` is the request for the page after it (None on the last page).
     ``records`` are the built results (models, or rows after ``values()``),
-    made on first access; ``raw`` are the payloads they are built from;
+    made on first access and kept; :meth:`each` builds them one at a time
+    instead; ``raw`` are the payloads they are built from;
     ``binding`` is where they live (the client and the path parameters).
     Records filtered out on the client, cut by the slice, or listed again
     (see :mod:`twiliorm.protocol`) are in neither.
@@ -125,6 +127,8 @@ class Page(Generic[T]):
     raw: list[Record]
     binding: Binding = attrs.field(repr=False)
     _build: Callable[[list[Record]], list[T]] = attrs.field(repr=False)
+    #: builds one record (given it and ``binding``); None: only the whole page builds
+    _one: Callable[[Record, Binding], T] | None = attrs.field(default=None, repr=False)
     _built: list[T] | None = attrs.field(default=None, init=False, repr=False)
 
     @property
@@ -139,6 +143,16 @@ class Page(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.records)
+
+    def each(self) -> Iterator[T]:
+        """The records, each built as it is reached and kept by nobody here.
+
+        Streaming reads this: built all at once, a page's instances would all
+        be alive for the garbage collector to walk while the first is used.
+        """
+        if self._built is not None or self._one is None:
+            return iter(self.records)
+        return map(self._one, self.raw, itertools.repeat(self.binding))
 
     def __len__(self) -> int:
         return len(self.raw)

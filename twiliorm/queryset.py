@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import pickle
 import sys
 import warnings
@@ -367,8 +368,10 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         def build(items: list[Mapping[str, Any]]) -> list[T]:
             return self._build(items, binding)
 
+        one = meta.structure() if self._rows is None else None
+
         def page(raw: RawPage) -> Page[T]:
-            return Page(raw.number, raw.request, raw.next, raw.records, binding, build)
+            return Page(raw.number, raw.request, raw.next, raw.records, binding, build, one)
 
         return client, reader, page
 
@@ -412,13 +415,27 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         if qs._groups is not None:
             yield from qs._grouped()
             return
-        records = (record for page in qs.pages() for record in page.records)
+        records = itertools.chain.from_iterable(page.each() for page in qs.pages())
         yield from row_kinds.distinct_rows(records) if qs._distinct_rows else records
 
     def _fetch_all(self) -> list[T]:
         if self._result_cache is None:
-            self._result_cache = list(self.iterator())
+            if self._rows is None and self._groups is None:
+                self._result_cache = self._kept_instances()
+            else:
+                self._result_cache = list(self.iterator())
         return self._result_cache
+
+    def _kept_instances(self) -> list[T]:
+        """Every instance, each page's compacted as it comes (see convert.py): its dicts
+        freed before the next pages are parsed, whose dicts then take their memory."""
+        compact = self.model._meta.conversions().compact
+        results: list[T] = []
+        for page in self.pages():
+            built = list(page.each())
+            compact(built)
+            results += built
+        return results
 
     @property
     def _distinct_rows(self) -> bool:

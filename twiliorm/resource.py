@@ -223,8 +223,9 @@ class Resource(AsyncResourceMixin):
     """
 
     _ctx: Binding | None = attrs.field(default=None, init=False)
-    #: the payload the instance was read from, as it came (None: never loaded); see convert.py
-    _orig: dict[str, Any] | None = attrs.field(default=None, init=False)
+    #: the payload the instance was read from (None: never loaded): the tuple of its values
+    #: in the order of the fields when it had exactly their keys, else the dict; see convert.py
+    _orig: dict[str, Any] | tuple[Any, ...] | None = attrs.field(default=None, init=False)
 
     _meta: ClassVar[Meta]
     objects: ClassVar[_ManagerDescriptor]

@@ -27,9 +27,10 @@ def workload(name: str, qs: twiliorm.QuerySet[Message], sids: list[str], prefetc
     if name == "iterate" and prefetch:
         for _ in qs.iterator():
             pass
-    elif name == "iterate":
+    elif name == "iterate":  # what iterator() does, one page after another
         for page in qs.pages(prefetch=False):
-            page.records  # noqa: B018 (built on first access)
+            for _ in page.each():
+                pass
     elif name == "list":
         list(qs.all())
     elif name == "fetch":
