@@ -22,11 +22,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import attrs
+import hypothesis as hyp
 import pytest
+from hypothesis import strategies as hyp_st
 
 import twiliorm
-from twiliorm import Call, Message, Recording
+from twiliorm import Call, Message, Recording, dates
 from twiliorm.client import set_client
+from twiliorm.ordering import Ordering
 from twiliorm.partitions import (
     API_EPOCH,
     FIRST_SPANS,
@@ -36,7 +39,7 @@ from twiliorm.partitions import (
     open_partitions,
     partitioning,
 )
-from twiliorm.protocol import ApiRequest, RawPage
+from twiliorm.protocol import ApiRequest, Merge, RawPage
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox.populate import populate_calls, populate_messages
 from twiliorm.sandbox.server import Gate
@@ -564,3 +567,99 @@ def test_a_days_full_first_page_is_not_read_for_days() -> None:
     one_day = [s for s in reader.spans if s.first is not None and s.first == s.last]
     assert one_day and reader.splits > 0
     assert len(parsed) == 50 * reader.splits  # the first pages that were split, no others
+
+
+# --- the merge's cost per record: keys made once and cheaply, the same order ---------------------
+
+
+@hyp.settings(max_examples=300, deadline=None)
+@hyp.given(
+    hyp_st.lists(
+        hyp_st.lists(hyp_st.one_of(hyp_st.none(), hyp_st.integers(0, 6)), min_size=0, max_size=12),
+        min_size=1,
+        max_size=5,
+    ),
+    hyp_st.lists(hyp_st.integers(1, 7), min_size=1, max_size=12),
+)
+def test_the_merge_gives_what_a_merge_record_by_record_gives(
+    streams: list[list[int | None]], cuts: list[int]
+) -> None:
+    """Merge (runs taken against the rival head) against the plain definition: the records of
+    every stream in the list's order (newest date_created first, none before any), equals in
+    the order of their streams; fed page by page in any interleaving of the streams."""
+    order = Ordering.of(Message._meta, Message._meta.ordering)
+    base = dt.datetime(2026, 1, 1, tzinfo=UTC)
+
+    def record(stream: int, at: int, minutes: int | None) -> dict[str, Any]:
+        created = None if minutes is None else base + dt.timedelta(minutes=minutes)
+        # Two of Twilio's shapes: equal instants must stay equal (the tie goes by stream).
+        text = None if created is None else dates.format_rfc2822(created)
+        if created is not None and (stream + at) % 3 == 0:
+            text = dates.format_rfc2822(created.astimezone(dt.timezone(dt.timedelta(hours=2))))
+        return {"sid": f"{stream}-{at}", "date_created": text}
+
+    pages: list[list[list[dict[str, Any]]]] = []
+    for s, stream in enumerate(streams):
+        ordered = sorted(stream, key=lambda m: (m is not None, -(m or 0)))  # the list's order
+        records = [record(s, i, m) for i, m in enumerate(ordered)]
+        size = cuts[s % len(cuts)]
+        pages.append([records[i : i + size] for i in range(0, len(records), size)])
+
+    def rank(r: dict[str, Any]) -> tuple[int, float]:
+        text = r["date_created"]
+        return (0, 0.0) if text is None else (1, -dates.parse_rfc2822(text).timestamp())
+
+    everything = [
+        (rank(r), s, i, r)
+        for s, ps in enumerate(pages)
+        for i, r in enumerate([r for p in ps for r in p])
+    ]
+    expected = [r["sid"] for *_, r in sorted(everything, key=lambda t: t[:3])]
+
+    merge = Merge(order)
+    for _ in streams:
+        merge.add()
+    out: list[str] = []
+    turn = 0
+    while any(pages):
+        s = cuts[turn % len(cuts)] % len(pages)
+        turn += 1
+        while not pages[s]:
+            s = (s + 1) % len(pages)
+        merge.put(s, pages[s].pop(0))
+        if not pages[s]:
+            merge.close(s)
+        out += [r["sid"] for r in merge.take()]
+    for s in range(len(streams)):
+        merge.close(s)
+    out += [r["sid"] for r in merge.take()]
+    assert out == expected
+
+
+def test_the_list_order_of_twilio_timestamps_is_their_instants_order() -> None:
+    """The merge and client sorts compare Twilio's date_created as cheap keys: the same
+    order as the instants, whatever the offset or form a payload writes them in."""
+    order = Ordering.of(Message._meta, ["date_created"])
+    moments = [
+        "Thu, 30 Jul 2015 20:12:31 +0000",
+        "Thu, 30 Jul 2015 22:12:30 +0200",  # a second earlier, written in another offset
+        "Thu, 30 Jul 2015 20:12:31 -0000",  # the same instant, RFC 2822's unknown zone
+        "2015-07-30T20:12:31.5Z",  # an ISO form the general parser falls back to
+        "Thu, 30 Jul 2015 20:12:32 +0000",
+        None,
+    ]
+    records = [{"sid": str(i), "date_created": m} for i, m in enumerate(moments)]
+    assert [r["sid"] for r in order.sort(records)] == ["1", "0", "2", "3", "4", "5"]
+    assert [r["sid"] for r in order.reversed().sort(records)] == ["5", "4", "3", "0", "2", "1"]
+
+
+def test_isnull_asks_whether_there_is_a_value_not_what_it_is() -> None:
+    """The client's ``__isnull`` test reads no date: a scan by date_sent__isnull=False asks
+    it of every record, and a value twiliorm cannot read is still a value."""
+    sent = Message.objects.filter(date_sent__isnull=False).query.compile(SID).predicate
+    unsent = Message.objects.filter(date_sent__isnull=True).query.compile(SID).predicate
+    assert sent is not None and unsent is not None
+    for value, has in [("Thu, 30 Jul 2015 20:12:31 +0000", True), ("soon", True), (None, False)]:
+        assert sent({"date_sent": value}) is has
+        assert unsent({"date_sent": value}) is not has
+    assert sent({}) is False and unsent({}) is True

@@ -71,6 +71,27 @@ def rfc2822_as_iso(text: str) -> str:
     return format_iso_datetime(_parse_rfc2822_slow(text))
 
 
+def rfc2822_order_key(text: str) -> str:
+    """What orders Twilio timestamps as their instants do, made once a record when a
+    merge or a sort compares them: UTC ISO text (fixed width, so text order is time
+    order; microseconds only when there are some, so equal instants give equal text).
+    Twilio's shape gives it without a datetime; ValueError as :func:`parse_rfc2822`."""
+    day = _fast_day(text)
+    if day:
+        return day + text[17:25]
+    return order_key(_parse_rfc2822_slow(text))
+
+
+def order_key(value: dt.datetime) -> str:
+    """An aware (or UTC) datetime as the text :func:`rfc2822_order_key` makes."""
+    value = as_utc(value)
+    key = (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    )
+    return f"{key}.{value.microsecond:06d}" if value.microsecond else key
+
+
 def _fast_day(text: str) -> str:
     """``2015-07-30T`` when ``text`` is in Twilio's shape with a real day, else "": the
     general parser reads the text then (it may still be one it can read)."""

@@ -5,7 +5,9 @@ Twilio lists come in one order, fixed by the API: each resource declares it
 :class:`Ordering` is a list of fields, each ascending or descending, read
 from the payloads with the fields' kinds; it sorts records, and tells which
 of several records comes first (merging the branches of an or, which each
-come in the list's order). Missing values sort as Django's PostgreSQL
+come in the list's order). A kind may give a cheaper value to compare than
+its parsed one (``Kind.order_key``: Twilio's timestamps as UTC ISO text, with
+no datetime made), ordered as the parsed values are. Missing values sort as Django's PostgreSQL
 backend sorts NULL: after every value ascending, before them descending.
 
 Pure: no I/O, so every driver shares it.
@@ -28,6 +30,7 @@ __all__ = ["Ordering"]
 
 Record = Mapping[str, Any]
 SortKey = tuple[Any, ...]
+_MISSING: SortKey = (1,)  # after every value: (0, value) < (1,)
 
 
 @attrs.frozen
@@ -36,13 +39,14 @@ class By:
 
     name: str
     key: str
+    #: the payload value to what is compared (a kind's ``order_key``, else its ``parse``)
     parse: Callable[[Any], Any] | None = attrs.field(eq=False)
     descending: bool = False
 
     def value(self, record: Record) -> SortKey:
         raw = record.get(self.key)
         if raw is None:
-            return (1,)  # after every value: (0, value) < (1,)
+            return _MISSING
         value = self.parse(raw) if self.parse is not None else raw
         return (0, value.value if isinstance(value, enum.Enum) else value)
 
@@ -85,6 +89,8 @@ class Ordering:
 
     def values(self, record: Record) -> tuple[SortKey, ...]:
         """What :meth:`first` compares of ``record`` (read once, compared often)."""
+        if len(self.fields) == 1:  # the list's order: a merge asks this of every record
+            return (self.fields[0].value(record),)
         return tuple(by.value(record) for by in self.fields)
 
     def first(self, heads: Sequence[tuple[SortKey, ...] | None]) -> int:
@@ -99,6 +105,9 @@ class Ordering:
     def before(self, a: tuple[SortKey, ...], b: tuple[SortKey, ...]) -> bool:
         """Whether values ``a`` (:meth:`values`) come strictly before ``b`` in this order
         (``flip`` aside: the order of a merge)."""
+        if len(self.fields) == 1:  # the list's order: a merge asks this of every record
+            left, right = a[0], b[0]
+            return left != right and bool(left < right) != self.fields[0].descending
         return self._before(a, b)
 
     def _before(self, a: tuple[SortKey, ...], b: tuple[SortKey, ...]) -> bool:
@@ -123,4 +132,4 @@ def _by(meta: Meta, name: str) -> By:
         raise FieldError(f"Cannot order {meta.name} by {name!r}: its fields are {listed}")
     if spec.kind.mutable:
         raise FieldError(f"Cannot order {meta.name} by {attribute}: its values are not comparable")
-    return By(attribute, spec.key, spec.kind.parse, descending)
+    return By(attribute, spec.key, spec.kind.order_key or spec.kind.parse, descending)

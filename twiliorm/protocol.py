@@ -316,10 +316,11 @@ class Merge:
         if not records:
             return
         buffer = self._buffers[stream]
-        if not buffer:
-            self._push(stream, self.order.values(records[0]))
-        for record in records:
-            buffer.append((self.order.values(record), record))
+        head = not buffer
+        values = self.order.values
+        buffer.extend([(values(record), record) for record in records])
+        if head:
+            self._push(stream, buffer[0][0])
         self._starved.discard(stream)
         self.buffered += len(records)
 
@@ -349,10 +350,18 @@ class Merge:
         """The records of ``stream`` that come before every other stream's head (one
         comparison each: partitions of a scan rarely interleave); its head goes back in."""
         buffer = self._buffers[stream]
-        rival = self._heads[0] if self._heads else None
         run = [buffer.popleft()[1]]
-        while buffer and (rival is None or _Head(buffer[0][0], stream, self.order) < rival):
-            run.append(buffer.popleft()[1])
+        if not self._heads:
+            run += [record for _, record in buffer]
+            buffer.clear()
+        else:
+            # _Head.__lt__ against the rival head, without a _Head a record
+            rival = self._heads[0]
+            first, before, tie = rival.values, self.order.before, stream < rival.stream
+            while buffer and (
+                before(buffer[0][0], first) or (tie and not before(first, buffer[0][0]))
+            ):
+                run.append(buffer.popleft()[1])
         if buffer:
             self._push(stream, buffer[0][0])
         elif self._open[stream]:

@@ -38,7 +38,7 @@ import attrs
 from .exceptions import FieldError
 from .expressions import Q
 from .fields import FieldSpec, QueryParam
-from .lookups import get_lookup, lookup_names
+from .lookups import IsNull, get_lookup, lookup_names
 from .ordering import Ordering
 from .partitions import note as partition_note
 from .paths import check_path_value
@@ -624,6 +624,10 @@ class _Compiler:
         lookup = get_lookup(condition.lookup)
         assert lookup is not None
         matches, target = lookup.matches, condition.value
+        if lookup is IsNull:
+            # Whether there is a value, not what it is: no parse (a scan in partitions
+            # by date_sent__isnull=False asks this of every record).
+            return lambda record: (record.get(key) is None) is target
 
         def test(record: Mapping[str, Any]) -> bool:
             value = record.get(key)
