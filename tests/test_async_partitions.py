@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import gc
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -23,10 +24,13 @@ import twiliorm
 import twiliorm.aio.aiohttp
 from twiliorm import AsyncClient, Message
 from twiliorm.aio import async_client_for
+from twiliorm.bulk.engine import Status
+from twiliorm.bulk.reads import PageGet
 from twiliorm.partitions import FIRST_SPANS
+from twiliorm.protocol import ApiRequest
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox.populate import populate_messages
-from twiliorm.transport import Request, Response
+from twiliorm.transport import Request, Response, raise_for_status
 
 from .helpers import record
 
@@ -267,3 +271,34 @@ async def test_a_scan_sends_through_a_pool_of_its_own_as_the_sync_driver_does(
         assert (own.pool_size, own.sent, own.closed) == (100, 0, 0)
         assert read.pool_size == 8 and read.sent >= 58 and read.closed == 1
         assert async_client_for(client.sync) is client and client.transport is own
+
+
+def _answered(job: PageGet, status: int, body: bytes, headers: dict[str, str]) -> Any:
+    """Drive ``job``'s steps by hand (no socket): the request it asks for, and its outcome
+    once sent the answer (or the exception a client raises for it)."""
+    steps = job.steps()
+    method, target, form = steps.send(None)
+    response = Response(status, headers, body)
+    try:
+        raise_for_status(Request(method, "https://api.twilio.com" + target), response)
+        step = functools.partial(steps.send, response)
+    except Exception as exc:  # what the client raises for that answer, thrown in
+        step = functools.partial(steps.throw, exc)
+    with pytest.raises(StopIteration) as done:
+        step()
+    return (method, target, form), done.value.value
+
+
+def test_a_page_get_is_one_sans_io_step_as_every_bulk_job() -> None:
+    # read_concurrently drives it with engine.drive, aread_concurrently with adrive
+    page = ApiRequest("GET", "/2010-04-01/Accounts/AC1/Messages.json", (("PageSize", "50"),))
+    sent, outcome = _answered(PageGet(page), 200, b'{"messages": []}', {})
+    assert sent == ("GET", page.target, ()) and outcome.status is Status.DONE
+    assert outcome.value == {"messages": []}
+    _, refused = _answered(PageGet(page), 429, b"{}", {"Retry-After": "2"})
+    assert refused.status is Status.REFUSED and refused.wait == 2
+    assert _answered(PageGet(page), 200, b"{cut", {})[1].status is Status.RETRY
+    assert _answered(PageGet(page), 503, b"{}", {})[1].status is Status.RETRY
+    account = ApiRequest("GET", "/2010-04-01/Accounts/AC1.json")
+    assert _answered(PageGet(account, True), 403, b"{}", {})[1].value is None
+    assert _answered(PageGet(account), 403, b"{}", {})[1].status is Status.FAILED

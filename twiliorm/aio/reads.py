@@ -7,9 +7,11 @@ flight as the bulk engine's :class:`~twiliorm.bulk.engine.Limiter` allows
 (all ``workers`` at first, fewer after a 429); a refused request sent
 again after its Retry-After (or a backoff); one whose answer was lost (a
 5xx, a dropped connection, an unreadable answer) sent again up to
-``attempts`` times; any other error ends the read. Each request is an
-asyncio task where the sync driver has a worker thread, and pages are
-yielded as the reader gives them while the other requests go on.
+``attempts`` times; any other error ends the read. Each request is the
+sync driver's job too (:class:`~twiliorm.bulk.reads.PageGet`, its sans-I/O
+steps driven by :func:`~twiliorm.bulk.engine.adrive`), in an asyncio task
+where the sync driver has a worker thread, and pages are yielded as the
+reader gives them while the other requests go on.
 
 Requests go through the async client of a bulk call
 (:class:`~twiliorm.aio.bulk.AsyncSender`, as the sync driver sends through
@@ -29,33 +31,18 @@ import asyncio
 from collections.abc import AsyncGenerator, Collection
 from typing import TYPE_CHECKING
 
-from ..bulk.engine import Outcome
+from ..bulk.engine import Outcome, adrive
 from ..bulk.reads import Flight, PageGet, ReadSchedule
 from .bulk import AsyncSender
 from .paging import retrieve
 
 if TYPE_CHECKING:
-    from ..protocol import ApiRequest, RawPage, Reader
+    from ..protocol import RawPage, Reader
     from .client import AsyncClient
 
-__all__ = ["AsyncPageJob", "aread_concurrently"]
+__all__ = ["aread_concurrently"]
 
-_Schedule = ReadSchedule["asyncio.Task[Outcome]", "AsyncPageJob"]
-
-
-class AsyncPageJob(PageGet):
-    """A :class:`~twiliorm.bulk.reads.PageGet` sent by an async client (:meth:`fetch`)."""
-
-    def __init__(self, sender: AsyncClient, request: ApiRequest, *, optional: bool = False) -> None:
-        super().__init__(request, optional=optional)
-        self.sender = sender
-
-    async def fetch(self) -> Outcome:
-        self.sent += 1
-        try:
-            return self.answered(await self.sender.request("GET", self.request.target))
-        except Exception as exc:  # CancelledError is not one: a cancelled read stops here
-            return self.failed(exc)
+_Schedule = ReadSchedule["asyncio.Task[Outcome]", PageGet]
 
 
 async def aread_concurrently(
@@ -63,15 +50,12 @@ async def aread_concurrently(
 ) -> AsyncGenerator[RawPage, None]:
     """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
     async with AsyncSender(client, workers) as sender:  # closed once no request is left
-
-        def job(request: ApiRequest, optional: bool) -> AsyncPageJob:
-            return AsyncPageJob(sender.aclient, request, optional=optional)
-
-        run: _Schedule = ReadSchedule(reader, workers, attempts, job)
+        run: _Schedule = ReadSchedule(reader, workers, attempts, PageGet)
         try:
             while True:
                 for due in run.due():
-                    task = asyncio.create_task(due.fetch(), name=f"twiliorm read {due.key}")
+                    fetch = adrive(due, sender.aclient)
+                    task = asyncio.create_task(fetch, name=f"twiliorm read {due.key}")
                     run.launch(task, due)
                 if run.finished():
                     return
@@ -83,7 +67,7 @@ async def aread_concurrently(
             await _dropped(list(run.flights))
 
 
-async def _answers(run: _Schedule) -> list[tuple[Flight[AsyncPageJob], Outcome]]:
+async def _answers(run: _Schedule) -> list[tuple[Flight[PageGet], Outcome]]:
     """The outcomes that came, waiting no longer than until something is due again."""
     timeout = run.timeout()
     if not run.flights:

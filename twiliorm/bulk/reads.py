@@ -12,9 +12,12 @@ goes again after its Retry-After (or a backoff); one whose answer was lost
 read. Pages are yielded in the calling thread as the reader gives them; the
 requests in flight go on while the caller works on one.
 
-Those rules live in :class:`ReadSchedule`, which sends nothing: the async
-driver (:func:`twiliorm.aio.reads.aread_concurrently`) keeps the same
-schedule with asyncio tasks where this one has a thread pool's futures.
+Those rules live in :class:`ReadSchedule`, which sends nothing, and each
+page's GET is a :class:`PageGet`, a bulk job whose one sans-I/O step is
+driven by :func:`~twiliorm.bulk.engine.drive` here: the async driver
+(:func:`twiliorm.aio.reads.aread_concurrently`) keeps the same schedule and
+jobs with asyncio tasks and :func:`~twiliorm.bulk.engine.adrive` where this
+one has a thread pool's futures.
 """
 
 from __future__ import annotations
@@ -29,7 +32,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from ..exceptions import RateLimitError, ServerError, TwilioRestError
-from .engine import REFUSED_BACKOFF, RETRY_BACKOFF, Job, Limiter, Outcome, Status, _backoff
+from .engine import (
+    REFUSED_BACKOFF,
+    RETRY_BACKOFF,
+    Job,
+    Limiter,
+    Outcome,
+    Status,
+    Steps,
+    _backoff,
+    drive,
+)
 from .jobs import bulk_client, classify, concurrent_requests
 
 if TYPE_CHECKING:
@@ -37,20 +50,30 @@ if TYPE_CHECKING:
     from ..protocol import ApiRequest, RawPage, Reader
     from ..transport import Response
 
-__all__ = ["PageGet", "PageJob", "ReadSchedule", "read_concurrently"]
+__all__ = ["PageGet", "ReadSchedule", "read_concurrently"]
 
 
 class PageGet(Job):
     """GET one page (or the account a scan starts from): its decoded answer is the value.
-    What a driver sends and how its answer or error counts; :class:`PageJob` sends it.
+    One sans-I/O step (:meth:`steps`), as every bulk job: :func:`read_concurrently` drives
+    it with :func:`~twiliorm.bulk.engine.drive` on a thread, the async driver with
+    :func:`~twiliorm.bulk.engine.adrive` in a task.
 
     With ``optional``, a refusal the API answered (a 4xx but 429) is no failure: the
     value is None (a key not allowed to read the account)."""
 
-    def __init__(self, request: ApiRequest, *, optional: bool = False) -> None:
+    def __init__(self, request: ApiRequest, optional: bool = False) -> None:
         self.key = request.target
         self.request = request
         self.optional = optional
+
+    def steps(self) -> Steps:
+        try:
+            response = yield ("GET", self.request.target, ())
+            assert response is not None  # a request step is answered (or raises)
+            return self.answered(response)
+        except Exception as exc:  # an unreadable answer too: failed() says what it means
+            return self.failed(exc)
 
     def answered(self, response: Response) -> Outcome:
         return Outcome(Status.DONE, value=response.json(), concurrent=concurrent_requests(response))
@@ -60,21 +83,6 @@ class PageGet(Job):
         if self.optional and said and not isinstance(exc, (RateLimitError, ServerError)):
             return Outcome(Status.DONE, value=None)
         return classify(exc)
-
-
-class PageJob(PageGet):
-    """A :class:`PageGet` sent by the sync client (in a worker thread)."""
-
-    def __init__(self, client: Client, request: ApiRequest, *, optional: bool = False) -> None:
-        super().__init__(request, optional=optional)
-        self.client = client
-
-    def run(self) -> Outcome:
-        self.sent += 1
-        try:
-            return self.answered(self.client.request("GET", self.request.target))
-        except Exception as exc:
-            return self.failed(exc)
 
 
 J = TypeVar("J", bound=PageGet)
@@ -94,16 +102,12 @@ def read_concurrently(
     """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
     sender = bulk_client(client, workers)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="twiliorm-read")
-
-    def job(request: ApiRequest, optional: bool) -> PageJob:
-        return PageJob(sender, request, optional=optional)
-
-    run: ReadSchedule[Future[Outcome], PageJob]
-    run = ReadSchedule(reader, workers, attempts, job)
+    run: ReadSchedule[Future[Outcome], PageGet]
+    run = ReadSchedule(reader, workers, attempts, PageGet)
     try:
         while True:
             for due in run.due():
-                run.launch(pool.submit(due.run), due)
+                run.launch(pool.submit(drive, due, sender), due)
             if run.finished():
                 return
             for flight, outcome in _answers(run):
@@ -118,7 +122,7 @@ def read_concurrently(
             sender.close()
 
 
-def _answers(run: ReadSchedule[Future[Outcome], PageJob]) -> list[tuple[Flight[PageJob], Outcome]]:
+def _answers(run: ReadSchedule[Future[Outcome], PageGet]) -> list[tuple[Flight[PageGet], Outcome]]:
     timeout = run.timeout()
     if not run.flights:
         time.sleep(timeout or 0.0)
