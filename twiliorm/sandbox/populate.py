@@ -107,8 +107,7 @@ def _account_since(app: App, account: str, timestamp: float) -> None:
     if record is None or not isinstance(created, str):
         return
     if dates.parse_rfc2822(created).timestamp() > timestamp:
-        accounts = app.behaviours["Account"]
-        accounts.save(record, {**record.body, "date_created": _rfc2822(timestamp)})
+        app.behaviours.accounts.save(record, {**record.body, "date_created": _rfc2822(timestamp)})
 
 
 def populate_messages(
