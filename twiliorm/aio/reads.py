@@ -17,8 +17,8 @@ Requests go through the async client of a bulk call
 (:class:`~twiliorm.aio.bulk.AsyncSender`, as the sync driver sends through
 :func:`~twiliorm.bulk.jobs.bulk_client`): the bulk retry policy (a GET is sent
 again inside the client after a 5xx or a lost connection, never after a 429,
-which the schedule must see to slow down) and a pool of ``workers`` + 2
-connections for the read, or the transport the user gave the client.
+which the schedule must see to slow down), over the client's own
+connections (a pool made for each read would cost more than a short read).
 
 A read left early (a ``break`` once the generator is closed, an error, the
 consumer's task cancelled) cancels the requests still in flight and waits
@@ -49,7 +49,7 @@ async def aread_concurrently(
     client: AsyncClient, reader: Reader, *, workers: int, attempts: int = 5
 ) -> AsyncGenerator[RawPage, None]:
     """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
-    async with AsyncSender(client, workers) as sender:  # closed once no request is left
+    async with AsyncSender(client, workers, shared=True) as sender:
         run: _Schedule = ReadSchedule(reader, workers, attempts, PageGet)
         try:
             while True:
