@@ -155,3 +155,16 @@ def dates_kind() -> Kind:
     from twiliorm.models import Message
 
     return Message._meta.fields["date_sent"].kind
+
+
+@pytest.mark.parametrize(
+    "text", ["Fri, 31 Dec 9999 23:30:00 -0100", "Sat, 01 Jan 0001 00:30:00 +0100"]
+)
+def test_an_instant_without_a_utc_form_is_a_value_error_not_an_overflow(text: str) -> None:
+    # A hostile or broken server's timestamp: an export keeps the text, a merge says why.
+    for convert in (dates.rfc2822_as_iso, dates.rfc2822_order_key):
+        try:
+            assert isinstance(convert(text), str)
+        except ValueError as exc:  # not an OverflowError from the conversion to UTC
+            assert "UTC form" in str(exc)
+    assert dates_kind().cell("Fri, 31 Dec 9999 23:30:00 -0100") == "Fri, 31 Dec 9999 23:30:00 -0100"

@@ -27,6 +27,7 @@ import importlib
 import re
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import iso8601
@@ -68,7 +69,7 @@ def rfc2822_as_iso(text: str) -> str:
     day = _fast_day(text)
     if day:
         return day + text[17:25] + "Z"
-    return format_iso_datetime(_parse_rfc2822_slow(text))
+    return _in_range(format_iso_datetime, text)
 
 
 def rfc2822_order_key(text: str) -> str:
@@ -79,7 +80,17 @@ def rfc2822_order_key(text: str) -> str:
     day = _fast_day(text)
     if day:
         return day + text[17:25]
-    return order_key(_parse_rfc2822_slow(text))
+    return _in_range(order_key, text)
+
+
+def _in_range(write: Callable[[dt.datetime], str], text: str) -> str:
+    """``write`` of the instant ``text`` names; ValueError (not OverflowError) when it
+    has no UTC form (``31 Dec 9999 23:30 -0100`` is in year 10000 in UTC)."""
+    value = _parse_rfc2822_slow(text)
+    try:
+        return write(value)
+    except OverflowError:
+        raise ValueError(f"not a timestamp with a UTC form: {text!r}") from None
 
 
 def order_key(value: dt.datetime) -> str:
