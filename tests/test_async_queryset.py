@@ -146,3 +146,27 @@ async def test_a_naive_datetime_warning_from_asave_points_at_the_callers_line(
         await msg.asave()
     assert caught[0].filename == __file__
     assert msg.pk is not None
+
+
+async def test_aiterator_builds_each_record_as_it_is_reached_and_results_are_compact(
+    aclient: AsyncClient,
+) -> None:
+    import gc
+
+    for number in range(7):
+        await Message.objects.using(aclient).acreate(
+            to="+15558675310", from_="+15017122661", body=f"m{number}"
+        )
+
+    def alive() -> int:
+        return sum(1 for o in gc.get_objects() if type(o) is Message)
+
+    before = alive()
+    stream = Message.objects.using(aclient).aiterator(chunk_size=5)
+    first = await anext(stream)
+    assert alive() - before == 1  # not the other 4 of its page
+    assert type(first._orig) is dict  # a stream keeps the page's dicts
+    await stream.aclose()
+    kept = Message.objects.using(aclient).all()
+    assert [m.sid async for m in kept] and all(type(m._orig) is tuple for m in kept)
+    assert all(type(m._orig) is tuple for m in await kept.all()._afetch_all())

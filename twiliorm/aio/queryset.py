@@ -76,13 +76,16 @@ class AsyncQuerySetMixin(Generic[T]):
                 yield row
             return
         async for page in qs.apages():
-            for record in page.records:
+            for record in page.each():
                 yield record
 
     async def _afetch_all(self) -> list[T]:
         qs = _qs(self)
         if qs._result_cache is None:
-            qs._result_cache = [record async for record in qs.aiterator()]
+            if qs._rows is None and qs._groups is None:
+                qs._result_cache = await _akept_instances(qs)
+            else:
+                qs._result_cache = [record async for record in qs.aiterator()]
         return qs._result_cache
 
     async def _agrouped(self) -> list[Any]:
@@ -286,6 +289,17 @@ class AsyncQuerySetMixin(Generic[T]):
         return await abulk_update_objects(qs.model, qs.client, objs, fields, **options)
 
 
+async def _akept_instances(qs: QuerySet[T]) -> list[T]:
+    """Every instance, each page's compacted as it comes (as QuerySet._kept_instances)."""
+    compact = qs.model._meta.conversions().compact
+    results: list[T] = []
+    async for page in qs.apages():
+        built = list(page.each())
+        compact(built)
+        results += built
+    return results
+
+
 def _qs(mixin: AsyncQuerySetMixin[T]) -> QuerySet[T]:
     """The QuerySet this mixin is a base of (a mixin's ``self``, typed as what it is)."""
     return cast("QuerySet[T]", mixin)
@@ -303,9 +317,18 @@ async def _cached(qs: QuerySet[T]) -> AsyncIterator[T]:
             yield record
         return
     found: list[T] = []
-    async for record in qs.aiterator():
-        found.append(record)
-        yield record
+    if qs._rows is not None or qs._groups is not None:
+        async for record in qs.aiterator():
+            found.append(record)
+            yield record
+    else:  # instances kept: each page's compacted once its records are passed on
+        compact = qs.model._meta.conversions().compact
+        async for page in qs.apages():
+            built = list(page.each())
+            for record in built:
+                yield record
+            compact(built)
+            found += built
     qs._result_cache = found
 
 
