@@ -8,9 +8,10 @@ so no input can change which resource a request reaches.
 
 from __future__ import annotations
 
+import operator
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .exceptions import ValidationError
@@ -71,17 +72,20 @@ class PathTemplate(str):
     """
 
     names: tuple[str, ...]
-    _format: str
+    _printf: str
+    _values: Callable[[Mapping[str, str]], tuple[str, ...]]
 
     def __new__(cls, template: str) -> PathTemplate:
         self = super().__new__(cls, template)
         self.names = tuple(_PLACEHOLDER.findall(template))
-        # "{name}" -> "{0}", "{1}"...: str.format with positions, literal braces escaped.
+        # "{name}" -> "%s", a literal "%" doubled: printf-style formatting takes about a
+        # quarter of str.format's time (every fetch fills a path).
         parts = _PLACEHOLDER.split(template)
-        self._format = "".join(
-            f"{{{i // 2}}}" if i % 2 else part.replace("{", "{{").replace("}", "}}")
-            for i, part in enumerate(parts)
+        self._printf = "".join(
+            "%s" if i % 2 else part.replace("%", "%%") for i, part in enumerate(parts)
         )
+        if len(self.names) > 1:  # the values' tuple, in the placeholders' order
+            self._values = operator.itemgetter(*self.names)
         return self
 
     @property
@@ -92,9 +96,17 @@ class PathTemplate(str):
         """The path with each placeholder replaced by its (already checked) value.
 
         Values are percent-encoded as well, unless they are plain (letters,
-        digits, ``._-``), which every checked SID and code is.
+        digits, ``._-``), which every checked SID and code is. A KeyError names
+        a placeholder that ``values`` does not give.
         """
-        return self._format.format(*(_quoted(values[name]) for name in self.names))
+        names = self.names
+        texts = self._values(values) if len(names) > 1 else tuple([values[n] for n in names])
+        joined = "".join(texts)
+        # Checked SIDs are ASCII letters and digits: then there is nothing to encode (this
+        # test is a third of a regular expression's cost).
+        if not (joined.isalnum() and joined.isascii()):
+            texts = tuple([_quoted(text) for text in texts])
+        return self._printf % texts
 
     def missing(self, values: Mapping[str, Any]) -> list[str]:
         """Placeholders that ``values`` does not give."""

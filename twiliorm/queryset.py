@@ -611,21 +611,33 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         """The one record matching ``conditions``: by SID it is a single GET of the instance;
         raises ``Model.DoesNotExist`` or ``Model.MultipleObjectsReturned``."""
         target = self._get_target(args, conditions)
-        if isinstance(target, dict):
-            return self._fetch_one(target)
+        if isinstance(target, tuple):
+            path, binding = target
+            return self._build([fetch_payload(self.model, self.client, path)], binding)[0]
         return self._only(list(target))
 
     def _get_target(
         self, args: Sequence[Q], conditions: Mapping[str, Any]
-    ) -> dict[str, Any] | QuerySet[T]:
-        """What get() reads: the path values of the one instance to GET, or the QuerySet
-        of the first 21 records it lists (by SID with more conditions: the plan's one GET)."""
+    ) -> tuple[str, Binding] | QuerySet[T]:
+        """What get() reads: the path of the one instance to GET and the binding of the
+        object built from it, or the QuerySet of the first 21 records it lists (by SID with
+        more conditions: the plan's one GET). Every value is checked before this returns."""
         meta = self.model._meta
-        if not conditions and not args and meta.pk is None and "fetch" in meta.operations:
-            return {}  # a singleton: Balance.objects.get()
-        if not args and self._by_pk_alone(conditions):
-            value = meta.fields[str(meta.pk)].clean(next(iter(conditions.values())), meta.name)
-            return {str(meta.pk): value}
+        if not args and len(conditions) == 1:
+            ((name, value),) = conditions.items()
+            pk = meta.pk
+            named = name == pk or name == "pk"
+            if pk in meta.fields and named and value is not None and self._fetches_by_pk():
+                spec = meta.fields[pk]
+                # The SID is checked once, by its field's kind (whose message users know:
+                # "Message.sid must be a SID (...)"). When the path's check of that
+                # placeholder would take the same field's pattern, _instance_target does
+                # not match it again (a fetch used to match the SID 3 times, the account 2).
+                path_check = pk not in meta.choices and meta.path_attrs.get(pk, pk) == pk
+                same = path_check and getattr(spec.kind, "pattern", None) is not None
+                return self._instance_target({pk: spec.clean(value, meta.name)}, checked=same)
+        elif not conditions and not args and meta.pk is None and "fetch" in meta.operations:
+            return self._instance_target({})  # a singleton: Balance.objects.get()
         qs = self.filter(*args, **conditions) if conditions or args else self
         return qs[:MAX_GET_RESULTS]
 
@@ -641,36 +653,38 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
             )
         raise self.model.DoesNotExist(f"{meta.name} matching query does not exist.")
 
-    def _by_pk_alone(self, conditions: Mapping[str, Any]) -> bool:
-        """``get(sid=...)`` on an unfiltered, unsliced query. Its plan would be one GET of
-        the instance path; that GET is built directly, because compiling the plan was a
-        third of a fetch's own cost (tests/bench: fetch x500)."""
-        meta, query = self.model._meta, self.query
-        sliced = query.low or query.high is not None
-        if len(conditions) != 1 or query.where or query.excludes or query.tree or sliced:
+    def _fetches_by_pk(self) -> bool:
+        """Whether ``get(sid=...)`` on this query is one GET of the instance: a model that
+        has a fetch, a query unfiltered and unsliced. Its plan would be that GET; it is
+        built directly, because compiling the plan was a third of a fetch's own cost
+        (tests/bench: fetch x500)."""
+        query, meta = self.query, self.model._meta
+        if query.where or query.excludes or query.tree or query.low or query.high is not None:
             return False
-        name, value = next(iter(conditions.items()))
-        pk = meta.pk
-        fetchable = meta.instance_path is not None and "fetch" in meta.operations
-        return pk in meta.fields and name in (pk, "pk") and value is not None and fetchable
+        return meta.instance_path is not None and "fetch" in meta.operations
 
-    def _fetch_one(self, extra: Mapping[str, Any]) -> T:
-        """GET the instance whose path this query's path values and ``extra`` fill
-        (a 404 raises ``Model.NotFound``: DoesNotExist and NotFoundError, status 404)."""
-        path, binding = self._instance_target(extra)
-        record = fetch_payload(self.model, self.client, path)
-        return self._build([record], binding)[0]
-
-    def _instance_target(self, extra: Mapping[str, Any]) -> tuple[str, Binding]:
+    def _instance_target(
+        self, extra: Mapping[str, Any], *, checked: bool = False
+    ) -> tuple[str, Binding]:
         """The path of the instance this query's path values and ``extra`` name, and the
-        binding of the object built from it."""
+        binding of the object built from it. Each value is checked for its shape (FieldError
+        for a missing one); with ``checked``, ``extra``'s values already were, by the same
+        pattern."""
         meta = self.model._meta
         template = meta.instance_path
         assert template is not None
         client = self.client
         path = self.query.path_values(client.account_sid)
-        checked = meta.checked(template, {**path, **extra})
-        return template.fill(checked), Binding(client, path)
+        if checked and not self.query.path and path.keys() <= {"account_sid"}:
+            # path_values has just checked the client's account, the only value beside
+            # extra's: meta.checked would match both again. (A query's own path values,
+            # from using() or filter(), take the general way: each is checked here too.)
+            try:
+                return template.fill({**path, **extra}), Binding(client, path)
+            except KeyError:
+                pass  # a placeholder not given: meta.checked names it
+        values = meta.checked(template, {**path, **extra})
+        return template.fill(values), Binding(client, path)
 
     def create(self, **values: Any) -> T:
         """Create and save a new record (POST); path parameters (``conference=``) are accepted."""

@@ -169,8 +169,8 @@ class AsyncQuerySetMixin(Generic[T]):
         ``Model.NotFound``) or ``MultipleObjectsReturned``."""
         qs = _qs(self)
         target = qs._get_target(args, conditions)
-        if isinstance(target, dict):
-            path, binding = qs._instance_target(target)
+        if isinstance(target, tuple):
+            path, binding = target
             client = async_client_for(qs.client)
             record = await afetch_payload(qs.model, client, path)
             return qs._build([record], binding)[0]
