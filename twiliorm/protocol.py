@@ -41,6 +41,7 @@ from __future__ import annotations
 import collections
 import heapq
 import itertools
+import operator
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -241,6 +242,12 @@ class ListReader:
 
     def _unique(self, items: list[Record]) -> list[Record]:
         if self.pk_key is None:
+            return items
+        # The usual page: SIDs all different, none on the page before, none to skip. Told
+        # by set operations in C (a Python loop a record cost about 2 µs of 15 in a read).
+        sids = set(map(operator.methodcaller("get", self.pk_key), items))
+        if len(sids) == len(items) and self._before.isdisjoint(sids) and self.skip.isdisjoint(sids):
+            self._before = frozenset(sids)
             return items
         now: set[Any] = set()
         kept = []
