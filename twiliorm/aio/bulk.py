@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 
 from ..bulk.jobs import BULK_RETRY, RequestCount, bulk_client
 from ..transport import check_retry
-from .aiohttp import AiohttpTransport
 from .client import AsyncClient, async_client_for
 
 if TYPE_CHECKING:
@@ -58,6 +57,8 @@ class AsyncSender:
         self.resent = RequestCount()
         # The default transport is made anew with a pool for this call; any other is the
         # user's, and only they know how to make another: used as it is.
+        from .aiohttp import AiohttpTransport  # here: import twiliorm imports no aiohttp
+
         pooled = isinstance(twin.transport, AiohttpTransport) and not shared
         given = None if pooled else twin.transport
         self._owned = given is None
