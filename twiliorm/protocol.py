@@ -38,6 +38,7 @@ feed back what came. Every rule of reading lives here, once:
 
 from __future__ import annotations
 
+import bisect
 import collections
 import heapq
 import itertools
@@ -289,15 +290,19 @@ class Merge:
     equals, the head of the stream added first), until the slice
     ``[low:high]`` is full. :attr:`waiting` are the open streams with nothing
     buffered: the merge needs their next records before it can give more.
-    The heads are kept in a heap, so a record costs a few comparisons however
-    many streams there are. The branches of an or (:class:`MergeReader`) and
-    the partitions of a scan (:mod:`twiliorm.partitions`) are merged by it.
+    The heads are kept in a heap. A stream's records are kept as the pages
+    they came in, and only the records where one stream gives way to another
+    are compared (a binary search of the page that holds it): partitions of a
+    scan rarely interleave, so a page of 1000 records costs a few order values
+    instead of 1000. The branches of an or (:class:`MergeReader`) and the
+    partitions of a scan (:mod:`twiliorm.partitions`) are merged by it.
     """
 
     def __init__(self, order: Ordering, low: int = 0, high: int | None = None) -> None:
         self.order = order
         self.buffered = 0
-        self._buffers: list[collections.deque[tuple[tuple[SortKey, ...], Record]]] = []
+        self._buffers: list[collections.deque[_Block]] = []
+        self._depths: list[int] = []
         self._open: list[bool] = []
         self._starved: set[int] = set()  # open, nothing buffered
         self._heads: list[_Head] = []
@@ -314,6 +319,7 @@ class Merge:
     def add(self) -> int:
         """A new open stream (its number)."""
         self._buffers.append(collections.deque())
+        self._depths.append(0)
         self._open.append(True)
         stream = len(self._buffers) - 1
         self._starved.add(stream)
@@ -324,11 +330,11 @@ class Merge:
             return
         buffer = self._buffers[stream]
         head = not buffer
-        values = self.order.values
-        buffer.extend([(values(record), record) for record in records])
+        buffer.append(_Block(list(records)))
         if head:
-            self._push(stream, buffer[0][0])
+            self._push(stream, buffer[0])
         self._starved.discard(stream)
+        self._depths[stream] += len(records)
         self.buffered += len(records)
 
     def close(self, stream: int) -> None:
@@ -337,12 +343,17 @@ class Merge:
 
     def depth(self, stream: int) -> int:
         """How many records of ``stream`` wait to be merged."""
-        return len(self._buffers[stream])
+        return self._depths[stream]
 
     def tail(self, stream: int) -> tuple[SortKey, ...] | None:
         """The order values of the last record ``stream`` has waiting (None: none waits)."""
         buffer = self._buffers[stream]
-        return buffer[-1][0] if buffer else None
+        if not buffer:
+            return None
+        block = buffer[-1]
+        if block.tail is None:
+            block.tail = self.order.values(block.records[-1])
+        return block.tail
 
     def take(self) -> list[Record]:
         out: list[Record] = []
@@ -350,33 +361,72 @@ class Merge:
             stream = heapq.heappop(self._heads).stream
             run = self._run(stream)
             self.buffered -= len(run)
+            self._depths[stream] -= len(run)
             out += self._slice.take(run)
         return out
 
     def _run(self, stream: int) -> list[Record]:
-        """The records of ``stream`` that come before every other stream's head (one
-        comparison each: partitions of a scan rarely interleave); its head goes back in."""
+        """The records of ``stream`` that come before every other stream's head (its head
+        first: the heap chose it); the stream's next head goes back in the heap."""
         buffer = self._buffers[stream]
-        run = [buffer.popleft()[1]]
-        if not self._heads:
-            run += [record for _, record in buffer]
+        if not self._heads:  # no rival: all it has
+            run = [record for block in buffer for record in block.rest()]
             buffer.clear()
         else:
-            # _Head.__lt__ against the rival head, without a _Head a record
             rival = self._heads[0]
             first, before, tie = rival.values, self.order.before, stream < rival.stream
-            while buffer and (
-                before(buffer[0][0], first) or (tie and not before(first, buffer[0][0]))
-            ):
-                run.append(buffer.popleft()[1])
+            values = self.order.values
+
+            def ahead(record: Record) -> bool:  # _Head.__lt__ against the rival head
+                mine = values(record)
+                return before(mine, first) or (tie and not before(first, mine))
+
+            run = [buffer[0].pop()]
+            while buffer:
+                block = buffer[0]
+                records, start = block.records, block.start
+                if start == len(records):
+                    buffer.popleft()
+                    continue
+                if ahead(records[-1]):  # the whole rest of the page: the usual case
+                    run += block.rest()
+                    buffer.popleft()
+                    continue
+                # the first record that does not come first: records are in the order
+                end = bisect.bisect_left(records, True, start, key=lambda r: not ahead(r))
+                run += records[start:end]
+                block.start = end
+                break
+        if buffer and buffer[0].start == len(buffer[0].records):
+            buffer.popleft()
         if buffer:
-            self._push(stream, buffer[0][0])
+            self._push(stream, buffer[0])
         elif self._open[stream]:
             self._starved.add(stream)
         return run
 
-    def _push(self, stream: int, values: tuple[SortKey, ...]) -> None:
+    def _push(self, stream: int, block: _Block) -> None:
+        values = self.order.values(block.records[block.start])
         heapq.heappush(self._heads, _Head(values, stream, self.order))
+
+
+@attrs.define(slots=True)
+class _Block:
+    """A page of one stream's records waiting in a :class:`Merge`, from ``start`` on."""
+
+    records: list[Record]
+    start: int = 0
+    tail: tuple[SortKey, ...] | None = None  # the last record's order values, once asked
+
+    def pop(self) -> Record:
+        record = self.records[self.start]
+        self.start += 1
+        return record
+
+    def rest(self) -> list[Record]:
+        records = self.records[self.start :] if self.start else self.records
+        self.start = len(self.records)
+        return records
 
 
 @attrs.define(slots=True)
