@@ -72,6 +72,21 @@ def rfc2822_as_iso(text: str) -> str:
     return _in_range(format_iso_datetime, text)
 
 
+def rfc2822_cell(value: Any) -> Any:
+    """An export cell of a Twilio timestamp: :func:`rfc2822_as_iso` of text (in one call:
+    an export makes two a record), what it cannot read as it came, anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    if _SHAPE.fullmatch(value) is not None:
+        day = _iso_days.get(value[3:17]) or _iso_day(value[3:17])
+        if day:
+            return day + value[17:25] + "Z"
+    try:
+        return _in_range(format_iso_datetime, value)
+    except ValueError:
+        return value
+
+
 def rfc2822_order_key(text: str) -> str:
     """What orders Twilio timestamps as their instants do, made once a record when a
     merge or a sort compares them: UTC ISO text (fixed width, so text order is time

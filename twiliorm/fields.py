@@ -136,6 +136,11 @@ class Kind:
         """A payload value as an export cell (CSV or JSON lines)."""
         return value
 
+    def exporter(self) -> Callable[[Any], Any] | None:
+        """:meth:`cell`, or None when a value is its own cell (text, a SID...): an export
+        then takes the payload's values as they are, with no call a cell."""
+        return None if type(self).cell is Kind.cell else self.cell
+
     def __repr__(self) -> str:
         return f"<kind {self.name}>"
 
@@ -226,13 +231,8 @@ class _Rfc2822(Kind):
         """A payload value as ISO 8601 text (what sorts and compares by day as text)."""
         return dates.rfc2822_as_iso(value)
 
-    def cell(self, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return self.iso(value)
-        except ValueError:
-            return value  # a form twiliorm cannot read is exported as Twilio sent it
+    #: Twilio's timestamp as ISO 8601 UTC text; a form twiliorm cannot read as Twilio sent it
+    cell = staticmethod(dates.rfc2822_cell)
 
     def dump(self, value: Any) -> Any:
         return dates.format_rfc2822(value) if isinstance(value, dt.datetime) else value
@@ -256,6 +256,8 @@ class _IsoDateTime(_Rfc2822):
     parse: Callable[[Any], Any] | None = staticmethod(dates.parse_iso_datetime)
     order_key: Callable[[Any], Any] | None = None
 
+    cell = Kind.cell  # ISO text already: exported as it came
+
     def iso(self, value: Any) -> Any:
         return value
 
@@ -273,10 +275,9 @@ class _IsoDate(_Rfc2822):
     parse: Callable[[Any], Any] | None = staticmethod(dates.parse_date)
     order_key: Callable[[Any], Any] | None = None
 
-    def iso(self, value: Any) -> Any:
-        return value
+    cell = Kind.cell  # ISO text already: exported as it came
 
-    def cell(self, value: Any) -> Any:
+    def iso(self, value: Any) -> Any:
         return value
 
     def dump(self, value: Any) -> Any:

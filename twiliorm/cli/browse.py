@@ -176,7 +176,7 @@ def run_get(args: argparse.Namespace, out: TextIO) -> int:
         _write_record(record, _shown(model, _named(model, args.fields)), out)
         return 0
     columns = columns_of(model, _chosen(args.fields))
-    row = next(row_values([record.to_api()], columns))
+    row = row_values([record.to_api()], columns)[0]
     if args.format == "json":  # one record: the object itself, as a reader expects
         out.write(json.dumps(dict(zip([k for k, _ in columns], row, strict=True)), indent=2))
         out.write("\n")
