@@ -9,7 +9,10 @@ participant) and identity; ``seq`` orders them by creation and is what page
 tokens point at. The days of the fields lists filter by day (a message's
 ``date_sent``, a call's ``start_time``...) are kept again in ``days``, one row
 a record and field, so a page narrowed to some days reads only those days'
-records (:class:`DayClause`) instead of the whole list. Accounts and their
+records (:class:`DayClause`) instead of the whole list. A page's bodies are
+read as the UTF-8 bytes SQLite holds (the database's text encoding is
+UTF-8: a file in another is refused), so a JSON page is assembled without
+decoding them. Accounts and their
 credentials have a table of their own;
 so do the events scheduled on the sandbox clock (a message to deliver, a call
 to answer) and the per-record state behaviours keep beside a payload (a
@@ -123,8 +126,9 @@ _DAYS_OF = (
     "FROM records WHERE resource = :resource AND seq > :after "
     "AND json_type(idx, :path) = 'text'"
 )
-#: candidates read from the day index at a time when other clauses narrow them further
-_BATCH = 2000
+#: a body as the bytes SQLite holds: UTF-8 (``_connect`` refuses a database in another
+#: encoding), the text a JSON page is made of without decoding it to ``str`` and back
+_BODY = "CAST(body AS BLOB)"
 
 
 class DayClause(tuple[str, Sequence[Any]]):
@@ -359,8 +363,9 @@ class Store:
         following: int | None = None,
         preceding: int | None = None,
         newest_first: bool = True,
-    ) -> list[tuple[int, str]]:
-        """(seq, body text) of up to ``limit`` records in list order (newest or oldest first).
+    ) -> list[tuple[int, bytes]]:
+        """(seq, body) of up to ``limit`` records in list order (newest or oldest first), each
+        body the payload's JSON text in UTF-8.
 
         ``following``: the records after seq ``following`` in that order (the next
         page); ``preceding``: the ``limit`` records just before it (the previous page).
@@ -375,7 +380,8 @@ class Store:
             return self._page_by_day(place, days, rest, limit, following, preceding, newest_first)
         marks = ", ".join("?" for _ in accounts)
         sql = [
-            f"SELECT seq, body FROM records WHERE resource=? AND account IN ({marks}) AND parent=?"
+            f"SELECT seq, {_BODY} FROM records "
+            f"WHERE resource=? AND account IN ({marks}) AND parent=?"
         ]
         args: list[Any] = [resource, *accounts, parent]
         for clause, values in where:
@@ -402,55 +408,39 @@ class Store:
         following: int | None,
         preceding: int | None,
         newest_first: bool,
-    ) -> list[tuple[int, str]]:
-        """:meth:`page` with its ``days`` read from the day index: the seqs of those days in
-        list order from the day index, then their bodies (and the other clauses) by seq."""
+    ) -> list[tuple[int, bytes]]:
+        """:meth:`page` with its ``days`` read from the day index, in one statement: the seqs
+        of those days (in list order, and only ``limit`` of them when no other clause may
+        drop some) chosen in the day index, the bodies (and the other clauses) by seq."""
         resource, accounts, parent = place
         marks = ", ".join("?" for _ in accounts)
-        sql = [
+        chosen = [
             f"SELECT seq FROM days WHERE resource=? AND account IN ({marks}) AND parent=? AND key=?"
         ]
         args: list[Any] = [resource, *accounts, parent, days[0].key]
         for clause in days:
-            sql.append(f"AND day {clause.operator} ?")
+            chosen.append(f"AND day {clause.operator} ?")
             args.append(clause.day)
         backwards = preceding is not None
         mark = preceding if backwards else following
-        descending = newest_first != backwards
+        order = "DESC" if newest_first != backwards else "ASC"
         if mark is not None:
-            sql.append("AND seq < ?" if descending else "AND seq > ?")
+            chosen.append("AND seq < ?" if order == "DESC" else "AND seq > ?")
             args.append(mark)
-        sql.append(f"ORDER BY seq {'DESC' if descending else 'ASC'}")
         if not where:
-            sql.append("LIMIT ?")
+            chosen.append(f"ORDER BY seq {order} LIMIT ?")
             args.append(limit)
+        # The outer ORDER BY walks the IN list's seqs in order (SQLite sorts no bodies), and
+        # reads a body only for a seq it keeps, stopping at the limit.
+        sql = [f"SELECT seq, {_BODY} FROM records WHERE seq IN ({' '.join(chosen)})"]
+        for condition, values in where:
+            sql.append(f"AND ({condition})")
+            args.extend(values)
+        sql.append(f"ORDER BY seq {order} LIMIT ?")
+        args.append(limit)
         with self._lock:
-            rows = self._bodies(" ".join(sql), args, where, limit, descending)
+            rows = self._db.execute(" ".join(sql), args).fetchall()
         return rows[::-1] if backwards else rows
-
-    def _bodies(
-        self, sql: str, args: Sequence[Any], where: Sequence[Clause], limit: int, descending: bool
-    ) -> list[tuple[int, str]]:
-        """The (seq, body) of the candidates ``sql`` gives, in its order, that meet ``where``:
-        read a batch at a time until ``limit`` are found (the caller holds the lock)."""
-        cursor = self._db.execute(sql, args)
-        found: list[tuple[int, str]] = []
-        try:
-            while len(found) < limit:
-                batch = [row[0] for row in cursor.fetchmany(max(limit, _BATCH))]
-                if not batch:
-                    break
-                marks = ", ".join("?" * len(batch))
-                query = [f"SELECT seq, body FROM records WHERE seq IN ({marks})"]
-                values: list[Any] = list(batch)
-                for clause, more in where:
-                    query.append(f"AND ({clause})")
-                    values.extend(more)
-                rows = self._db.execute(" ".join(query), values).fetchall()
-                found.extend(sorted(rows, reverse=descending))
-        finally:
-            cursor.close()
-        return found[:limit]
 
     def _day_clauses(self, resource: str, where: Sequence[Clause]) -> list[DayClause]:
         """The clauses the day index answers: those on the first indexed key ``where`` has."""
@@ -698,6 +688,9 @@ def _connect(where: str) -> sqlite3.Connection:
         return sqlite3.connect(where, uri=True, check_same_thread=False)
     db = sqlite3.connect(where, check_same_thread=False, isolation_level=None)
     try:
+        encoding = db.execute("PRAGMA encoding").fetchone()[0]
+        if encoding != "UTF-8":  # pages are read as its bytes (_BODY): they must be UTF-8
+            raise sqlite3.DatabaseError(f"its text encoding is {encoding}, not UTF-8")
         if where != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
             # With WAL, NORMAL syncs at checkpoints, not at each commit: a committed
