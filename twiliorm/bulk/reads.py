@@ -10,7 +10,9 @@ goes again after its Retry-After (or a backoff); one whose answer was lost
 (a 5xx, a dropped connection, an unreadable answer) goes again up to
 ``attempts`` times, since a GET changes nothing; any other error ends the
 read. Pages are yielded in the calling thread as the reader gives them; the
-requests in flight go on while the caller works on one.
+schedule runs in a thread of its own, so requests go on being answered and
+sent while the caller works on a page (an export writing one), up to
+``workers`` pages ahead of it.
 
 Those rules live in :class:`ReadSchedule`, which sends nothing, and each
 page's GET is a :class:`PageGet`, a bulk job whose one sans-I/O step is
@@ -22,8 +24,11 @@ one has a thread pool's futures.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -96,36 +101,94 @@ class Flight(Generic[J]):
     level: int
 
 
+#: how often a schedule blocked on its caller (or on answers) looks whether it was stopped
+_POLL = 0.05
+
+
 def read_concurrently(
     client: Client, reader: Reader, *, workers: int, attempts: int = 5
 ) -> Iterator[RawPage]:
-    """Each page ``reader`` gives, its requests sent up to ``workers`` at once."""
+    """Each page ``reader`` gives, its requests sent up to ``workers`` at once.
+
+    Closing the iterator (a loop left early) stops the schedule: nothing more
+    is sent, and the requests in flight are left to finish on their own."""
+    pages: queue.Queue[RawPage | BaseException | None] = queue.Queue(maxsize=max(2, workers))
+    stop = threading.Event()
+    schedule = threading.Thread(
+        target=_schedule,
+        args=(client, reader, workers, attempts, pages, stop),
+        name="twiliorm-read-schedule",
+        daemon=True,
+    )
+    schedule.start()
+    try:
+        while (page := pages.get()) is not None:
+            if isinstance(page, BaseException):
+                raise page
+            yield page
+    finally:
+        stop.set()
+        while schedule.is_alive():  # a put waiting for room: let it see the stop
+            with contextlib.suppress(queue.Empty):
+                pages.get_nowait()
+            schedule.join(_POLL)
+
+
+def _schedule(
+    client: Client,
+    reader: Reader,
+    workers: int,
+    attempts: int,
+    pages: queue.Queue[RawPage | BaseException | None],
+    stop: threading.Event,
+) -> None:
+    """The loop of :func:`read_concurrently`, in its own thread: send what is due, settle
+    what comes, hand each page (then None, or the error that ended the read) to ``pages``."""
     sender = bulk_client(client, workers)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="twiliorm-read")
     run: ReadSchedule[Future[Outcome], PageGet]
     run = ReadSchedule(reader, workers, attempts, PageGet)
+    end: RawPage | BaseException | None = None
     try:
-        while True:
+        while not stop.is_set():
             for due in run.due():
                 run.launch(pool.submit(drive, due, sender), due)
             if run.finished():
-                return
+                break
             for flight, outcome in _answers(run):
                 page = run.settle(flight, outcome)
                 if page is not None:
-                    yield page
+                    _hand(pages, page, stop)
+    except BaseException as exc:  # handed to the caller's thread, raised there
+        end = exc
     finally:
         for future in run.flights:
             future.cancel()
         pool.shutdown(wait=False, cancel_futures=True)
         if sender is not client:
             sender.close()
+        _hand(pages, end, stop)
+
+
+def _hand(
+    pages: queue.Queue[RawPage | BaseException | None],
+    item: RawPage | BaseException | None,
+    stop: threading.Event,
+) -> None:
+    """Put ``item`` in ``pages``, waiting for room unless the read was stopped."""
+    while not stop.is_set():
+        try:
+            pages.put(item, timeout=_POLL)
+            return
+        except queue.Full:
+            continue
 
 
 def _answers(run: ReadSchedule[Future[Outcome], PageGet]) -> list[tuple[Flight[PageGet], Outcome]]:
     timeout = run.timeout()
+    timeout = _POLL if timeout is None else min(timeout, _POLL)  # a stop is seen soon
     if not run.flights:
-        time.sleep(timeout or 0.0)
+        time.sleep(timeout)
         return []
     done, _ = wait(run.flights, timeout=timeout, return_when=FIRST_COMPLETED)
     return [(run.flights.pop(future), future.result()) for future in done]
