@@ -52,6 +52,7 @@ import attrs
 from .dates import day_of, parse_rfc2822
 from .lookups import get_lookup
 from .ordering import Ordering
+from .projection import PageDecoder, page_decoder
 from .protocol import ApiRequest, ListReader, Merge, RawPage, Reader, SortedReader
 from .resource import resources_by_name
 
@@ -321,10 +322,14 @@ def open_partitions(
     account: ApiRequest | None,
     ordered: bool = True,
     budget: int = 64_000,
+    keys: Iterable[str] | None = None,
 ) -> Reader | None:
     """The reader of ``query`` (compiled to ``plan``) in partitions, or None when it
     cannot be partitioned: merged in the list's order when ``ordered``, sorted when the
-    query asks for an order of its own (then read as the pages come)."""
+    query asks for an order of its own (then read as the pages come).
+
+    ``keys``: the record keys the caller reads (None: all); the reader's records may
+    then hold only those and what the read itself needs (:mod:`twiliorm.projection`)."""
     how = partitioning(query, plan)
     if not how.usable:
         return None
@@ -341,6 +346,11 @@ def open_partitions(
         ordered=ordered and plan.sort is None,
         budget=budget,
     )
+    if keys is not None:
+        orders = [listed.order, plan.sort]
+        needed = {how.key, pk_key, *plan.reads}
+        needed.update(by.key for order in orders if order is not None for by in order.fields)
+        reader.decode = page_decoder(meta.key, {*keys, *(key for key in needed if key)})
     return reader if plan.sort is None else SortedReader(reader, plan.sort, plan.low, plan.high)
 
 
@@ -397,6 +407,8 @@ class PartitionReader:
         self.key, self.pk_key, self.origin = key, pk_key, origin
         self.today, self.budget, self.first_spans = today, budget, first_spans
         self.merge = Merge(plan.order) if ordered else None
+        #: how a list page's body is decoded (None: whole, by the driver's client)
+        self.decode: PageDecoder | None = None
         self.parts: list[_Part] = []
         self.number = 0
         self.splits = 0

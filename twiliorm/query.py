@@ -81,6 +81,8 @@ class Plan:
     claim: Predicate | None = None
     order: Ordering | None = None
     sort: Ordering | None = None
+    #: the record keys ``predicate`` reads (a read that keeps only some keys keeps these)
+    reads: frozenset[str] = frozenset()
 
     @property
     def scan(self) -> bool:
@@ -495,6 +497,7 @@ class Query:
             client=tuple(compiler.notes),
             nested=any(name != "account_sid" for name, _ in self.path),
             sort=sort,
+            reads=frozenset(compiler.reads),
         )
 
     def _pk_condition(self, conditions: Sequence[Condition]) -> Condition | None:
@@ -546,6 +549,7 @@ class _Compiler:
         self.server: list[str] = []
         self.tests: list[Predicate] = []
         self.notes: list[str] = []
+        self.reads: set[str] = set()  # the record keys the tests read
 
     def add(self, condition: Condition, names_path: bool, by_pk: bool) -> None:
         """Send or test one condition; ``names_path``: it is the pk the instance path names."""
@@ -620,6 +624,7 @@ class _Compiler:
         """The client's test of one condition on a payload."""
         spec = self.meta.fields[condition.name]
         key = spec.key or condition.name
+        self.reads.add(key)
         parse = spec.kind.parse
         lookup = get_lookup(condition.lookup)
         assert lookup is not None

@@ -91,6 +91,7 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         # concurrently(): requests at once in partitions (None: not chosen, 0: never)
         self._concurrency: int | None = None
         self._ordered = True  # partitions merged in the list's order (not for a count)
+        self._keys: frozenset[str] | None = None  # for_bulk(keys=): what pages' raw must hold
 
     # --- building ---------------------------------------------------------------
 
@@ -99,6 +100,7 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         chained._fields, chained._groups = self._fields, self._groups
         chained._distinct = self._distinct
         chained._concurrency, chained._ordered = self._concurrency, self._ordered
+        chained._keys = self._keys
         return chained
 
     def all(self) -> QuerySet[T]:
@@ -253,15 +255,24 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
             answer = None
         return account_day(answer) or API_EPOCH
 
-    def for_bulk(self, *, ordered: bool = True) -> QuerySet[T]:
+    def for_bulk(
+        self, *, ordered: bool = True, keys: Iterable[str] | None = None
+    ) -> QuerySet[T]:
         """This QuerySet as bulk work reads it (export, update, delete, count, in_bulk):
         in partitions unless ``concurrently()`` chose otherwise; ``ordered=False``: pages
         as they come (a count, a write). Public, so jobs built on :meth:`pages` read
-        the same way; not on managers (a QuerySet-only method, as Django marks them)."""
+        the same way; not on managers (a QuerySet-only method, as Django marks them).
+
+        ``keys``: the only payload keys the caller reads of each record of
+        ``page.raw`` (an export's columns). A read in partitions may then leave
+        the others out of the records (:mod:`twiliorm.projection`: with
+        msgspec installed, much less CPU a record); build no models from such
+        pages."""
         chained = self._chain()
         if chained._concurrency is None:
             chained._concurrency = DEFAULT_READERS
         chained._ordered = ordered
+        chained._keys = None if keys is None else frozenset(keys)
         return chained
 
     for_bulk.queryset_only = True  # type: ignore[attr-defined]
@@ -389,6 +400,7 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
             account=account_request(account),
             ordered=self._ordered,
             budget=4 * self._concurrency * plan.page_size,
+            keys=self._keys,
         )
 
     def _warn_scan(self, plan: Plan, client: Client) -> None:

@@ -95,7 +95,7 @@ def export(
 
     def fill(handle: IO[str]) -> None:
         out = RowWriter(handle, format, header, raw_formulas=raw_formulas)
-        for items in unique_pages(qs):
+        for items in unique_pages(qs, [key for key, _ in columns]):
             out.write(row_values(items, columns))
             _count_page(report, items, started, progress, total)
         out.end()
@@ -129,7 +129,7 @@ async def aexport(
 
     async def fill(handle: IO[str]) -> None:
         out = RowWriter(handle, format, header, raw_formulas=raw_formulas)
-        async for items in aunique_pages(qs):
+        async for items in aunique_pages(qs, header):
             _count_page(report, items, started, progress, total)
             out.write(row_values(items, columns))
         out.end()
@@ -183,17 +183,22 @@ def _count_page(
         progress(_progress(report, started, total))
 
 
-def unique_pages(qs: QuerySet[Any]) -> Iterator[list[Mapping[str, Any]]]:
+def unique_pages(
+    qs: QuerySet[Any], keys: Iterable[str] | None = None
+) -> Iterator[list[Mapping[str, Any]]]:
     """The raw records of ``qs`` page by page, each once (:meth:`QuerySet.pages` leaves
     out a record a changing list shows again), built into nothing: in date partitions
-    merged in the list's order when the query allows (``qs.concurrently()``)."""
-    for page in qs.for_bulk().pages():
+    merged in the list's order when the query allows (``qs.concurrently()``). With
+    ``keys``, a record may hold only those (``QuerySet.for_bulk(keys=)``)."""
+    for page in qs.for_bulk(keys=keys).pages():
         yield page.raw
 
 
-async def aunique_pages(qs: QuerySet[Any]) -> AsyncIterator[list[Mapping[str, Any]]]:
+async def aunique_pages(
+    qs: QuerySet[Any], keys: Iterable[str] | None = None
+) -> AsyncIterator[list[Mapping[str, Any]]]:
     """:func:`unique_pages`, read with ``apages()``."""
-    async for page in qs.for_bulk().apages():
+    async for page in qs.for_bulk(keys=keys).apages():
         yield page.raw
 
 

@@ -52,6 +52,7 @@ from .jobs import bulk_client, classify, concurrent_requests
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..projection import PageDecoder
     from ..protocol import ApiRequest, RawPage, Reader
     from ..transport import Response
 
@@ -67,10 +68,13 @@ class PageGet(Job):
     With ``optional``, a refusal the API answered (a 4xx but 429) is no failure: the
     value is None (a key not allowed to read the account)."""
 
-    def __init__(self, request: ApiRequest, optional: bool = False) -> None:
+    def __init__(
+        self, request: ApiRequest, optional: bool = False, decode: PageDecoder | None = None
+    ) -> None:
         self.key = request.target
         self.request = request
         self.optional = optional
+        self.decode = decode
 
     def steps(self) -> Steps:
         try:
@@ -81,7 +85,13 @@ class PageGet(Job):
             return self.failed(exc)
 
     def answered(self, response: Response) -> Outcome:
-        return Outcome(Status.DONE, value=response.json(), concurrent=concurrent_requests(response))
+        value = None
+        if self.decode is not None and response.status < 300:
+            with contextlib.suppress(ValueError):  # not the page it expects: parsed whole
+                value = self.decode(response.body)
+        if value is None:
+            value = response.json()
+        return Outcome(Status.DONE, value=value, concurrent=concurrent_requests(response))
 
     def failed(self, exc: Exception) -> Outcome:
         said = isinstance(exc, TwilioRestError)  # the API answered it
@@ -199,9 +209,14 @@ class ReadSchedule(Generic[K, J]):
     the driver's handle), what waits to go again, and what each outcome means."""
 
     def __init__(
-        self, reader: Reader, workers: int, attempts: int, job: Callable[[ApiRequest, bool], J]
+        self,
+        reader: Reader,
+        workers: int,
+        attempts: int,
+        job: Callable[[ApiRequest, bool, PageDecoder | None], J],
     ) -> None:
         self.reader = reader
+        self.decode: PageDecoder | None = getattr(reader, "decode", None)
         # GETs change nothing and a 429 is not processed: start at every worker, not at two
         # as writes do (a refusal still lowers the limit).
         self.limiter = Limiter(workers, start=workers)
@@ -223,7 +238,8 @@ class ReadSchedule(Generic[K, J]):
             request = next(fresh, None)
             if request is None:
                 return
-            yield self.job(request, request is _account(self.reader))
+            account = request is _account(self.reader)
+            yield self.job(request, account, None if account else self.decode)
 
     def launch(self, handle: K, job: J) -> None:
         """``job`` was sent; ``handle`` is how its driver will hand back its outcome."""
