@@ -398,8 +398,7 @@ def _safe_csv_rows(rows: Iterable[list[Any]]) -> list[list[Any]]:
     """:func:`_csv_rows` with cells that start like a formula neutralised."""
     start, other = _FORMULA_START, _safe_csv
     return [
-        [v if type(v) is str and not v.startswith(start) else other(v) for v in row]
-        for row in rows
+        [v if type(v) is str and not v.startswith(start) else other(v) for v in row] for row in rows
     ]
 
 
