@@ -70,6 +70,7 @@ shaped = st.builds(
 def test_fast_equals_general_in_the_shape(text: str) -> None:
     assert fast(text) == general(text)
     assert fast_iso(text) == general_iso(text)
+    assert dates.rfc2822_cell(text) == (general_iso(text) or text)  # unreadable: as it came
     if fast(text) is not None:
         assert fast(text).utcoffset() == dt.timedelta(0)  # type: ignore[union-attr]
 
@@ -112,6 +113,7 @@ def test_near_misses_read_as_the_general_parser_reads_them(text: str) -> None:
     else:
         assert fast(text) == general(text)
         assert fast_iso(text) == general_iso(text)
+    assert dates.rfc2822_cell(text) == (fast_iso(text) or text)  # an export cell: the same
 
 
 @pytest.mark.parametrize(
