@@ -1,5 +1,6 @@
 """The sync driver of a read in partitions keeps sending while its caller works, and stops
-when the caller leaves (``twiliorm.bulk.reads.read_concurrently``).
+when the caller leaves (``twiliorm.bulk.reads.read_concurrently``); a merge past its
+budget still reads ahead where it needs to (``PartitionReader.pending``).
 
 The schedule runs in a thread of its own: requests are answered and sent while the
 calling thread works on a page (an export writing one), and a loop left early ends it
@@ -17,11 +18,15 @@ from collections.abc import Iterator
 import pytest
 
 from twiliorm import Message
+from twiliorm.bulk import reads
 from twiliorm.bulk.reads import read_concurrently
 from twiliorm.exceptions import DecodeError
+from twiliorm.partitions import AHEAD_OVER_BUDGET
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox.faults import Faults
 from twiliorm.sandbox.populate import populate_messages
+
+from .test_partitions import SENT, START, FakeList, messages, reader_of, walk
 
 UTC = dt.timezone.utc
 WORKERS = 2
@@ -82,4 +87,41 @@ def test_an_error_ends_the_read_in_the_callers_thread(sb: Sandbox) -> None:
         for _ in pages:
             pass
     assert schedules() == []
+    client.close()
+
+
+def test_over_its_budget_a_merge_still_reads_the_partitions_it_needs_soonest() -> None:
+    """Past ``budget`` records held, the partitions whose records the merge needs soonest
+    (at most AHEAD_OVER_BUDGET) still read on, beside the ones it starves on: waiting until
+    it starves on each made every page of theirs a round trip with nothing else in flight."""
+    fake = FakeList(messages(3000, START, dt.timedelta(minutes=20)))  # 42 days, 72 a day
+    reader = reader_of(SENT, budget=200)
+    assert reader.merge is not None
+    got, over = [], []
+    while reader.pending:
+        request = reader.pending[0]
+        got += reader.feed(fake.answer(request), request).records
+        if reader.merge.buffered >= reader.budget and reader.pending:
+            starved = set(reader.merge.waiting)
+            needed = [p for p in reader.parts if p.stream in starved and p.request is not None]
+            over.append(len(reader.pending) - len(needed))
+    assert [r["sid"] for r in got] == walk(fake, SENT)
+    assert over and max(over) == AHEAD_OVER_BUDGET  # read on, but no further than that
+
+
+def test_a_caller_that_takes_nothing_stops_the_reading_ahead(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reads, "HANDED_AHEAD", 100)  # two pages of 50 waiting: enough
+    client = sb.client()
+    qs = Message.objects.using(client).filter(date_sent__isnull=False).page_size(50)
+    before = len(sb.requests)
+    # In no order: the merge's own budget aside (it needs a page of every partition)
+    pages = qs.for_bulk(ordered=False).concurrently(WORKERS).pages()
+    next(pages)
+    time.sleep(1.5)  # the whole read is about 70 requests of 40 ms, 2 at a time
+    sent = len(sb.requests) - before
+    handed = sum(len(page.raw) for page in pages)
+    assert handed > 2000  # the rest comes when asked for
+    assert sent < 20, sent
     client.close()

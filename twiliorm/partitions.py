@@ -34,8 +34,10 @@ The rules (``docs/scale.rst`` says what they guarantee):
   page kept and left out of the pieces' answers (by SID). A stretch with
   nothing in it costs one request however long it is; a day is not split;
 - memory: the merge needs the next record of every partition, so a page of
-  each is held; reading ahead is bounded by ``budget`` records. Reads that
-  need no order (a count, a write) take the pages as they come.
+  each is held; reading ahead is bounded by ``budget`` records, beyond which
+  only the :data:`AHEAD_OVER_BUDGET` partitions the merge needs soonest read
+  on (a page each). Reads that need no order (a count, a write) take the
+  pages as they come.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
     from .resource import Meta
 
 __all__ = [
+    "AHEAD_OVER_BUDGET",
     "API_EPOCH",
     "FIRST_SPANS",
     "MOST_PIECES",
@@ -80,6 +83,8 @@ __all__ = [
 FIRST_SPANS = 4
 #: the most pieces one full first page splits its span into
 MOST_PIECES = 16
+#: partitions read ahead beyond the budget: those whose records the merge needs soonest
+AHEAD_OVER_BUDGET = 4
 #: the lower bound when the account's creation day cannot be read: before any record of the API
 API_EPOCH = dt.date(2008, 1, 1)
 
@@ -437,9 +442,12 @@ class PartitionReader:
         waiting = set(self.merge.waiting)
         needed = [part for part in active if part.stream in waiting]
         ahead = [part for part in active if part.stream not in waiting]
-        if self.merge.buffered >= self.budget:
-            ahead = []
         ahead.sort(key=functools.cmp_to_key(self._sooner))
+        if self.merge.buffered >= self.budget:
+            # Over the budget, only the partitions the merge needs soonest read on: were
+            # they to wait until it starves on them, each of their pages would be a round
+            # trip with nothing else in flight.
+            ahead = ahead[:AHEAD_OVER_BUDGET]
         return [part.request for part in needed + ahead if part.request is not None]
 
     @property

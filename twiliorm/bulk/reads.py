@@ -111,8 +111,11 @@ class Flight(Generic[J]):
     level: int
 
 
-#: how often a schedule blocked on its caller (or on answers) looks whether it was stopped
+#: how often a schedule waiting (on answers, or on its caller) looks whether it was stopped
 _POLL = 0.05
+#: records handed to the caller and not yet taken, above which no more requests are sent
+#: (a page of each of 16 readers, four times over: what a read in partitions keeps)
+HANDED_AHEAD = 64_000
 
 
 def read_concurrently(
@@ -122,76 +125,88 @@ def read_concurrently(
 
     Closing the iterator (a loop left early) stops the schedule: nothing more
     is sent, and the requests in flight are left to finish on their own."""
-    pages: queue.Queue[RawPage | BaseException | None] = queue.Queue(maxsize=max(2, workers))
-    stop = threading.Event()
+    handoff = _Handoff()
     schedule = threading.Thread(
         target=_schedule,
-        args=(client, reader, workers, attempts, pages, stop),
+        args=(client, reader, workers, attempts, handoff),
         name="twiliorm-read-schedule",
         daemon=True,
     )
     schedule.start()
     try:
-        while (page := pages.get()) is not None:
-            if isinstance(page, BaseException):
-                raise page
+        while (page := handoff.take()) is not None:
             yield page
     finally:
-        stop.set()
-        while schedule.is_alive():  # a put waiting for room: let it see the stop
-            with contextlib.suppress(queue.Empty):
-                pages.get_nowait()
-            schedule.join(_POLL)
+        handoff.stop.set()
+        schedule.join()  # within one _POLL: it sends nothing more once stopped
+
+
+class _Handoff:
+    """Pages passed from the schedule's thread to the caller's, in order, then None (the
+    end) or the error that ended the read; ``full`` while the caller has more than
+    :data:`HANDED_AHEAD` records waiting (the schedule then sends nothing new)."""
+
+    def __init__(self) -> None:
+        self.pages: queue.SimpleQueue[RawPage | BaseException | None] = queue.SimpleQueue()
+        self.stop = threading.Event()
+        self.waiting = 0  # records handed and not taken
+        self._lock = threading.Lock()
+
+    @property
+    def full(self) -> bool:
+        return self.waiting > HANDED_AHEAD
+
+    def hand(self, page: RawPage) -> None:
+        with self._lock:
+            self.waiting += len(page.records)
+        self.pages.put(page)
+
+    def end(self, error: BaseException | None) -> None:
+        """No more pages: the read is over (None) or ``error`` ended it."""
+        self.pages.put(error)
+
+    def take(self) -> RawPage | None:
+        item = self.pages.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is not None:
+            with self._lock:
+                self.waiting -= len(item.records)
+        return item
 
 
 def _schedule(
-    client: Client,
-    reader: Reader,
-    workers: int,
-    attempts: int,
-    pages: queue.Queue[RawPage | BaseException | None],
-    stop: threading.Event,
+    client: Client, reader: Reader, workers: int, attempts: int, handoff: _Handoff
 ) -> None:
     """The loop of :func:`read_concurrently`, in its own thread: send what is due, settle
-    what comes, hand each page (then None, or the error that ended the read) to ``pages``."""
+    what comes, hand each page (then None, or the error that ended the read) over."""
     sender = bulk_client(client, workers)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="twiliorm-read")
     run: ReadSchedule[Future[Outcome], PageGet]
     run = ReadSchedule(reader, workers, attempts, PageGet)
-    end: RawPage | BaseException | None = None
+    end: BaseException | None = None
     try:
-        while not stop.is_set():
-            for due in run.due():
-                run.launch(pool.submit(drive, due, sender), due)
-            if run.finished():
-                break
+        while not handoff.stop.is_set():
+            if not handoff.full:  # else the caller has enough to do: answers only
+                for due in run.due():
+                    run.launch(pool.submit(drive, due, sender), due)
+                if run.finished():
+                    break
             for flight, outcome in _answers(run):
                 page = run.settle(flight, outcome)
                 if page is not None:
-                    _hand(pages, page, stop)
+                    handoff.hand(page)
     except BaseException as exc:  # handed to the caller's thread, raised there
         end = exc
     finally:
-        for future in run.flights:
-            future.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
-        if sender is not client:
-            sender.close()
-        _hand(pages, end, stop)
-
-
-def _hand(
-    pages: queue.Queue[RawPage | BaseException | None],
-    item: RawPage | BaseException | None,
-    stop: threading.Event,
-) -> None:
-    """Put ``item`` in ``pages``, waiting for room unless the read was stopped."""
-    while not stop.is_set():
         try:
-            pages.put(item, timeout=_POLL)
-            return
-        except queue.Full:
-            continue
+            for future in run.flights:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            if sender is not client:
+                sender.close()
+        finally:
+            handoff.end(end)  # whatever happens: the caller waits for it
 
 
 def _answers(run: ReadSchedule[Future[Outcome], PageGet]) -> list[tuple[Flight[PageGet], Outcome]]:
