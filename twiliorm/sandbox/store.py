@@ -126,6 +126,20 @@ _DAYS_OF = (
     "FROM records WHERE resource = :resource AND seq > :after "
     "AND json_type(idx, :path) = 'text'"
 )
+#: the days of a span (``bounds``: ``AND day >= ?``..., ``upper`` the ``<=`` ones) that have
+#: records at ``spot``, each found from the one before by one seek in the day index (the
+#: step has no lower bound but the day before: with the span's own, SQLite would seek to it
+#: and read every row from there)
+_SPAN = """
+WITH RECURSIVE span(day) AS (
+    SELECT (SELECT min(day) FROM days WHERE {spot}{bounds})
+    UNION ALL
+    SELECT (SELECT min(day) FROM days WHERE {spot}{upper} AND day > span.day)
+    FROM span WHERE span.day IS NOT NULL
+) SELECT day FROM span WHERE day IS NOT NULL
+"""
+#: the most days a span is read as, one arm each, merged (SQLite takes 500 arms by default)
+_ARMS = 366
 #: a body as the bytes SQLite holds: UTF-8 (``_connect`` refuses a database in another
 #: encoding), the text a JSON page is made of without decoding it to ``str`` and back
 _BODY = "CAST(body AS BLOB)"
@@ -410,37 +424,65 @@ class Store:
         newest_first: bool,
     ) -> list[tuple[int, bytes]]:
         """:meth:`page` with its ``days`` read from the day index, in one statement: the seqs
-        of those days (in list order, and only ``limit`` of them when no other clause may
-        drop some) chosen in the day index, the bodies (and the other clauses) by seq."""
-        resource, accounts, parent = place
-        marks = ", ".join("?" for _ in accounts)
-        chosen = [
-            f"SELECT seq FROM days WHERE resource=? AND account IN ({marks}) AND parent=? AND key=?"
-        ]
-        args: list[Any] = [resource, *accounts, parent, days[0].key]
-        for clause in days:
-            chosen.append(f"AND day {clause.operator} ?")
-            args.append(clause.day)
+        of those days in list order (only ``limit`` of them when no other clause may drop
+        some, see :meth:`_seqs_of_days`), then the bodies (and the other clauses) by seq."""
         backwards = preceding is not None
         mark = preceding if backwards else following
         order = "DESC" if newest_first != backwards else "ASC"
-        if mark is not None:
-            chosen.append("AND seq < ?" if order == "DESC" else "AND seq > ?")
-            args.append(mark)
-        if not where:
-            chosen.append(f"ORDER BY seq {order} LIMIT ?")
-            args.append(limit)
-        # The outer ORDER BY walks the IN list's seqs in order (SQLite sorts no bodies), and
-        # reads a body only for a seq it keeps, stopping at the limit.
-        sql = [f"SELECT seq, {_BODY} FROM records WHERE seq IN ({' '.join(chosen)})"]
-        for condition, values in where:
-            sql.append(f"AND ({condition})")
-            args.extend(values)
-        sql.append(f"ORDER BY seq {order} LIMIT ?")
-        args.append(limit)
         with self._lock:
-            rows = self._db.execute(" ".join(sql), args).fetchall()
+            chosen = self._seqs_of_days(place, days, mark, order)
+            if chosen is None:
+                return []  # no record on any of those days
+            sql, args = chosen
+            if not where:
+                sql += f" ORDER BY seq {order} LIMIT ?"
+                args.append(limit)
+            # The outer ORDER BY walks the IN list's seqs in order (SQLite sorts no bodies),
+            # and reads a body only for a seq it keeps, stopping at the limit.
+            statement = [f"SELECT seq, {_BODY} FROM records WHERE seq IN ({sql})"]
+            for condition, values in where:
+                statement.append(f"AND ({condition})")
+                args.extend(values)
+            statement.append(f"ORDER BY seq {order} LIMIT ?")
+            args.append(limit)
+            rows = self._db.execute(" ".join(statement), args).fetchall()
         return rows[::-1] if backwards else rows
+
+    def _seqs_of_days(
+        self, place: tuple[str, list[str], str], days: list[DayClause], mark: int | None, order: str
+    ) -> tuple[str, list[Any]] | None:
+        """A SELECT of the seqs on ``days`` of the list at ``place``, past ``mark`` in
+        ``order``, and its arguments (numbered: more ``?`` may follow); None when no record
+        is on any of those days (the caller holds the lock).
+
+        The day index keeps each day's seqs in order, not a span's: sorting a span whole for
+        each page sorted all its records each time (35 ms for 13 days of 2,400 messages, 126
+        ms for 42). So a span is read as one arm a day, each in order, merged by SQLite
+        (``UNION ALL ... ORDER BY``, about 2 ms a page): a page reads about as many seqs as
+        it answers. The span's days are found by seeking from one to the next in the index.
+        A span of more than ``_ARMS`` days is sorted whole, as before.
+        """
+        resource, accounts, parent = place
+        bind = _Numbered()
+        spot = (
+            f"resource={bind(resource)} AND account IN ({', '.join(map(bind, accounts))}) "
+            f"AND parent={bind(parent)} AND key={bind(days[0].key)}"
+        )
+        after = "" if mark is None else f" AND seq {'<' if order == 'DESC' else '>'} {bind(mark)}"
+        named = [(c.operator, bind(c.day)) for c in days]
+        bounds = "".join(f" AND day {operator} {name}" for operator, name in named)
+        whole = f"SELECT seq FROM days WHERE {spot}{bounds}{after}"
+        if any(c.operator == "=" for c in days):
+            return whole, bind.values  # one day at most: in order in the index
+        upper = "".join(f" AND day <= {name}" for operator, name in named if operator == "<=")
+        sql = _SPAN.format(spot=spot, bounds=bounds, upper=upper)
+        span = self._db.execute(sql, bind.values).fetchall()
+        if not span:
+            return None
+        if len(span) > _ARMS:
+            return whole, bind.values
+        arms = [f"SELECT seq FROM days WHERE {spot} AND day = {bind(d)}{after}" for (d,) in span]
+        return " UNION ALL ".join(arms), bind.values
 
     def _day_clauses(self, resource: str, where: Sequence[Clause]) -> list[DayClause]:
         """The clauses the day index answers: those on the first indexed key ``where`` has."""
@@ -675,6 +717,18 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value)
             )
+
+
+class _Numbered:
+    """Numbered SQL parameters (``?1``, ``?2``...): a value bound once is referred to as
+    often as a statement needs it; a plain ``?`` after them takes the next number."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"?{len(self.values)}"
 
 
 def _connect(where: str) -> sqlite3.Connection:
