@@ -61,6 +61,24 @@ def test_rows_are_written_as_the_csv_module_writes_them(
     assert out.getvalue() == _expected(rows, raw, end)
 
 
+@hyp.settings(max_examples=400, deadline=None)
+@hyp.given(
+    st.lists(st.lists(_TEXT, min_size=1, max_size=4), max_size=8),
+    st.sampled_from(["\r\n", "\n"]),
+)
+def test_pages_of_text_are_written_as_the_csv_module_writes_them(
+    rows: list[list[str]], end: str
+) -> None:
+    """Pages of text only (a raw export's usual page, written as one text when no cell
+    needs quoting): the module's text, whether a cell needs quoting or not."""
+    out = io.StringIO()
+    writer = RowWriter(out, "csv", ["h1", "h2"], raw_formulas=True)
+    writer.end_of_line = end
+    writer.csv = csv.writer(writer.lines, lineterminator=end)
+    writer.write([tuple(row) for row in rows])
+    assert out.getvalue() == _expected(rows, True, end)
+
+
 def test_a_plain_page_and_the_rows_that_need_quoting() -> None:
     rows = [
         ["SM1", "2026-01-05T10:00:00Z", None, 3, "plain body"],

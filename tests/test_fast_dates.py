@@ -170,3 +170,47 @@ def test_an_instant_without_a_utc_form_is_a_value_error_not_an_overflow(text: st
         except ValueError as exc:  # not an OverflowError from the conversion to UTC
             assert "UTC form" in str(exc)
     assert dates_kind().cell("Fri, 31 Dec 9999 23:30:00 -0100") == "Fri, 31 Dec 9999 23:30:00 -0100"
+
+
+@st.composite
+def columns(draw: st.DrawFn) -> list[object]:
+    """An export's column of a page: Twilio timestamps in list order (a day part or a
+    few), now and then a near miss, a None, a number or another form."""
+    start = draw(st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 1, 1)))
+    steps = draw(st.lists(st.integers(0, 40_000), min_size=0, max_size=40))
+    values: list[object] = []
+    moment = start.replace(microsecond=0)
+    for step in steps:
+        moment -= dt.timedelta(seconds=step)
+        values.append(dates.format_rfc2822(moment.replace(tzinfo=UTC)))
+    if values and draw(st.booleans()):
+        at = draw(st.integers(0, len(values) - 1))
+        values[at] = draw(st.one_of(near_misses(), st.none(), st.integers(), st.just("")))
+    return values
+
+
+@settings(max_examples=1500, deadline=None)
+@given(columns())
+def test_a_column_at_a_time_gives_each_values_cell(values: list[object]) -> None:
+    assert dates.rfc2822_cells(values) == [dates.rfc2822_cell(value) for value in values]
+
+
+GOOD = "Thu, 30 Jul 2015 20:12:31 +0000"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [GOOD, GOOD.replace("20:", "24:")],  # no such hour
+        [GOOD, GOOD.replace("20:", "29:")],
+        [GOOD.replace("20:", "19:"), GOOD.replace("20:", "23:")],  # the last hours there are
+        [GOOD, GOOD.replace(":12:", ":60:")],  # no such minute
+        [GOOD, GOOD.replace(":31 ", ":3\u0661 ")],  # an Arabic-Indic digit
+        [GOOD[:-1], "0" + GOOD],  # 30 and 32 characters: 62 all the same
+        [GOOD, "Fri, 31 Jul 2015 00:00:01 +0000", "Tue, 31 Feb 2015 00:00:01 +0000"],
+        [GOOD, "Fri, 31 Jul 2015 00:00:01 +0000"],  # two day parts, both real
+        [GOOD, "Thu, 30 Jul 2015\n20:12:31 +0000"[:31]],
+    ],
+)
+def test_columns_that_look_shaped_at_a_glance(values: list[object]) -> None:
+    assert dates.rfc2822_cells(values) == [dates.rfc2822_cell(value) for value in values]

@@ -136,10 +136,14 @@ class Kind:
         """A payload value as an export cell (CSV or JSON lines)."""
         return value
 
-    def exporter(self) -> Callable[[Any], Any] | None:
-        """:meth:`cell`, or None when a value is its own cell (text, a SID...): an export
-        then takes the payload's values as they are, with no call a cell."""
-        return None if type(self).cell is Kind.cell else self.cell
+    def exporter(self) -> Callable[[Sequence[Any]], list[Any]] | None:
+        """The cells of a column of payload values (None stays None): :meth:`cell` of
+        each; None when a value is its own cell (text, a SID...), so an export takes
+        the payload's values as they are."""
+        if type(self).cell is Kind.cell:
+            return None
+        cell = self.cell
+        return lambda values: [None if value is None else cell(value) for value in values]
 
     def __repr__(self) -> str:
         return f"<kind {self.name}>"
@@ -233,6 +237,11 @@ class _Rfc2822(Kind):
 
     #: Twilio's timestamp as ISO 8601 UTC text; a form twiliorm cannot read as Twilio sent it
     cell = staticmethod(dates.rfc2822_cell)
+
+    def exporter(self) -> Callable[[Sequence[Any]], list[Any]] | None:
+        if type(self).cell is not _Rfc2822.cell:  # a subclass's own
+            return super().exporter()
+        return dates.rfc2822_cells  # a column at a time: the same cells, less CPU
 
     def dump(self, value: Any) -> Any:
         return dates.format_rfc2822(value) if isinstance(value, dt.datetime) else value

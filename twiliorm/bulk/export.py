@@ -66,8 +66,10 @@ __all__ = [
 ]
 
 FORMATS = ("csv", "jsonl", "json")
-#: a column's payload value to its cell; None: the value is its cell (text, a SID...)
-Cell = Callable[[Any], Any] | None
+#: a column's payload values to its cells (Kind.exporter); None: a value is its own cell
+Cell = Callable[[Sequence[Any]], list[Any]] | None
+#: a record's cells, in the order of the columns
+Row = Sequence[Any]
 # What spreadsheets start a formula (or DDE call) with: OWASP's list.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A number, sign and all (E.164 "+15558675310", "-0.00750", "-1.5e3"): read as a number.
@@ -204,26 +206,25 @@ async def aunique_pages(
 
 def row_values(
     items: Iterable[Mapping[str, Any]], columns: list[tuple[str, Cell]]
-) -> list[list[Any]]:
+) -> list[Row]:
     """Each record's cells, in the order of ``columns`` (None where it has no value).
 
-    The values are taken a record at a time by one ``itemgetter`` and only the
-    columns with a cell function are converted: an export's CPU goes mostly
-    here, a page of records at a time."""
+    A page at a time: each record's values taken by one ``itemgetter``, then
+    only the columns with a cell function converted, a column at a time (an
+    export's CPU goes mostly here)."""
     keys = [key for key, _ in columns]
-    convert = [(i, cell) for i, (_, cell) in enumerate(columns) if cell is not None]
     take = operator.itemgetter(*keys)
-    rows: list[list[Any]] = []
-    for item in items:
-        try:
-            row = list(take(item)) if len(keys) > 1 else [take(item)]
-        except KeyError:  # a record without some field
-            row = [item.get(key) for key in keys]
-        for i, cell in convert:
-            if (value := row[i]) is not None:
-                row[i] = cell(value)
-        rows.append(row)
-    return rows
+    try:
+        rows: list[Row] = list(map(take, items)) if len(keys) > 1 else [(take(i),) for i in items]
+    except KeyError:  # a record without some field
+        rows = [tuple([item.get(key) for key in keys]) for item in items]
+    convert = [(i, cell) for i, (_, cell) in enumerate(columns) if cell is not None]
+    if not convert or not rows:
+        return rows
+    cells: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, convert_column in convert:
+        cells[i] = convert_column(cells[i])
+    return list(zip(*cells, strict=True))
 
 
 def _progress(report: BulkReport, started: float, total: int | None) -> Progress:
@@ -277,11 +278,11 @@ def write_rows(
     handle: IO[str],
     format: str,
     header: list[str],
-    rows: Iterator[list[Any]],
+    rows: Iterable[Row],
     *,
     raw_formulas: bool = False,
 ) -> None:
-    """Write ``rows`` (lists of cells in the order of ``header``) to ``handle`` as ``format``.
+    """Write ``rows`` (cells in the order of ``header``) to ``handle`` as ``format``.
 
     CSV cells that start like a formula are neutralised unless ``raw_formulas``.
     """
@@ -311,10 +312,12 @@ class RowWriter:
         elif format == "json":
             handle.write("[")
 
-    def write(self, rows: Iterable[list[Any]]) -> None:
+    def write(self, rows: Iterable[Row]) -> None:
         handle, header = self.handle, self.header
         if self.format == "csv":
-            self._write_csv(_csv_rows(rows) if self.raw else _safe_csv_rows(rows))
+            rows = rows if isinstance(rows, list) else list(rows)
+            if not (self.raw and self._write_page(rows)):
+                self._write_csv(_csv_rows(rows) if self.raw else _safe_csv_rows(rows))
             handle.write(self.lines.take())
         elif self.format == "jsonl":
             for row in rows:
@@ -329,7 +332,28 @@ class RowWriter:
         if self.format == "json":
             self.handle.write("\n]\n")
 
-    def _write_csv(self, rows: list[list[Any]]) -> None:
+    def _write_page(self, rows: list[Row]) -> bool:
+        """Write ``rows`` as one text when every cell is text and none needs quoting
+        (no comma, quote or line break, told by counting them in the page's text:
+        the usual page of a raw export); False, writing nothing, when not."""
+        if not rows or min(map(len, rows)) < 2:
+            return False
+        try:
+            text = "\n".join(map(",".join, rows))
+        except TypeError:  # a cell that is not text
+            return False
+        if (
+            '"' in text
+            or "\r" in text
+            or text.count("\n") != len(rows) - 1
+            or text.count(",") != sum(map(len, rows)) - len(rows)
+        ):
+            return False
+        end = self.end_of_line
+        self.lines.append((text if end == "\n" else text.replace("\n", end)) + end)
+        return True
+
+    def _write_csv(self, rows: Iterable[Row]) -> None:
         """``rows`` (cells of text, numbers or None) as the csv module writes them.
 
         The csv module reads every character of a cell to decide whether to
@@ -387,14 +411,14 @@ _AS_WRITTEN = frozenset({str, int, float, type(None)})
 _TEXT = frozenset({str})
 
 
-def _csv_rows(rows: Iterable[list[Any]]) -> list[list[Any]]:
+def _csv_rows(rows: Iterable[Row]) -> list[Row]:
     """``rows`` as CSV cells: a row of text, numbers and None as it is (the usual row: its
     cells' types told in C), another cell by cell (:func:`_csv`)."""
     plain = _AS_WRITTEN.issuperset
     return [row if plain(map(type, row)) else [_csv(v) for v in row] for row in rows]
 
 
-def _safe_csv_rows(rows: Iterable[list[Any]]) -> list[list[Any]]:
+def _safe_csv_rows(rows: Iterable[Row]) -> list[Row]:
     """:func:`_csv_rows` with cells that start like a formula neutralised."""
     start, other = _FORMULA_START, _safe_csv
     return [
