@@ -177,3 +177,29 @@ def test_an_export_is_the_same_with_and_without_the_decoder(
             walked = _export(qs.concurrently(None), fields=fields, format=format)
     assert projected == whole == walked
     assert len(projected.splitlines()) > 20
+
+
+def test_records_of_fewer_keys_let_the_merge_hold_more_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The merge's budget counts whole records: one keeping a third of the payload's keys
+    holds three times as many (a read is not held up for memory it does not use)."""
+    from twiliorm.partitions import open_partitions
+
+    qs = Message.objects.filter(date_sent__isnull=False)
+    plan = qs.query.compile("AC" + "0" * 32)
+    today = dt.date(2026, 3, 1)
+
+    def budget(keys: list[str] | None) -> int:
+        reader = open_partitions(
+            qs.query, plan, "sid", "http://api", today=today, account=None, budget=1000, keys=keys
+        )
+        return reader.budget  # type: ignore[union-attr]
+
+    payload = len(Message._meta.payload_fields)
+    kept = {"sid", "date_created", "date_sent", "to"}  # to, and what the read needs
+    assert budget(None) == 1000
+    assert budget(["to"]) == 1000 * (payload // len(kept))
+    assert budget(list(Message._meta.payload_names)) == 1000
+    monkeypatch.setattr(projection, "_HAVE_MSGSPEC", False)  # records kept whole
+    assert budget(["to"]) == 1000

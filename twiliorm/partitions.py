@@ -355,7 +355,12 @@ def open_partitions(
         orders = [listed.order, plan.sort]
         needed = {how.key, pk_key, *plan.reads}
         needed.update(by.key for order in orders if order is not None for by in order.fields)
-        reader.decode = page_decoder(meta.key, {*keys, *(key for key in needed if key)})
+        kept = {*keys, *(key for key in needed if key)}
+        reader.decode = page_decoder(meta.key, kept)
+        if reader.decode is not None:
+            # The budget counts whole records: as many times more of these fit in its
+            # memory as they keep fewer of the payload's keys.
+            reader.budget = budget * max(1, len(meta.payload_fields) // len(kept))
     return reader if plan.sort is None else SortedReader(reader, plan.sort, plan.low, plan.high)
 
 
