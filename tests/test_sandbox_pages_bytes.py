@@ -153,3 +153,15 @@ def test_a_database_in_another_text_encoding_is_refused_untouched(tmp_path: Path
         Sandbox(db=str(path))
     assert path.read_bytes() == before
     assert not Path(f"{path}-wal").exists()
+
+
+def test_a_file_store_reads_through_a_memory_map(tmp_path: Path) -> None:
+    with Sandbox(db=str(tmp_path / "mapped.db")) as sandbox:
+        mapped = sandbox.app.store._db.execute("PRAGMA mmap_size").fetchone()[0]
+        assert mapped >= 1 << 30  # the whole of any sandbox file we know of
+        raw = Raw(sandbox)
+        form = {"To": "+15558675310", "From": "+15017122661", "Body": BODIES[2]}
+        assert raw("POST", f"{raw.a}/Messages.json", form).status == 201
+        page = raw("GET", f"{raw.a}/Messages.json")
+        assert page.body == expected_page(page, raw)
+        raw.close()

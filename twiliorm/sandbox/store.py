@@ -140,6 +140,8 @@ WITH RECURSIVE span(day) AS (
 """
 #: the most days a span is read as, one arm each, merged (SQLite takes 500 arms by default)
 _ARMS = 366
+#: bytes of a database file read through a memory map (the rest, if larger, as before)
+_MAP = 1 << 30
 #: a body as the bytes SQLite holds: UTF-8 (``_connect`` refuses a database in another
 #: encoding), the text a JSON page is made of without decoding it to ``str`` and back
 _BODY = "CAST(body AS BLOB)"
@@ -753,6 +755,12 @@ def _connect(where: str) -> sqlite3.Connection:
             # an OS crash could lose the last few. The sandbox is a test double: FULL's fsync
             # per write is not worth it here.
             db.execute("PRAGMA synchronous=NORMAL")
+            # Reads through a memory map, not a read() into SQLite's cache per page: a page of
+            # 1000 messages touches some 300 pages of the file (server CPU of the bench's
+            # partitioned read 0.64 -> 0.58 s, system time halved). Writes still go through
+            # write(), so what a commit promises is unchanged; an I/O error while reading a
+            # mapped page stops the process (SIGBUS) instead of answering 500.
+            db.execute(f"PRAGMA mmap_size={_MAP}")
         db.executescript(_SCHEMA)
     except sqlite3.Error:
         db.close()
