@@ -417,6 +417,7 @@ class PartitionReader:
         self.key, self.pk_key, self.origin = key, pk_key, origin
         self.today, self.budget, self.first_spans = today, budget, first_spans
         self.merge = Merge(plan.order) if ordered else None
+        self._pending: list[ApiRequest] | None = None  # pending, until the next answer
         #: how a list page's body is decoded (None: whole, by the driver's client)
         self.decode: PageDecoder | None = None
         self.parts: list[_Part] = []
@@ -437,7 +438,13 @@ class PartitionReader:
     @property
     def pending(self) -> list[ApiRequest]:
         """Every request the read can use now, the most useful first (a driver sends as
-        many as it may; one in flight stays here until it is answered)."""
+        many as it may; one in flight stays here until it is answered). Worked out once
+        an answer (a driver asks after every answer and every send)."""
+        if self._pending is None:
+            self._pending = self._useful()
+        return self._pending
+
+    def _useful(self) -> list[ApiRequest]:
         if self.account is not None:
             return [self.account]
         active = [part for part in self.parts if part.request is not None]
@@ -468,6 +475,7 @@ class PartitionReader:
 
     def feed(self, data: Any, request: ApiRequest | None = None) -> RawPage:
         request = request or self.request
+        self._pending = None  # what this answer changes, pending is worked out again
         if request is not None and request is self.account:
             self.account = None
             self._start(account_day(data) or API_EPOCH)
