@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from twiliorm.sandbox import Clock, Sandbox, Settings
+from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox import store as store_module
 
 from .test_sandbox_index import DAYS, NOW, _fill
@@ -65,8 +65,7 @@ def both(sandbox: Sandbox, raw: Raw) -> tuple[list[Any], list[Any]]:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    settings = Settings(message_delays=(1.0, 1.0, 1.0), call_delays=(1.0, 1.0, 2.0))
-    with Sandbox(clock=Clock(frozen=True, start=NOW), settings=settings) as sb:
+    with Sandbox(clock=Clock(frozen=True, start=NOW)) as sb:
         _fill(sb, 60, seed=11)
         yield sb
 
