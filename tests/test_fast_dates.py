@@ -45,6 +45,14 @@ def fast(text: str) -> dt.datetime | None:
         return None
 
 
+def day(text: str) -> dt.date | None:
+    """The day a scan's split reads (None: no day)."""
+    try:
+        return dates.rfc2822_day(text)
+    except ValueError:
+        return None
+
+
 def fast_iso(text: str) -> str | None:
     try:
         return dates.rfc2822_as_iso(text)
@@ -71,6 +79,8 @@ def test_fast_equals_general_in_the_shape(text: str) -> None:
     assert fast(text) == general(text)
     assert fast_iso(text) == general_iso(text)
     assert dates.rfc2822_cell(text) == (general_iso(text) or text)  # unreadable: as it came
+    value = general(text)
+    assert day(text) == (None if value is None else value.astimezone(UTC).date())
     if fast(text) is not None:
         assert fast(text).utcoffset() == dt.timedelta(0)  # type: ignore[union-attr]
 
@@ -114,6 +124,7 @@ def test_near_misses_read_as_the_general_parser_reads_them(text: str) -> None:
         assert fast(text) == general(text)
         assert fast_iso(text) == general_iso(text)
     assert dates.rfc2822_cell(text) == (fast_iso(text) or text)  # an export cell: the same
+    assert day(text) == (None if fast(text) is None else dates.day_of(fast(text)))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

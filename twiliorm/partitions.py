@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .dates import day_of, parse_rfc2822
+from .dates import day_of, parse_rfc2822, rfc2822_day
 from .lookups import get_lookup
 from .ordering import Ordering
 from .projection import PageDecoder, page_decoder
@@ -170,6 +170,8 @@ class Partitioning:
         if raw is None or self.parse is None:
             return None
         try:
+            if self.parse is parse_rfc2822 and isinstance(raw, str):
+                return rfc2822_day(raw)  # the same day, without a datetime
             return day_of(self.parse(raw))
         except (TypeError, ValueError):
             return None

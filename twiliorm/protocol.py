@@ -45,6 +45,7 @@ import itertools
 import operator
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -207,7 +208,7 @@ class ListReader:
         self.number = 0
         self.skip = skip
         self._slice = _Window(plan.low, plan.high)
-        self._before: frozenset[Any] = frozenset()
+        self._before: AbstractSet[Any] = frozenset()  # the SIDs of the page before
         self._links: set[str] = set()
         self.request: ApiRequest | None = None
         if not self._slice.full:  # [:0] asks for nothing
@@ -246,9 +247,12 @@ class ListReader:
             return items
         # The usual page: SIDs all different, none on the page before, none to skip. Told
         # by set operations in C (a Python loop a record cost about 2 µs of 15 in a read).
-        sids = set(map(operator.methodcaller("get", self.pk_key), items))
+        try:
+            sids = set(map(operator.itemgetter(self.pk_key), items))
+        except KeyError:  # a record without one
+            sids = set(map(operator.methodcaller("get", self.pk_key), items))
         if len(sids) == len(items) and self._before.isdisjoint(sids) and self.skip.isdisjoint(sids):
-            self._before = frozenset(sids)
+            self._before = sids  # not changed again: a new set is made for the next page
             return items
         now: set[Any] = set()
         kept = []
