@@ -125,3 +125,23 @@ def test_a_caller_that_takes_nothing_stops_the_reading_ahead(
     assert handed > 2000  # the rest comes when asked for
     assert sent < 20, sent
     client.close()
+
+
+def test_within_its_budget_a_merge_reads_its_frontier_first_then_breadth_first() -> None:
+    """The partitions the merge needs soonest read first (the export keeps pace), then the
+    others by how few pages they have read (no partition's chain of pages left to the end,
+    read one round trip at a time while the rest wait)."""
+    fake = FakeList(messages(3000, START, dt.timedelta(minutes=7)))  # 15 days, 4 pages a day
+    reader = reader_of(SENT)
+    assert reader.merge is not None
+    orders = []
+    while reader.pending:
+        starved = set(reader.merge.waiting)
+        by_request = {id(p.request): p for p in reader.parts if p.request is not None}
+        ahead = [by_request[id(r)] for r in reader.pending if id(r) in by_request]
+        ahead = [p for p in ahead if p.stream not in starved]
+        orders.append([p.reader.number for p in ahead[AHEAD_OVER_BUDGET:]])
+        for request in list(reader.pending)[:3]:  # a few answers at a time
+            reader.feed(fake.answer(request), request)
+    assert all(order == sorted(order) for order in orders)
+    assert any(len(set(order)) > 1 for order in orders)  # pages read differed: it was sorted

@@ -457,6 +457,10 @@ class PartitionReader:
         needed = [part for part in active if part.stream in waiting]
         ahead = [part for part in active if part.stream not in waiting]
         ahead.sort(key=functools.cmp_to_key(self._sooner))
+        if self.merge.buffered < self.budget:
+            rest = ahead[AHEAD_OVER_BUDGET:]
+            rest.sort(key=lambda part: part.reader.number)  # breadth first: no long tail
+            ahead[AHEAD_OVER_BUDGET:] = rest
         if self.merge.buffered >= self.budget:
             # Over the budget, only the partitions the merge needs soonest read on: were
             # they to wait until it starves on them, each of their pages would be a round
