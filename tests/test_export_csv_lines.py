@@ -98,3 +98,22 @@ def test_a_plain_page_and_the_rows_that_need_quoting() -> None:
         '""\r\n'
         '""\r\n'
     )
+
+
+def test_cells_of_records_without_some_fields() -> None:
+    """A record without a column's key has no value there (a page read with only some
+    keys leaves absent what the payload did not have), the others are converted."""
+    from twiliorm import Message
+    from twiliorm.bulk.export import columns_of, row_values
+
+    columns = columns_of(Message, ["sid", "to", "date_sent", "num_segments"])
+    records = [
+        {"sid": "SM1", "date_sent": None, "num_segments": "2"},
+        {"sid": "SM2", "to": "+15005550006", "date_sent": "Thu, 30 Jul 2015 20:12:31 +0000"},
+    ]
+    assert [tuple(row) for row in row_values(records, columns)] == [
+        ("SM1", None, None, 2),
+        ("SM2", "+15005550006", "2015-07-30T20:12:31Z", None),
+    ]
+    complete = [{**r, "to": r.get("to"), "num_segments": r.get("num_segments")} for r in records]
+    assert row_values(complete, columns) == row_values(records, columns)
