@@ -38,3 +38,26 @@ def test_records_without_a_sid_are_kept_and_the_others_still_read_once() -> None
         first,
         [{"body": "no sid either"}, {"sid": None}, {"sid": "SM3"}],
     ]
+
+
+def test_isnull_tested_a_page_at_once_keeps_what_the_record_test_keeps() -> None:
+    records: list[dict[str, Any]] = [
+        {"sid": "SM1", "date_sent": "Thu, 30 Jul 2015 20:12:31 +0000"},
+        {"sid": "SM2", "date_sent": None},
+        {"sid": "SM3"},
+        {"sid": "SM4", "date_sent": ""},  # a value, though empty
+        {"sid": "SM5", "date_sent": 0},
+    ]
+    for isnull in (True, False):
+        test = Message.objects.filter(date_sent__isnull=isnull).query.compile(SID).predicate
+        assert test is not None
+        kept = [r["sid"] for r in records if test(r)]
+        assert kept == (["SM2", "SM3"] if isnull else ["SM1", "SM4", "SM5"])
+        reader = ListReader(
+            Message.objects.filter(date_sent__isnull=isnull).query.compile(SID),
+            "messages",
+            "sid",
+            "http://api",
+        )
+        page = reader.feed({"messages": records, "next_page_uri": None})
+        assert [r["sid"] for r in page.records] == kept

@@ -268,7 +268,8 @@ class ListReader:
     def _window(self, items: list[Record]) -> list[Record]:
         test = self.plan.predicate
         if test is not None:
-            items = [item for item in items if test(item)]
+            page = getattr(test, "page", None)  # a test of a page at once (HasValue)
+            items = page(items) if page is not None else [item for item in items if test(item)]
         return self._slice.take(items)
 
     def _next(self, link: str | None, request: ApiRequest) -> ApiRequest | None:

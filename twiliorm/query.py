@@ -29,6 +29,8 @@ client's: every matching record is read, then sorted (:mod:`twiliorm.ordering`).
 
 from __future__ import annotations
 
+import itertools
+import operator
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -540,6 +542,28 @@ class Query:
         return str(self.compile(partial=True))
 
 
+@attrs.frozen
+class HasValue:
+    """The client's test of ``field__isnull``: whether a record has a value at ``key``
+    (``present``) or not. A predicate as any other; :meth:`page` keeps a page's
+    records that pass in C-level calls (a scan by ``date_sent__isnull=False`` asks it
+    of every record)."""
+
+    key: str
+    present: bool
+
+    def __call__(self, record: Mapping[str, Any]) -> bool:
+        return (record.get(self.key) is not None) is self.present
+
+    def page(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        values = map(operator.methodcaller("get", self.key), records)
+        passed = map(operator.is_not if self.present else operator.is_, values, _NONES)
+        return list(itertools.compress(records, passed))
+
+
+_NONES = itertools.repeat(None)
+
+
 class _Compiler:
     """Splits conditions into query params (server) and record tests (client)."""
 
@@ -632,7 +656,7 @@ class _Compiler:
         if lookup is IsNull:
             # Whether there is a value, not what it is: no parse (a scan in partitions
             # by date_sent__isnull=False asks this of every record).
-            return lambda record: (record.get(key) is None) is target
+            return HasValue(key, not target)
 
         def test(record: Mapping[str, Any]) -> bool:
             value = record.get(key)
