@@ -203,3 +203,30 @@ def test_records_of_fewer_keys_let_the_merge_hold_more_of_them(
     assert budget(list(Message._meta.payload_names)) == 1000
     monkeypatch.setattr(projection, "_HAVE_MSGSPEC", False)  # records kept whole
     assert budget(["to"]) == 1000
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_an_async_export_reads_the_same_keys_and_writes_the_same_file(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[set[str]] = []
+    real = projection.page_decoder
+
+    def counted(key: str, keys: Any) -> Any:
+        made.append(set(keys))
+        return real(key, keys)
+
+    monkeypatch.setattr("twiliorm.partitions.page_decoder", counted)
+    fields = ["sid", "to", "date_sent"]
+    with sb.client() as client:
+        qs = Message.objects.using(client).filter(date_sent__isnull=False, body__icontains="ok")
+        awaited = io.StringIO()
+        await qs.aexport(awaited, fields=fields)
+        assert made and {"sid", "to", "date_sent", "body", "date_created"} <= made[0]
+        monkeypatch.setattr(projection, "_HAVE_MSGSPEC", False)
+        assert awaited.getvalue() == _export(qs, fields=fields)
