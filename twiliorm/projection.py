@@ -20,7 +20,9 @@ decoder and pages are parsed whole. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypedDict
+
+_TypedDict: Any = TypedDict  # made at run time, with the keys asked for
 
 __all__ = ["PageDecoder", "page_decoder"]
 
@@ -41,12 +43,9 @@ def page_decoder(list_key: str, keys: Iterable[str]) -> PageDecoder | None:
     ValueError for a body it cannot read as such a page (parse it whole then)."""
     if not _HAVE_MSGSPEC:
         return None
-    wanted = sorted(set(keys))
-    # Fields named f0, f1... read from the payload's keys: a key need not be a name
-    # Python allows ("from"). UNSET: a key the record lacks is left out of its dict.
-    names = {f"f{i}": key for i, key in enumerate(wanted)}
-    fields = [(name, Any, msgspec.UNSET) for name in names]
-    record = msgspec.defstruct("Record", fields, rename=names, gc=False)
+    # A record is a dict of the keys asked for that it has (not total: one it lacks stays
+    # absent); msgspec skips the others without making their values.
+    record = _TypedDict("Record", {key: Any for key in sorted(set(keys))}, total=False)
     page = msgspec.defstruct(
         "Page",
         [("records", list[record]), ("next", Any, msgspec.UNSET)],  # type: ignore[valid-type]
@@ -54,16 +53,14 @@ def page_decoder(list_key: str, keys: Iterable[str]) -> PageDecoder | None:
         gc=False,
     )
     decoder = msgspec.json.Decoder(page)
-    to_builtins = msgspec.to_builtins
     failure = msgspec.MsgspecError
 
     def decode(body: bytes) -> dict[str, Any]:
         try:
             read: Any = decoder.decode(body)
-            records = to_builtins(read.records)
         except failure as exc:
             raise ValueError(str(exc)) from None
-        data = {list_key: records}
+        data = {list_key: read.records}
         if read.next is not msgspec.UNSET:
             data["next_page_uri"] = read.next
         return data
