@@ -183,10 +183,11 @@ async def test_a_429_slows_the_scan_down_and_loses_nothing() -> None:
             assert await sids(scan(client).concurrently(12)) == walked
         answers = [r.status for r in capped.requests[start:]]
         assert set(answers) == {200, 429}
-        # Refused at first, then slowed down to the cap: the limit drops at a 429 (one the
-        # client did not resend by itself), so the second half of the scan stays near it.
+        # Refused at first (the read starts with the account and the newest days at once),
+        # then slowed down to the cap: the limit drops at a 429 (one the client did not
+        # resend by itself), so the rest of the scan stays near it.
         later = watched.levels[len(watched.levels) // 2 :]
-        assert answers.count(429) < len(answers) // 5 and max(later) <= 3
+        assert answers[20:].count(429) < len(answers[20:]) // 10 and max(later) <= 3
     finally:
         capped.stop()
 

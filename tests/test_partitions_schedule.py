@@ -13,20 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from twiliorm import Message
+from twiliorm import Message, dates
 from twiliorm.bulk import reads
 from twiliorm.bulk.reads import read_concurrently
 from twiliorm.exceptions import DecodeError
-from twiliorm.partitions import AHEAD_OVER_BUDGET
+from twiliorm.partitions import AHEAD_OVER_BUDGET, READ_AHEAD_DAYS
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox.faults import Faults
 from twiliorm.sandbox.populate import populate_messages
 
-from .test_partitions import SENT, START, FakeList, messages, reader_of, walk
+from .test_partitions import SENT, SID, START, FakeList, messages, reader_of, rfc, walk
 
 UTC = dt.timezone.utc
 WORKERS = 2
@@ -145,3 +147,62 @@ def test_within_its_budget_a_merge_reads_its_frontier_first_then_breadth_first()
             reader.feed(fake.answer(request), request)
     assert all(order == sorted(order) for order in orders)
     assert any(len(set(order)) > 1 for order in orders)  # pages read differed: it was sorted
+
+
+def test_the_newest_days_are_read_while_the_account_is_asked_for() -> None:
+    """An unbounded scan sends the account (its lower bound) and the newest days, a day
+    each, at once: what it would otherwise send a round trip later, and split from wider
+    spans a round trip after that. The records and their order are the walk's."""
+    fake = FakeList(messages(2000, START, dt.timedelta(minutes=20)))  # 28 days to Feb 6
+    reader = reader_of(SENT, today=dt.date(2026, 2, 10))
+    first = list(reader.pending)
+    assert first[0].target == f"/Accounts/{SID}.json"
+    days = [dict(urllib.parse.parse_qsl(r.target.split("?", 1)[1])) for r in first[1:]]
+    assert len(days) == READ_AHEAD_DAYS
+    assert days[0].get("DateSent>") == "2026-02-10" and "DateSent<" not in days[0]  # open above
+    assert [d.get("DateSent") for d in days[1:]] == [
+        str(dt.date(2026, 2, 10) - dt.timedelta(days=n)) for n in range(1, READ_AHEAD_DAYS)
+    ]
+    assert [r["sid"] for r in _answer_all(reader, fake, account_last=True)] == walk(fake, SENT)
+
+
+def test_an_account_younger_than_the_days_read_ahead_still_reads_what_is_older() -> None:
+    """The account made after the oldest day read ahead: one span open below reads what
+    is older than it (a record older than its account is read all the same)."""
+    fake = FakeList(messages(600, START, dt.timedelta(hours=1)))  # 25 days from Jan 10
+    fake.account_created = "Thu, 29 Jan 2026 00:00:00 +0000"  # younger than most of them
+    reader = reader_of(SENT, today=dt.date(2026, 2, 4))
+    assert [r["sid"] for r in _answer_all(reader, fake, account_last=True)] == walk(fake, SENT)
+
+
+def test_the_merge_holds_the_days_read_ahead_until_the_account_comes() -> None:
+    """A message created long before it was sent (scheduled) comes after messages sent
+    earlier but created later: the merge gives nothing until every span is in."""
+    made = messages(400, START, dt.timedelta(hours=2))  # 33 days from Jan 10
+    scheduled = {
+        "sid": "SM" + "f" * 32,
+        "date_created": rfc(START + dt.timedelta(days=3)),  # listed among Jan 13's
+        "date_sent": rfc(START + dt.timedelta(days=33)),  # sent on the newest day
+    }
+    fake = FakeList(
+        sorted([*made, scheduled], key=lambda r: dates.parse_rfc2822(r["date_created"]))
+    )
+    reader = reader_of(SENT, today=(START + dt.timedelta(days=33)).date())
+    got = [r["sid"] for r in _answer_all(reader, fake, account_last=True)]
+    assert got == walk(fake, SENT) and scheduled["sid"] in got
+
+
+def _answer_all(reader: Any, fake: FakeList, *, account_last: bool) -> list[dict[str, Any]]:
+    """Every record the reader gives, each pending request answered; the account's
+    answer after all the others of the first round when ``account_last``."""
+    got: list[dict[str, Any]] = []
+    first = True
+    while reader.pending:
+        batch = list(reader.pending)
+        if first and account_last:
+            batch = batch[1:] + batch[:1]
+        first = False
+        for request in batch:
+            if request in reader.pending:
+                got += reader.feed(fake.answer(request), request).records
+    return got

@@ -28,6 +28,11 @@ The rules (``docs/scale.rst`` says what they guarantee):
   off by a day, a record older than its account) is read all the same (a
   full open span whose first page shows records older than the account is
   split from :data:`API_EPOCH`);
+- while the account is asked for (no lower bound), the newest
+  :data:`READ_AHEAD_DAYS` days are read a day each: the first round trip
+  reads them instead of waiting, and the spans below start when the account
+  comes (the merge gives nothing before: a record of an older day may come
+  first in the list's order);
 - granularity adapts: the days start as :data:`FIRST_SPANS` spans; a span
   whose first page has a next page is split into pieces of about as many
   days as that page covered (at most :data:`MOST_PIECES` at once), its first
@@ -69,6 +74,7 @@ __all__ = [
     "API_EPOCH",
     "FIRST_SPANS",
     "MOST_PIECES",
+    "READ_AHEAD_DAYS",
     "PartitionReader",
     "Partitioning",
     "Span",
@@ -83,6 +89,8 @@ __all__ = [
 FIRST_SPANS = 4
 #: the most pieces one full first page splits its span into
 MOST_PIECES = 16
+#: the newest days read, a day each, while the account (the lower bound) is asked for
+READ_AHEAD_DAYS = 14
 #: partitions read ahead beyond the budget: those whose records the merge needs soonest
 AHEAD_OVER_BUDGET = 4
 #: the lower bound when the account's creation day cannot be read: before any record of the API
@@ -427,8 +435,12 @@ class PartitionReader:
         self.splits = 0
         self.floor: dt.date | None = how.first
         self.account = account if how.first is None else None
+        self._below: dt.date | None = None  # the newest day not read ahead of the account
+        self._held = -1  # the merge's stream that stands for the spans still to come
         if self.account is None:
             self._start(how.first or API_EPOCH)
+        else:
+            self._read_ahead()
 
     # --- what to send ----------------------------------------------------------------------
 
@@ -448,7 +460,8 @@ class PartitionReader:
 
     def _useful(self) -> list[ApiRequest]:
         if self.account is not None:
-            return [self.account]
+            ahead = [part.request for part in self.parts if part.request is not None]
+            return [self.account, *ahead]
         active = [part for part in self.parts if part.request is not None]
         if self.merge is None:
             active.sort(key=lambda part: not part.first_page)  # a split is found sooner
@@ -513,8 +526,32 @@ class PartitionReader:
 
     def _start(self, floor: dt.date) -> None:
         self.floor = floor
-        for span in self.how.spans(floor, self.today, self.first_spans):
+        if self._below is None:
+            spans = self.how.spans(floor, self.today, self.first_spans)
+        elif floor <= self._below:
+            spans = self.how.spans(floor, self._below, self.first_spans)
+            spans[-1] = attrs.evolve(spans[-1], last=self._below)  # the days above are read
+        else:  # the account is younger than the days read ahead: only what is older
+            spans = [Span(self.how.field or "", None, self._below)]
+        for span in spans:
             self._add(span, {})
+        if self.merge is not None and self._held >= 0:
+            self.merge.close(self._held)  # every span is in: the merge may give records
+
+    def _read_ahead(self) -> None:
+        """While the account (the lower bound) is asked for, the newest
+        :data:`READ_AHEAD_DAYS` days are read a day each (the newest open above unless
+        bounded): the requests a read would wait a round trip to send, and two to split
+        into days. Until the account comes, the merge holds everything (an older day's
+        record may come first in the list's order)."""
+        high = self.how.last or self.today
+        field = self.how.field or ""
+        for back in range(READ_AHEAD_DAYS):
+            day = high - dt.timedelta(days=back)
+            self._add(Span(field, day, day if back else self.how.last), {})
+        self._below = high - dt.timedelta(days=READ_AHEAD_DAYS)
+        if self.merge is not None:
+            self._held = self.merge.add()
 
     def _add(self, span: Span, seen: dict[Any, dt.date]) -> None:
         plan = self.how.narrow(self.plan, span)
