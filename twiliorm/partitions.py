@@ -459,9 +459,8 @@ class PartitionReader:
         return self._pending
 
     def _useful(self) -> list[ApiRequest]:
-        if self.account is not None:
-            ahead = [part.request for part in self.parts if part.request is not None]
-            return [self.account, *ahead]
+        if self.account is not None:  # the account first, then the days read ahead
+            return [self.account, *(p.request for p in self.parts if p.request is not None)]
         active = [part for part in self.parts if part.request is not None]
         if self.merge is None:
             active.sort(key=lambda part: not part.first_page)  # a split is found sooner
