@@ -9,6 +9,7 @@ change by a byte either way.
 from __future__ import annotations
 
 import csv
+import enum
 import io
 from typing import Any
 
@@ -117,3 +118,16 @@ def test_cells_of_records_without_some_fields() -> None:
     ]
     complete = [{**r, "to": r.get("to"), "num_segments": r.get("num_segments")} for r in records]
     assert row_values(complete, columns) == row_values(records, columns)
+
+
+class _Colour(str, enum.Enum):
+    RED = "red"
+
+
+def test_text_of_a_str_subclass_is_written_as_its_text() -> None:
+    """The csv module writes a str subclass (a str Enum) as its text, not its str()."""
+    rows: list[list[Any]] = [["x", _Colour.RED, None], ["y", _Colour.RED, 2]]
+    for raw in (True, False):
+        out = io.StringIO()
+        RowWriter(out, "csv", ["h1", "h2", "h3"], raw_formulas=raw).write(rows)
+        assert out.getvalue() == "h1,h2,h3\r\nx,red,\r\ny,red,2\r\n"

@@ -98,7 +98,7 @@ def export(
     def fill(handle: IO[str]) -> None:
         out = RowWriter(handle, format, header, raw_formulas=raw_formulas)
         for items in unique_pages(qs, [key for key, _ in columns]):
-            out.write(row_values(items, columns))
+            out.write_columns(column_values(items, columns))
             _count_page(report, items, started, progress, total)
         out.end()
 
@@ -133,7 +133,7 @@ async def aexport(
         out = RowWriter(handle, format, header, raw_formulas=raw_formulas)
         async for items in aunique_pages(qs, header):
             _count_page(report, items, started, progress, total)
-            out.write(row_values(items, columns))
+            out.write_columns(column_values(items, columns))
         out.end()
 
     if isinstance(target, (str, os.PathLike)):
@@ -207,7 +207,14 @@ async def aunique_pages(
 def row_values(
     items: Iterable[Mapping[str, Any]], columns: list[tuple[str, Cell]]
 ) -> list[Row]:
-    """Each record's cells, in the order of ``columns`` (None where it has no value).
+    """Each record's cells, in the order of ``columns`` (None where it has no value)."""
+    return list(zip(*column_values(items, columns), strict=True))
+
+
+def column_values(
+    items: Iterable[Mapping[str, Any]], columns: list[tuple[str, Cell]]
+) -> list[Sequence[Any]]:
+    """The cells of each of ``columns``, a record's in each at the same place.
 
     A page at a time, a column at a time: each column's values taken by an
     ``itemgetter`` mapped over the records, converted as a whole when its kind
@@ -221,7 +228,7 @@ def row_values(
     except KeyError:  # a record without some field
         cells = [[item.get(key) for item in items] for key, _ in columns]
         cells = [c if f is None else f(c) for c, (_, f) in zip(cells, columns, strict=True)]
-    return list(zip(*cells, strict=True))
+    return cells
 
 
 def _progress(report: BulkReport, started: float, total: int | None) -> Progress:
@@ -313,7 +320,9 @@ class RowWriter:
         handle, header = self.handle, self.header
         if self.format == "csv":
             rows = rows if isinstance(rows, list) else list(rows)
-            if not (self.raw and self._write_page(rows)):
+            widths = set(map(len, rows))
+            wide = len(widths) == 1 and min(widths) > 1  # rows of one width: as columns
+            if not (self.raw and wide and self._write_page(list(zip(*rows, strict=True)))):
                 self._write_csv(_csv_rows(rows) if self.raw else _safe_csv_rows(rows))
             handle.write(self.lines.take())
         elif self.format == "jsonl":
@@ -329,21 +338,34 @@ class RowWriter:
         if self.format == "json":
             self.handle.write("\n]\n")
 
-    def _write_page(self, rows: list[Row]) -> bool:
-        """Write ``rows`` as one text when every cell is text and none needs quoting
-        (no comma, quote or line break, told by counting them in the page's text:
-        the usual page of a raw export); False, writing nothing, when not."""
-        if not rows or min(map(len, rows)) < 2:
+    def write_columns(self, cells: list[Sequence[Any]]) -> None:
+        """Write the rows whose cells ``cells`` gives a column at a time (what
+        :func:`column_values` makes): a raw CSV page that needs no quoting is joined
+        from them with no row made; anything else is :meth:`write` of the rows."""
+        if self.format != "csv":
+            self.write(list(zip(*cells, strict=True)))
+            return
+        if not (self.raw and self._write_page(cells)):
+            rows = list(zip(*cells, strict=True))
+            self._write_csv(_csv_rows(rows) if self.raw else _safe_csv_rows(rows))
+        self.handle.write(self.lines.take())
+
+    def _write_page(self, cells: list[Sequence[Any]]) -> bool:
+        """Write the rows of ``cells`` (columns) as one text when every cell is text and
+        none needs quoting (no comma, quote or line break, told by counting them in the
+        page's text: the usual page of a raw export); False, writing nothing, when not."""
+        count = len(cells[0]) if cells else 0
+        if not count or len(cells) < 2:
             return False
-        try:
-            text = "\n".join(map(",".join, rows))
+        try:  # zip's tuple is used again once each join is done with it: no row is made
+            text = "\n".join(map(",".join, zip(*cells, strict=True)))
         except TypeError:  # a cell that is not text
             return False
         if (
             '"' in text
             or "\r" in text
-            or text.count("\n") != len(rows) - 1
-            or text.count(",") != sum(map(len, rows)) - len(rows)
+            or text.count("\n") != count - 1
+            or text.count(",") != (len(cells) - 1) * count
         ):
             return False
         end = self.end_of_line
@@ -364,8 +386,10 @@ class RowWriter:
         for row in rows:
             if text(map(type, row)):
                 line = ",".join(row)
-            else:
-                line = ",".join(["" if v is None else str(v) for v in row])
+            else:  # text of a str subclass as it is (the csv module's way), numbers by str()
+                line = ",".join(
+                    ["" if v is None else v if isinstance(v, str) else str(v) for v in row]
+                )
             if (
                 line.count(",") == len(row) - 1
                 and len(row) > 1
