@@ -111,10 +111,10 @@ def test_over_its_budget_a_merge_still_reads_the_partitions_it_needs_soonest() -
     assert over and max(over) == AHEAD_OVER_BUDGET  # read on, but no further than that
 
 
-def test_a_caller_that_takes_nothing_stops_the_reading_ahead(
-    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(reads, "HANDED_AHEAD", 100)  # two pages of 50 waiting: enough
+def test_a_caller_that_takes_nothing_stops_the_reading_ahead(sb: Sandbox) -> None:
+    """A page a worker waiting for the caller (2 x 50 records here), and no more is sent
+    (reads that need no order have no merge budget to stop them; their pages are whole
+    records)."""
     client = sb.client()
     qs = Message.objects.using(client).filter(date_sent__isnull=False).page_size(50)
     before = len(sb.requests)
@@ -206,3 +206,37 @@ def _answer_all(reader: Any, fake: FakeList, *, account_last: bool) -> list[dict
             if request in reader.pending:
                 got += reader.feed(fake.answer(request), request).records
     return got
+
+
+def test_a_schedule_with_nothing_to_send_sleeps() -> None:
+    """Its caller far behind (nothing will be sent) and a refused page due again: the
+    schedule's wait for answers sleeps, it does not return at once (its loop would turn
+    without sleeping, taking CPU the caller needs to catch up)."""
+    run: reads.ReadSchedule[Any, reads.PageGet]
+    run = reads.ReadSchedule(reader_of(SENT), WORKERS, 5, reads.PageGet)
+    [job] = list(run.due())[:1]
+    run._again(job, 0.0)  # refused, due again now; nothing in flight
+    started = time.monotonic()
+    assert reads._answers(run, idle=True) == []
+    assert time.monotonic() - started >= reads._POLL * 0.9
+    started = time.monotonic()
+    assert reads._answers(run) == []  # not idle: back at once, to send what is due
+    assert time.monotonic() - started < reads._POLL / 2
+
+
+def test_the_days_read_ahead_stop_at_the_budget_while_the_account_waits() -> None:
+    """The merge holds the days read ahead until the account comes: past its budget they
+    read no further (an account answer slow, refused or retried holds no more)."""
+    fake = FakeList(messages(3000, START, dt.timedelta(minutes=10)))  # 21 days, 3 pages a day
+    reader = reader_of(SENT, budget=200, today=(START + dt.timedelta(days=21)).date())
+    assert reader.merge is not None
+    account = reader.pending[0]
+    while len(reader.pending) > 1:
+        for request in reader.pending[1:]:
+            reader.feed(fake.answer(request), request)
+    assert reader.pending == [account]
+    assert 200 <= reader.merge.buffered <= 200 + READ_AHEAD_DAYS * 50  # a round past it
+    sent = len(fake.sent)
+    reader.feed(fake.answer(account), account)
+    assert len(fake.sent) == sent + 1
+    assert [r["sid"] for r in _answer_all(reader, fake, account_last=False)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import pickle
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,3 +231,16 @@ async def test_an_async_export_reads_the_same_keys_and_writes_the_same_file(
         assert made and {"sid", "to", "date_sent", "body", "date_created"} <= made[0]
         monkeypatch.setattr(projection, "_HAVE_MSGSPEC", False)
         assert awaited.getvalue() == _export(qs, fields=fields)
+
+
+def test_a_queryset_built_on_one_that_reads_some_keys_reads_whole_records() -> None:
+    """for_bulk(keys=) is for the pages read from that QuerySet; one chained on it (and
+    so iterated into models) reads whole records. A QuerySet pickled before there were
+    keys loads as one that reads whole records."""
+    projected = Message.objects.filter(date_sent__isnull=False).for_bulk(keys=["to"])
+    assert projected._keys == frozenset({"to"})
+    assert projected.filter(status="delivered")._keys is None
+    assert projected.order_by("-date_sent")._keys is None
+    old = pickle.loads(pickle.dumps(Message.objects.filter(to="+15005550006")))
+    old.__dict__.pop("_keys", None)  # as a pickle made before
+    assert old._keys is None and old.filter(status="sent")._keys is None

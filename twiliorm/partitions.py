@@ -460,6 +460,8 @@ class PartitionReader:
 
     def _useful(self) -> list[ApiRequest]:
         if self.account is not None:  # the account first, then the days read ahead
+            if self.merge is not None and self.merge.buffered >= self.budget:
+                return [self.account]  # the merge holds all until it comes: no more
             return [self.account, *(p.request for p in self.parts if p.request is not None)]
         active = [part for part in self.parts if part.request is not None]
         if self.merge is None:

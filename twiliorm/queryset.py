@@ -72,6 +72,10 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
     """A lazy query over one resource's list; see the module docstring (its async
     methods, ``aget()``, ``async for``..., come from :mod:`twiliorm.aio.queryset`)."""
 
+    #: for_bulk(keys=): the keys pages' raw must hold (a class default: a QuerySet
+    #: pickled before there was one loads without it)
+    _keys: frozenset[str] | None = None
+
     def __init__(
         self,
         model: type[Resource],
@@ -91,7 +95,6 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         # concurrently(): requests at once in partitions (None: not chosen, 0: never)
         self._concurrency: int | None = None
         self._ordered = True  # partitions merged in the list's order (not for a count)
-        self._keys: frozenset[str] | None = None  # for_bulk(keys=): what pages' raw must hold
 
     # --- building ---------------------------------------------------------------
 
@@ -100,8 +103,7 @@ class QuerySet(AsyncQuerySetMixin[T], Generic[T]):
         chained._fields, chained._groups = self._fields, self._groups
         chained._distinct = self._distinct
         chained._concurrency, chained._ordered = self._concurrency, self._ordered
-        chained._keys = self._keys
-        return chained
+        return chained  # not _keys: a QuerySet built on for_bulk(keys=) reads whole records
 
     def all(self) -> QuerySet[T]:
         """A copy of this QuerySet (a fresh one, with no cached results)."""

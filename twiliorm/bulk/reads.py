@@ -11,8 +11,9 @@ goes again after its Retry-After (or a backoff); one whose answer was lost
 ``attempts`` times, since a GET changes nothing; any other error ends the
 read. Pages are yielded in the calling thread as the reader gives them; the
 schedule runs in a thread of its own, so requests go on being answered and
-sent while the caller works on a page (an export writing one), up to
-``workers`` pages ahead of it.
+sent while the caller works on a page (an export writing one), until the
+caller has a page a worker's worth of records waiting (``workers`` times the
+page size): the schedule then sends nothing new, as before.
 
 Those rules live in :class:`ReadSchedule`, which sends nothing, and each
 page's GET is a :class:`PageGet`, a bulk job whose one sans-I/O step is
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from ..exceptions import RateLimitError, ServerError, TwilioRestError
+from ..query import PAGE_SIZE_MAX
 from .engine import (
     REFUSED_BACKOFF,
     RETRY_BACKOFF,
@@ -113,9 +115,6 @@ class Flight(Generic[J]):
 
 #: how often a schedule waiting (on answers, or on its caller) looks whether it was stopped
 _POLL = 0.05
-#: records handed to the caller and not yet taken, above which no more requests are sent
-#: (a page of each of 16 readers, four times over: what a read in partitions keeps)
-HANDED_AHEAD = 64_000
 
 
 def read_concurrently(
@@ -125,7 +124,8 @@ def read_concurrently(
 
     Closing the iterator (a loop left early) stops the schedule: nothing more
     is sent, and the requests in flight are left to finish on their own."""
-    handoff = _Handoff()
+    plan = getattr(getattr(reader, "inner", reader), "plan", None)
+    handoff = _Handoff(workers * getattr(plan, "page_size", PAGE_SIZE_MAX))
     schedule = threading.Thread(
         target=_schedule,
         args=(client, reader, workers, attempts, handoff),
@@ -144,9 +144,10 @@ def read_concurrently(
 class _Handoff:
     """Pages passed from the schedule's thread to the caller's, in order, then None (the
     end) or the error that ended the read; ``full`` while the caller has more than
-    :data:`HANDED_AHEAD` records waiting (the schedule then sends nothing new)."""
+    ``most`` records waiting (a page a worker: the schedule then sends nothing new)."""
 
-    def __init__(self) -> None:
+    def __init__(self, most: int) -> None:
+        self.most = most
         self.pages: queue.SimpleQueue[RawPage | BaseException | None] = queue.SimpleQueue()
         self.stop = threading.Event()
         self.waiting = 0  # records handed and not taken
@@ -154,7 +155,7 @@ class _Handoff:
 
     @property
     def full(self) -> bool:
-        return self.waiting > HANDED_AHEAD
+        return self.waiting > self.most
 
     def hand(self, page: RawPage) -> None:
         with self._lock:
@@ -192,7 +193,7 @@ def _schedule(
                     run.launch(pool.submit(drive, due, sender), due)
                 if run.finished():
                     break
-            for flight, outcome in _answers(run):
+            for flight, outcome in _answers(run, idle=handoff.full):
                 page = run.settle(flight, outcome)
                 if page is not None:
                     handoff.hand(page)
@@ -209,9 +210,14 @@ def _schedule(
             handoff.end(end)  # whatever happens: the caller waits for it
 
 
-def _answers(run: ReadSchedule[Future[Outcome], PageGet]) -> list[tuple[Flight[PageGet], Outcome]]:
+def _answers(
+    run: ReadSchedule[Future[Outcome], PageGet], *, idle: bool = False
+) -> list[tuple[Flight[PageGet], Outcome]]:
+    """What came, waiting for it until something is due (or at most :data:`_POLL`: a
+    stop is seen soon); ``idle``: nothing will be sent now, so a request due again
+    does not end the wait (the loop would turn without sleeping)."""
     timeout = run.timeout()
-    timeout = _POLL if timeout is None else min(timeout, _POLL)  # a stop is seen soon
+    timeout = _POLL if timeout is None or idle else min(timeout, _POLL)
     if not run.flights:
         time.sleep(timeout)
         return []
