@@ -23,7 +23,14 @@ from twiliorm import Message, dates
 from twiliorm.bulk import reads
 from twiliorm.bulk.reads import read_concurrently
 from twiliorm.exceptions import DecodeError
-from twiliorm.partitions import AHEAD_OVER_BUDGET, READ_AHEAD_DAYS
+from twiliorm.partitions import (
+    AHEAD_OVER_BUDGET,
+    READ_AHEAD_DAYS,
+    PartitionReader,
+    open_partitions,
+    partitioning,
+)
+from twiliorm.protocol import ApiRequest, SortedReader
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox.faults import Faults
 from twiliorm.sandbox.populate import populate_messages
@@ -240,3 +247,36 @@ def test_the_days_read_ahead_stop_at_the_budget_while_the_account_waits() -> Non
     reader.feed(fake.answer(account), account)
     assert len(fake.sent) == sent + 1
     assert [r["sid"] for r in _answer_all(reader, fake, account_last=False)]
+
+
+def test_a_timestamp_with_no_utc_day_is_no_day() -> None:
+    """Twilio's form read in year 9999 with a negative offset is in year 10000 in UTC: no
+    day (a split reads past it), and ValueError from the dates module, not OverflowError."""
+    late = "Fri, 31 Dec 9999 23:30:00 -0100"
+    how = partitioning(SENT.query, SENT.query.compile(SID))
+    assert how.day({"date_sent": late}) is None
+    with pytest.raises(ValueError, match="UTC form"):
+        dates.rfc2822_day(late)
+
+
+def test_a_sorted_read_in_partitions_shows_its_account_and_decoder() -> None:
+    """A read in partitions sorted on the client (order_by) is driven as its partitions
+    are: its account request may be refused (fed as None), its pages decoded alike."""
+    qs = SENT.order_by("to")
+    sorted_reader = open_partitions(
+        qs.query,
+        qs.query.compile(SID),
+        "sid",
+        "http://api",
+        today=dt.date(2026, 2, 1),
+        account=ApiRequest("GET", f"/Accounts/{SID}.json"),
+        keys=["to"],
+    )
+    assert isinstance(sorted_reader, SortedReader)
+    inner = sorted_reader.inner
+    assert isinstance(inner, PartitionReader)
+    assert sorted_reader.account is inner.account is not None
+    assert sorted_reader.decode is inner.decode
+    fake = FakeList(messages(300, START, dt.timedelta(hours=2)), account_created=None)
+    got = [r["sid"] for r in _answer_all(sorted_reader, fake, account_last=False)]
+    assert sorted(got) == sorted(walk(fake, SENT))

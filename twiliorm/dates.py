@@ -183,7 +183,10 @@ def rfc2822_day(text: str) -> dt.date:
     record of a page); ValueError as :func:`parse_rfc2822`."""
     day = _fast_day(text)
     if not day:
-        return day_of(parse_rfc2822(text))
+        try:
+            return day_of(parse_rfc2822(text))
+        except OverflowError:  # 31 Dec 9999 23:30 -0100 is in year 10000 in UTC
+            raise ValueError(f"not a timestamp with a UTC form: {text!r}") from None
     found = _dates.get(day)
     if found is None:
         if len(_dates) >= _DAYS_KEPT:

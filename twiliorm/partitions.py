@@ -181,7 +181,7 @@ class Partitioning:
             if self.parse is parse_rfc2822 and isinstance(raw, str):
                 return rfc2822_day(raw)  # the same day, without a datetime
             return day_of(self.parse(raw))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # no UTC day (year 9999, -0100)
             return None
 
     def __str__(self) -> str:

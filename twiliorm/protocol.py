@@ -537,6 +537,17 @@ class SortedReader:
     def by_pk(self) -> bool:
         return self.inner.by_pk
 
+    @property
+    def account(self) -> ApiRequest | None:
+        """The inner reader's account request (a read in partitions), whose refusal a
+        driver feeds as None."""
+        return getattr(self.inner, "account", None)
+
+    @property
+    def decode(self) -> Callable[[bytes], Any] | None:
+        """How the inner reader's pages are decoded (a read that keeps some keys)."""
+        return getattr(self.inner, "decode", None)
+
     def feed(self, data: Any, request: ApiRequest | None = None) -> RawPage:
         raw = self.inner.feed(data, request)
         self._kept += raw.records
