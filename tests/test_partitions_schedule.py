@@ -11,6 +11,7 @@ cancelled mid-scan).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import time
 import urllib.parse
@@ -280,3 +281,26 @@ def test_a_sorted_read_in_partitions_shows_its_account_and_decoder() -> None:
     fake = FakeList(messages(300, START, dt.timedelta(hours=2)), account_created=None)
     got = [r["sid"] for r in _answer_all(sorted_reader, fake, account_last=False)]
     assert sorted(got) == sorted(walk(fake, SENT))
+
+
+def test_an_upper_bound_without_a_lower_one_reads_each_day_once() -> None:
+    """``date_sent__lte`` alone: the days read ahead end at the query's bound and the
+    spans started when the account comes lie below them (not over the same days)."""
+    fake = FakeList(messages(2000, START, dt.timedelta(minutes=20)))  # 28 days from Jan 10
+    qs = Message.objects.filter(date_sent__lte=dt.date(2026, 1, 30)).page_size(50)
+    reader = open_partitions(
+        qs.query,
+        qs.query.compile(SID),
+        "sid",
+        "http://api",
+        today=dt.date(2026, 2, 20),
+        account=ApiRequest("GET", f"/Accounts/{SID}.json"),
+    )
+    assert isinstance(reader, PartitionReader)
+    got = [r["sid"] for r in _answer_all(reader, fake, account_last=True)]
+    bound = dt.date(2026, 1, 30)
+    sent = [r for r in reversed(fake.records) if dates.rfc2822_day(r["date_sent"]) <= bound]
+    assert got == [r["sid"] for r in sent]
+    spans = sorted(reader.spans, key=lambda s: s.first or dt.date.min)
+    for lower, upper in itertools.pairwise(spans):
+        assert lower.last is not None and upper.first is not None and lower.last < upper.first

@@ -529,9 +529,10 @@ class PartitionReader:
         self.floor = floor
         if self._below is None:
             spans = self.how.spans(floor, self.today, self.first_spans)
-        elif floor <= self._below:
-            spans = self.how.spans(floor, self._below, self.first_spans)
-            spans[-1] = attrs.evolve(spans[-1], last=self._below)  # the days above are read
+        elif floor <= self._below:  # the days below those read ahead (not the query's)
+            field = self.how.field or ""
+            spans = [Span(field, a, b) for a, b in cut(floor, self._below, self.first_spans)]
+            spans[0] = attrs.evolve(spans[0], first=None)  # no lower bound: open below
         else:  # the account is younger than the days read ahead: only what is older
             spans = [Span(self.how.field or "", None, self._below)]
         for span in spans:
