@@ -288,15 +288,7 @@ def test_an_upper_bound_without_a_lower_one_reads_each_day_once() -> None:
     spans started when the account comes lie below them (not over the same days)."""
     fake = FakeList(messages(2000, START, dt.timedelta(minutes=20)))  # 28 days from Jan 10
     qs = Message.objects.filter(date_sent__lte=dt.date(2026, 1, 30)).page_size(50)
-    reader = open_partitions(
-        qs.query,
-        qs.query.compile(SID),
-        "sid",
-        "http://api",
-        today=dt.date(2026, 2, 20),
-        account=ApiRequest("GET", f"/Accounts/{SID}.json"),
-    )
-    assert isinstance(reader, PartitionReader)
+    reader = reader_of(qs, today=dt.date(2026, 2, 20))  # the account asked for: no lower bound
     got = [r["sid"] for r in _answer_all(reader, fake, account_last=True)]
     bound = dt.date(2026, 1, 30)
     sent = [r for r in reversed(fake.records) if dates.rfc2822_day(r["date_sent"]) <= bound]

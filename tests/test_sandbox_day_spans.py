@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from twiliorm.sandbox import Clock, Sandbox
 from twiliorm.sandbox import store as store_module
 
-from .test_sandbox_index import DAYS, NOW, _fill
+from .test_sandbox_index import DAYS, NOW, _both, _fill
 from .test_sandbox_support import Raw
 
 SPANS = [
@@ -34,33 +33,6 @@ SPANS = [
     f"/Messages.json?DateSent>={DAYS[0]}T00:00:00Z&PageSize=3",
     f"/Messages.json?DateSent<={DAYS[11]}&DateSent>={DAYS[0]}&PageSize=3",  # no day
 ]
-
-
-def walk(raw: Raw, uri: str | None) -> list[Any]:
-    """Every page from ``uri`` to the last, then back to the first (a list that never ends
-    fails: 60 records take at most 30 pages each way)."""
-    pages: list[Any] = []
-    for link in ("next_page_uri", "previous_page_uri"):
-        while uri:
-            answer = raw("GET", uri)
-            assert answer.status == 200 and len(pages) < 60, answer.body
-            pages.append(answer.json())
-            uri = pages[-1][link]
-        uri = pages[-1]["previous_page_uri"]
-    return pages
-
-
-def both(sandbox: Sandbox, raw: Raw) -> tuple[list[Any], list[Any]]:
-    """The pages of ``SPANS`` read with the day index, and with it switched off."""
-    store = sandbox.app.store
-    indexed = [walk(raw, raw.a + query) for query in SPANS]
-    kept = dict(store._day_keys)
-    store.index_days({})
-    try:
-        scanned = [walk(raw, raw.a + query) for query in SPANS]
-    finally:
-        store.index_days(kept)
-    return indexed, scanned
 
 
 @pytest.fixture
@@ -102,7 +74,7 @@ def test_spans_answer_as_a_scan(
 ) -> None:
     if arms is not None:  # spans of more days than a statement's arms: sorted whole
         monkeypatch.setattr(store_module, "_ARMS", arms)
-    indexed, scanned = both(sandbox, raw)
+    indexed, scanned = _both(sandbox, raw, SPANS)
     assert indexed == scanned
     assert all(len(pages) > 2 for pages in indexed[:6])  # pages forwards, then back
     assert indexed[-1] == [{**indexed[-1][0], "messages": []}]

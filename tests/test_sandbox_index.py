@@ -98,19 +98,18 @@ def raw(sandbox: Sandbox) -> Iterator[Raw]:
     raw.close()
 
 
-def _walk(raw: Raw, path: str) -> list[Any]:
+def _walk(raw: Raw, path: str, most: int = 200) -> list[Any]:
     """Every page of ``path`` as answered (records and links), forwards to the end, then
-    back from the last page to the first."""
-    pages, uri = [], path
-    while uri:
-        answer = raw("GET", uri)
-        assert answer.status == 200, answer.body
-        pages.append(answer.json())
-        uri = pages[-1]["next_page_uri"]
-    uri = pages[-1].get("previous_page_uri")
-    while uri:
-        pages.append(raw("GET", uri).json())
-        uri = pages[-1]["previous_page_uri"]
+    back from the last page to the first (a list that never ends fails: ``most`` pages)."""
+    pages: list[Any] = []
+    uri: str | None = path
+    for link in ("next_page_uri", "previous_page_uri"):
+        while uri:
+            answer = raw("GET", uri)
+            assert answer.status == 200 and len(pages) < most, answer.body
+            pages.append(answer.json())
+            uri = pages[-1][link]
+        uri = pages[-1].get("previous_page_uri")
     return pages
 
 

@@ -80,17 +80,12 @@ def rfc2822_as_iso(text: str) -> str:
 
 
 def rfc2822_cell(value: Any) -> Any:
-    """An export cell of a Twilio timestamp: :func:`rfc2822_as_iso` of text (in one call:
-    an export makes two a record), what it cannot read as it came, anything else as it is."""
+    """An export cell of a Twilio timestamp: :func:`rfc2822_as_iso` of text, what it
+    cannot read as it came, anything else as it is."""
     if not isinstance(value, str):
         return value
-    day = _iso_days.get(value[:17])  # _fast_day, inline: called twice a record
-    if day is None:
-        day = _iso_day(value[:17])
-    if day and value[17:22] in _CLOCK and value[22:] in _SECONDS_UTC:
-        return day + value[17:25] + "Z"
     try:
-        return _in_range(format_iso_datetime, value)
+        return rfc2822_as_iso(value)
     except ValueError:
         return value
 
